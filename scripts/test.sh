@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The one test command. Builds and runs ctest three times:
+#   build/       normal build
+#   build-asan/  -DSHUNT_SANITIZE=address   (ASan + UBSan)
+#   build-tsan/  -DSHUNT_SANITIZE=thread    (TSan), tests matching
+#                SHUNT_TSAN_FILTER (a ctest -R regex; default: all)
+# and ends with one line "N passed, M failed" over all three. A stage that
+# fails to configure or build counts as one failure. Exits non-zero on any
+# failure.
+#
+# SHUNT_TEST_STAGES="normal asan tsan" selects stages (default: all three).
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+stages=${SHUNT_TEST_STAGES:-normal asan tsan}
+tsan_filter=${SHUNT_TSAN_FILTER:-.}
+
+if ! bash scripts/setup-deps.sh; then
+  echo "test.sh: setup-deps failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+total_passed=0
+total_failed=0
+report=()
+
+# run_stage NAME BUILD_DIR CTEST_REGEX [CMAKE_ARGS...]
+run_stage() {
+  local name=$1 dir=$2 regex=$3
+  shift 3
+  echo
+  echo "==== [$name] configure $dir $*"
+  if ! cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"; then
+    report+=("$name: configure FAILED")
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  echo "==== [$name] build"
+  if ! cmake --build "$dir" -j "$jobs"; then
+    report+=("$name: build FAILED")
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  echo "==== [$name] ctest -R '$regex'"
+  local log=$dir/test-sh-ctest.log
+  (cd "$dir" && ctest --output-on-failure -j2 -R "$regex") 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  # ctest's summary: "97% tests passed, 3 tests failed out of 100"
+  local line failed total
+  line=$(grep -E '[0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [[ -z $line ]]; then
+    report+=("$name: no ctest summary (no tests run?) FAILED")
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  local pattern='.* ([0-9]+) tests? failed out of ([0-9]+).*'
+  failed=$(sed -E "s/$pattern/\\1/" <<<"$line")
+  total=$(sed -E "s/$pattern/\\2/" <<<"$line")
+  if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+    failed=1  # ctest failed for a reason outside the count (e.g. crash)
+  fi
+  report+=("$name: $((total - failed)) passed, $failed failed")
+  total_passed=$((total_passed + total - failed))
+  total_failed=$((total_failed + failed))
+}
+
+for stage in $stages; do
+  case $stage in
+    normal) run_stage normal build . -DSHUNT_SANITIZE= ;;
+    asan) run_stage asan build-asan . -DSHUNT_SANITIZE=address ;;
+    tsan) run_stage tsan build-tsan "$tsan_filter" -DSHUNT_SANITIZE=thread ;;
+    *)
+      report+=("unknown stage '$stage' FAILED")
+      total_failed=$((total_failed + 1))
+      ;;
+  esac
+done
+
+echo
+echo "==== summary"
+for r in "${report[@]}"; do echo "  $r"; done
+echo "$total_passed passed, $total_failed failed"
+[[ $total_failed -eq 0 ]]

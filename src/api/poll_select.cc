@@ -1,0 +1,281 @@
+// poll, ppoll, select and pselect over any mix of shunt and kernel
+// descriptors (fs/select.c semantics).
+//
+// A set without shunt descriptors goes to the kernel unchanged. Otherwise
+// readiness of shunt sockets comes from the socket layer (SockPoll); to
+// sleep, the call registers a Poller on every shunt socket it watches (and
+// its peer, whose queue decides writability) and then either sleeps on the
+// poller's futex (shunt descriptors only, no signal mask) or in the
+// kernel's ppoll on the kernel descriptors plus this thread's wake socket,
+// to which a waker sends one byte. Nothing spins while waiting.
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <shunt/shunt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+
+#include <deque>
+#include <vector>
+
+#include "api/posix_util.h"
+#include "base/user_copy.h"
+#include "net/poll.h"
+
+using namespace shunt;  // NOLINT: C boundary
+
+namespace {
+
+struct Watched {
+  size_t index;  // into the pollfd array
+  FileRef ref;
+};
+
+// The events a socket reports for a request, as do_pollfd filters them.
+short Filter(uint32_t mask, short events) {
+  return static_cast<short>(mask & (static_cast<uint32_t>(events) | POLLERR |
+                                    POLLHUP));
+}
+
+// Fills revents for every entry; returns how many are non-zero.
+int Scan(std::vector<pollfd>& fds, std::deque<Watched>& shunt,
+         std::vector<pollfd>& kernel, std::vector<size_t>& kernel_index) {
+  int count = 0;
+  for (Watched& w : shunt) {
+    pollfd& p = fds[w.index];
+    p.revents = Filter(SockPoll(w.ref.sock()), p.events);
+  }
+  if (!kernel.empty()) {
+    for (pollfd& k : kernel) k.revents = 0;
+    ::poll(kernel.data(), kernel.size(), 0);
+    for (size_t i = 0; i < kernel.size(); ++i)
+      fds[kernel_index[i]].revents = kernel[i].revents;
+  }
+  for (const pollfd& p : fds) count += p.revents != 0;
+  return count;
+}
+
+// Registers `poller` on each watched socket and its peer; records what it
+// holds so Unwatch can undo it.
+struct Registration {
+  Arena* arena = nullptr;
+  Off poller = 0;
+  std::vector<SockState*> socks;
+
+  int Watch(const Sock& s) {
+    SockState* list[2] = {s.sk, nullptr};
+    {
+      MutexLock lock(&s.sk->lock);
+      list[1] = arena->Ptr<SockState>(s.sk->peer);
+      if (list[1] != nullptr) SockHold(list[1]);
+    }
+    SockHold(s.sk);
+    for (SockState* sk : list) {
+      if (sk == nullptr) continue;
+      socks.push_back(sk);
+      if (const int rc = PollWatch(arena, sk, poller); rc != 0) return rc;
+    }
+    return 0;
+  }
+  ~Registration() {
+    for (SockState* sk : socks) {
+      PollUnwatch(arena, sk, poller);
+      SockPut(arena, sk);
+    }
+    if (poller != 0) PollerDestroy(arena, poller);
+  }
+};
+
+// The core of poll and ppoll. timeout: nullptr waits forever. On return
+// the revents of `fds` are filled.
+long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
+            const sigset_t* sigmask) {
+  std::deque<Watched> shunt;
+  std::vector<pollfd> kernel;
+  std::vector<size_t> kernel_index;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    fds[i].revents = 0;
+    if (fds[i].fd < 0) continue;
+    shunt.emplace_back();
+    shunt.back().index = i;
+    if (!LookupFd(fds[i].fd, &shunt.back().ref)) {
+      shunt.pop_back();
+      kernel.push_back(fds[i]);
+      kernel_index.push_back(i);
+    }
+  }
+  if (shunt.empty()) {
+    const int r = ::ppoll(fds.data(), fds.size(), timeout, sigmask);
+    return r < 0 ? -errno : r;
+  }
+  timespec deadline{};
+  if (timeout != nullptr)
+    deadline = DeadlineAfterNs(timeout->tv_sec * 1000000000LL + timeout->tv_nsec);
+  Arena* arena = shunt.front().ref.sock().arena;
+  const bool kernel_wake = !kernel.empty() || sigmask != nullptr;
+  for (;;) {
+    int count = Scan(fds, shunt, kernel, kernel_index);
+    if (count != 0) return count;
+    if (timeout != nullptr && NsUntil(deadline) == 0) return 0;
+    Registration reg;
+    reg.arena = arena;
+    if (const int rc = PollerCreate(arena, kernel_wake, &reg.poller); rc != 0)
+      return rc;
+    for (Watched& w : shunt) {
+      if (const int rc = reg.Watch(w.ref.sock()); rc != 0) return rc;
+    }
+    // Registered: any change from here on wakes us; re-check first.
+    count = Scan(fds, shunt, kernel, kernel_index);
+    if (count != 0) return count;
+    Poller* p = arena->Ptr<Poller>(reg.poller);
+    if (kernel_wake) {
+      const int wake = ThreadWakeSocket();
+      if (wake < 0) return -errno;
+      std::vector<pollfd> k = kernel;
+      k.push_back(pollfd{wake, POLLIN, 0});
+      timespec left{};
+      if (timeout != nullptr) {
+        const int64_t ns = NsUntil(deadline);
+        left = timespec{ns / 1000000000, ns % 1000000000};
+      }
+      const int r =
+          ::ppoll(k.data(), k.size(), timeout ? &left : nullptr, sigmask);
+      DrainWakeSocket();
+      if (r < 0) return -errno;
+    } else {
+      // A far deadline rather than none: poll is never restarted after a
+      // signal handler, and only a timed futex wait reports EINTR then.
+      const timespec far = DeadlineAfterNs(int64_t{1} << 62);
+      const int rc = FutexWait(&p->state, 0, timeout ? &deadline : &far);
+      if (rc == -EINTR) return -EINTR;
+    }
+  }
+}
+
+long PollCall(pollfd* ufds, nfds_t nfds, const timespec* timeout,
+               const sigset_t* sigmask) {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && nfds > rl.rlim_cur) return -EINVAL;
+  std::vector<pollfd> fds(nfds);
+  if (nfds != 0 && !CopyUser(fds.data(), ufds, nfds * sizeof(pollfd)))
+    return -EFAULT;
+  const long r = DoPoll(fds, timeout, sigmask);
+  if (r < 0) return r;
+  for (nfds_t i = 0; i < nfds; ++i) {
+    if (!CopyUser(&ufds[i].revents, &fds[i].revents, sizeof(short)))
+      return -EFAULT;
+  }
+  return r;
+}
+
+bool AnyShunt(int nfds, const fd_set* r, const fd_set* w, const fd_set* e) {
+  for (int fd = 0; fd < nfds; ++fd) {
+    if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+         (e && FD_ISSET(fd, e))) &&
+        PeekFd(fd) != 0)
+      return true;
+  }
+  return false;
+}
+
+constexpr short kSelectIn = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+constexpr short kSelectOut = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
+constexpr short kSelectEx = POLLPRI;
+
+// select over a set with shunt descriptors, through DoPoll.
+long SelectEntry(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
+                 const timespec* timeout, const sigset_t* sigmask) {
+  std::vector<pollfd> fds;
+  for (int fd = 0; fd < nfds; ++fd) {
+    short ev = 0;
+    if (rd && FD_ISSET(fd, rd)) ev |= POLLIN | POLLRDNORM | POLLRDBAND;
+    if (wr && FD_ISSET(fd, wr)) ev |= POLLOUT | POLLWRNORM | POLLWRBAND;
+    if (ex && FD_ISSET(fd, ex)) ev |= POLLPRI;
+    if (ev != 0) fds.push_back(pollfd{fd, ev, 0});
+  }
+  const long r = DoPoll(fds, timeout, sigmask);
+  if (r < 0) return r;
+  for (const pollfd& p : fds) {
+    if (p.revents & POLLNVAL) return -EBADF;
+  }
+  if (rd) FD_ZERO(rd);
+  if (wr) FD_ZERO(wr);
+  if (ex) FD_ZERO(ex);
+  long count = 0;
+  for (const pollfd& p : fds) {
+    if (rd && (p.events & POLLIN) && (p.revents & kSelectIn)) {
+      FD_SET(p.fd, rd);
+      ++count;
+    }
+    if (wr && (p.events & POLLOUT) && (p.revents & kSelectOut)) {
+      FD_SET(p.fd, wr);
+      ++count;
+    }
+    if (ex && (p.events & POLLPRI) && (p.revents & kSelectEx)) {
+      FD_SET(p.fd, ex);
+      ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+extern "C" {
+
+SHUNT_EXPORT int shunt_poll(pollfd* fds, nfds_t nfds, int timeout) {
+  timespec ts{timeout / 1000, (timeout % 1000) * 1000000L};
+  return static_cast<int>(
+      PosixResult(PollCall(fds, nfds, timeout < 0 ? nullptr : &ts, nullptr)));
+}
+
+SHUNT_EXPORT int shunt_ppoll(pollfd* fds, nfds_t nfds, const timespec* tmo,
+                             const sigset_t* sigmask) {
+  if (tmo != nullptr &&
+      (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000))
+    return static_cast<int>(PosixResult(-EINVAL));
+  return static_cast<int>(PosixResult(PollCall(fds, nfds, tmo, sigmask)));
+}
+
+SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
+                              timeval* timeout) {
+  if (nfds < 0 || nfds > FD_SETSIZE || !AnyShunt(nfds, rd, wr, ex))
+    return select(nfds, rd, wr, ex, timeout);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_usec < 0 ||
+       timeout->tv_usec >= 1000000))
+    return static_cast<int>(PosixResult(-EINVAL));
+  timespec ts{};
+  timespec end{};
+  if (timeout != nullptr) {
+    ts = timespec{timeout->tv_sec, timeout->tv_usec * 1000};
+    end = DeadlineAfterNs(ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  }
+  const long r = SelectEntry(nfds, rd, wr, ex, timeout ? &ts : nullptr,
+                             nullptr);
+  if (timeout != nullptr) {
+    // Linux (and glibc) report the time left.
+    const int64_t left = NsUntil(end);
+    timeout->tv_sec = left / 1000000000;
+    timeout->tv_usec = (left % 1000000000) / 1000;
+  }
+  return static_cast<int>(PosixResult(r));
+}
+
+SHUNT_EXPORT int shunt_pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
+                               const timespec* timeout,
+                               const sigset_t* sigmask) {
+  if (nfds < 0 || nfds > FD_SETSIZE || !AnyShunt(nfds, rd, wr, ex))
+    return pselect(nfds, rd, wr, ex, timeout, sigmask);
+  if (timeout != nullptr &&
+      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+       timeout->tv_nsec >= 1000000000))
+    return static_cast<int>(PosixResult(-EINVAL));
+  return static_cast<int>(
+      PosixResult(SelectEntry(nfds, rd, wr, ex, timeout, sigmask)));
+}
+
+}  // extern "C"

@@ -1,0 +1,510 @@
+// The POSIX-shaped calls: look the descriptor up, call the socket layer,
+// convert the result. A descriptor that is not a shunt socket goes to the
+// kernel unchanged. Argument copying follows net/socket.c so that bad
+// pointers and lengths get the kernel's errno.
+#include <fcntl.h>
+#include <limits.h>
+#include <shunt/shunt.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "api/posix_util.h"
+#include "base/user_copy.h"
+#include "net/kernel_api.h"
+
+using namespace shunt;  // NOLINT: this file is the C boundary
+
+namespace {
+
+int NewSocketFd(Arena* a, Off file, int type_flags) {
+  return static_cast<int>(PosixResult(InstallNewFd(a, file, type_flags)));
+}
+
+// Common body of recv, recvfrom, read and readv.
+ssize_t RecvSimple(const Sock& s, const iovec* iov, size_t n, size_t size,
+                   int flags, sockaddr* uaddr, socklen_t* ulen) {
+  KernelMsg km;
+  if (iov != nullptr) {
+    if (const int rc = ImportIovec(iov, n, &km); rc != 0) return rc;
+  } else {
+    km.iov[0] = iovec{nullptr, size};
+    km.hdr.msg_iovlen = 0;
+    km.size = 0;
+  }
+  UnixAddress from{};
+  const ssize_t r = RecvOn(s, &km, flags, uaddr != nullptr ? &from : nullptr);
+  if (r >= 0 && uaddr != nullptr) {
+    if (const int rc = CopyAddrOut(from, uaddr, ulen); rc != 0) return rc;
+  }
+  return r;
+}
+
+ssize_t SendSimple(const Sock& s, const void* buf, size_t len, int flags,
+                   const sockaddr* addr, socklen_t addrlen) {
+  KernelMsg km;
+  if (len > kMaxRwCount) len = kMaxRwCount;
+  km.iov[0] = iovec{const_cast<void*>(buf), len};
+  km.hdr.msg_iov = km.iov;
+  km.hdr.msg_iovlen = 1;
+  km.size = len;
+  if (addr != nullptr) {
+    if (const int rc = CopyAddrIn(addr, addrlen, &km.name); rc != 0) return rc;
+    km.hdr.msg_namelen = addrlen;
+  }
+  return SendOn(s, &km, flags);
+}
+
+int SockTypeFlags(const Sock& s) {
+  return s.sk->type == SOCK_SEQPACKET ? MSG_EOR : 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+SHUNT_EXPORT int shunt_is_socket(int fd) { return PeekFd(fd) != 0; }
+
+// sockfd_lookup: the fd layer's bridge into the kernel-style interface.
+SHUNT_EXPORT struct shunt_socket* shunt_sockfd_lookup(int fd, int* err) {
+  FileRef ref;
+  if (!LookupFd(fd, &ref)) {
+    *err = fcntl(fd, F_GETFD) < 0 ? -EBADF : -ENOTSOCK;
+    return nullptr;
+  }
+  FileGet(ref.sock().file);
+  return new ShuntSocketHandle{ref.sock().arena,
+                          ref.sock().arena->OffsetOf(ref.sock().file)};
+}
+
+
+SHUNT_EXPORT int shunt_socket(int domain, int type, int protocol) {
+  if (domain != AF_UNIX) return socket(domain, type, protocol);
+  int err = 0;
+  Arena* a = AttachArena(&err);
+  if (a == nullptr) return static_cast<int>(PosixResult(err));
+  Off file = 0;
+  if (const int rc = SockCreate(a, domain, type, protocol, &file); rc != 0)
+    return static_cast<int>(PosixResult(rc));
+  return NewSocketFd(a, file, type);
+}
+
+SHUNT_EXPORT int shunt_socketpair(int domain, int type, int protocol,
+                                  int sv[2]) {
+  if (domain != AF_UNIX) return socketpair(domain, type, protocol, sv);
+  int err = 0;
+  Arena* a = AttachArena(&err);
+  if (a == nullptr) return static_cast<int>(PosixResult(err));
+  Off files[2];
+  if (const int rc = SockPair(a, domain, type, protocol, files); rc != 0)
+    return static_cast<int>(PosixResult(rc));
+  const int fd0 = InstallNewFd(a, files[0], type);
+  if (fd0 < 0) {
+    FilePut(a, a->Ptr<OpenFile>(files[1]));
+    return static_cast<int>(PosixResult(fd0));
+  }
+  const int fd1 = InstallNewFd(a, files[1], type);
+  if (fd1 < 0) {
+    shunt_close(fd0);
+    return static_cast<int>(PosixResult(fd1));
+  }
+  const int fds[2] = {fd0, fd1};
+  if (!CopyUser(sv, fds, sizeof fds)) {
+    shunt_close(fd0);
+    shunt_close(fd1);
+    return static_cast<int>(PosixResult(-EFAULT));
+  }
+  return 0;
+}
+
+SHUNT_EXPORT int shunt_bind(int fd, const sockaddr* addr, socklen_t len) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return bind(fd, addr, len);
+  KernelAddr ka;
+  if (const int rc = CopyAddrIn(addr, len, &ka); rc != 0)
+    return static_cast<int>(PosixResult(rc));
+  return static_cast<int>(PosixResult(SockBind(
+      f.sock(), reinterpret_cast<const sockaddr*>(&ka.storage), len)));
+}
+
+SHUNT_EXPORT int shunt_listen(int fd, int backlog) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return listen(fd, backlog);
+  return static_cast<int>(PosixResult(SockListen(f.sock(), backlog)));
+}
+
+SHUNT_EXPORT int shunt_accept4(int fd, sockaddr* addr, socklen_t* len,
+                               int flags) {
+  if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+    return static_cast<int>(PosixResult(-EINVAL));
+  FileRef f;
+  if (!LookupFd(fd, &f)) return accept4(fd, addr, len, flags);
+  Off file = 0;
+  UnixAddress peer{};
+  const int rc = SockAccept(f.sock(), flags & SOCK_NONBLOCK, &file, &peer);
+  if (rc != 0) return static_cast<int>(PosixResult(rc));
+  const int nfd = InstallNewFd(f.sock().arena, file, flags);
+  if (nfd < 0) return static_cast<int>(PosixResult(nfd));
+  if (const int crc = CopyAddrOut(peer, addr, len); crc != 0) {
+    shunt_close(nfd);  // do_accept: the connection is lost with the error
+    return static_cast<int>(PosixResult(crc));
+  }
+  return nfd;
+}
+
+SHUNT_EXPORT int shunt_accept(int fd, sockaddr* addr, socklen_t* len) {
+  if (PeekFd(fd) == 0) return accept(fd, addr, len);
+  return shunt_accept4(fd, addr, len, 0);
+}
+
+SHUNT_EXPORT int shunt_connect(int fd, const sockaddr* addr, socklen_t len) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return connect(fd, addr, len);
+  KernelAddr ka;
+  if (const int rc = CopyAddrIn(addr, len, &ka); rc != 0)
+    return static_cast<int>(PosixResult(rc));
+  return static_cast<int>(PosixResult(SockConnect(
+      f.sock(), reinterpret_cast<const sockaddr*>(&ka.storage), len)));
+}
+
+SHUNT_EXPORT ssize_t shunt_sendto(int fd, const void* buf, size_t len,
+                                  int flags, const sockaddr* addr,
+                                  socklen_t addrlen) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return sendto(fd, buf, len, flags, addr, addrlen);
+  return PosixResult(SendSimple(f.sock(), buf, len, flags, addr, addrlen));
+}
+
+SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
+                                int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return send(fd, buf, len, flags);
+  return PosixResult(SendSimple(f.sock(), buf, len, flags, nullptr, 0));
+}
+
+SHUNT_EXPORT ssize_t shunt_write(int fd, const void* buf, size_t count) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return write(fd, buf, count);
+  // sock_write_iter: seqpacket writes are records (MSG_EOR).
+  return PosixResult(SendSimple(f.sock(), buf, count,
+                                SockTypeFlags(f.sock()), nullptr, 0));
+}
+
+SHUNT_EXPORT ssize_t shunt_writev(int fd, const iovec* iov, int iovcnt) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return writev(fd, iov, iovcnt);
+  if (iovcnt < 0 || iovcnt > IOV_MAX) return PosixResult(-EINVAL);
+  KernelMsg km;
+  if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
+      rc != 0)
+    return PosixResult(rc);
+  return PosixResult(SendOn(f.sock(), &km, SockTypeFlags(f.sock())));
+}
+
+SHUNT_EXPORT ssize_t shunt_sendmsg(int fd, const msghdr* msg, int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return sendmsg(fd, msg, flags);
+  if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
+  KernelMsg km;
+  if (const int rc = CopyMsgIn(msg, true, &km); rc != 0)
+    return PosixResult(rc);
+  return PosixResult(SendOn(f.sock(), &km, flags));
+}
+
+SHUNT_EXPORT int shunt_sendmmsg(int fd, mmsghdr* vec, unsigned int vlen,
+                                int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return sendmmsg(fd, vec, vlen, flags);
+  if (flags & kMsgCmsgCompat) return static_cast<int>(PosixResult(-EINVAL));
+  // __sys_sendmmsg: at most UIO_MAXIOV messages; stop at the first error
+  // or short send; an error after some messages is not reported.
+  if (vlen > IOV_MAX) vlen = IOV_MAX;
+  unsigned int done = 0;
+  long err = 0;
+  while (done < vlen) {
+    KernelMsg km;
+    err = CopyMsgIn(&vec[done].msg_hdr, true, &km);
+    if (err == 0) err = SendOn(f.sock(), &km, flags);
+    if (err < 0) break;
+    const unsigned int sent = static_cast<unsigned int>(err);
+    if (!CopyUser(&vec[done].msg_len, &sent, sizeof sent)) {
+      err = -EFAULT;
+      break;
+    }
+    ++done;
+    if (static_cast<size_t>(err) < km.size) break;
+  }
+  if (done != 0) return static_cast<int>(done);
+  return static_cast<int>(PosixResult(err));
+}
+
+SHUNT_EXPORT ssize_t shunt_recvfrom(int fd, void* buf, size_t len, int flags,
+                                    sockaddr* addr, socklen_t* addrlen) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return recvfrom(fd, buf, len, flags, addr, addrlen);
+  if (len > kMaxRwCount) len = kMaxRwCount;
+  const iovec iov{buf, len};
+  return PosixResult(RecvSimple(f.sock(), &iov, 1, len, flags, addr, addrlen));
+}
+
+SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return recv(fd, buf, len, flags);
+  if (len > kMaxRwCount) len = kMaxRwCount;
+  // The hot path: one iovec straight to the socket layer.
+  iovec iov{buf, len};
+  MsgArgs m{};
+  m.iov = &iov;
+  m.iovlen = 1;
+  m.size = len;
+  return PosixResult(SockRecvmsg(f.sock(), &m, flags));
+}
+
+SHUNT_EXPORT ssize_t shunt_read(int fd, void* buf, size_t count) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return read(fd, buf, count);
+  if (count == 0) return 0;  // sock_read_iter: SysV behaviour
+  if (count > kMaxRwCount) count = kMaxRwCount;
+  const iovec iov{buf, count};
+  return PosixResult(RecvSimple(f.sock(), &iov, 1, count, 0, nullptr, nullptr));
+}
+
+SHUNT_EXPORT ssize_t shunt_readv(int fd, const iovec* iov, int iovcnt) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return readv(fd, iov, iovcnt);
+  if (iovcnt < 0 || iovcnt > IOV_MAX) return PosixResult(-EINVAL);
+  KernelMsg km;
+  if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
+      rc != 0)
+    return PosixResult(rc);
+  if (km.size == 0) return 0;
+  return PosixResult(RecvOn(f.sock(), &km, 0, nullptr));
+}
+
+SHUNT_EXPORT ssize_t shunt_recvmsg(int fd, msghdr* msg, int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return recvmsg(fd, msg, flags);
+  if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
+  KernelMsg km;
+  if (const int rc = CopyMsgIn(msg, false, &km); rc != 0)
+    return PosixResult(rc);
+  UnixAddress from{};
+  const ssize_t r = RecvOn(f.sock(), &km, flags, &from);
+  if (r < 0) return PosixResult(r);
+  if (const int rc = FinishRecvmsg(msg, km, from, km.hdr.msg_flags); rc != 0)
+    return PosixResult(rc);
+  return r;
+}
+
+SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
+                                int flags, timespec* timeout) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return recvmmsg(fd, vec, vlen, flags, timeout);
+  if (flags & kMsgCmsgCompat) return static_cast<int>(PosixResult(-EINVAL));
+  // __sys_recvmmsg / do_recvmmsg.
+  timespec end{};
+  if (timeout != nullptr) {
+    timespec t;
+    if (!CopyUser(&t, timeout, sizeof t)) return static_cast<int>(PosixResult(-EFAULT));
+    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000)
+      return static_cast<int>(PosixResult(-EINVAL));
+    end = DeadlineAfterNs(t.tv_sec * 1000000000LL + t.tv_nsec);
+  }
+  if (vlen > IOV_MAX) vlen = IOV_MAX;
+  const Sock& s = f.sock();
+  if (const int err = SockTakeError(s.sk); err != 0)
+    return static_cast<int>(PosixResult(err));
+  unsigned int done = 0;
+  long err = 0;
+  while (done < vlen) {
+    KernelMsg km;
+    err = CopyMsgIn(&vec[done].msg_hdr, false, &km);
+    UnixAddress from{};
+    if (err == 0) err = RecvOn(s, &km, flags & ~MSG_WAITFORONE, &from);
+    if (err < 0) break;
+    if (const int rc = FinishRecvmsg(&vec[done].msg_hdr, km, from,
+                                     km.hdr.msg_flags);
+        rc != 0) {
+      err = rc;
+      break;
+    }
+    const unsigned int got = static_cast<unsigned int>(err);
+    if (!CopyUser(&vec[done].msg_len, &got, sizeof got)) {
+      err = -EFAULT;
+      break;
+    }
+    err = 0;
+    ++done;
+    if (flags & MSG_WAITFORONE) flags |= MSG_DONTWAIT;
+    if (timeout != nullptr) {
+      const int64_t left = NsUntil(end);
+      timespec t{left / 1000000000, left % 1000000000};
+      CopyUser(timeout, &t, sizeof t);
+      if (left == 0) break;
+    }
+    if (km.hdr.msg_flags & MSG_OOB) break;
+  }
+  if (err == 0) return static_cast<int>(done);
+  if (done == 0) return static_cast<int>(PosixResult(err));
+  // Messages were received: the error waits in SO_ERROR (EAGAIN aside).
+  if (err != -EAGAIN) s.sk->err.store(static_cast<int32_t>(-err));
+  return static_cast<int>(done);
+}
+
+SHUNT_EXPORT int shunt_shutdown(int fd, int how) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return shutdown(fd, how);
+  return static_cast<int>(PosixResult(SockShutdown(f.sock(), how)));
+}
+
+SHUNT_EXPORT int shunt_close(int fd) {
+  const Off file = RemoveFd(fd);
+  if (file == 0) return close(fd);
+  close(fd);  // the placeholder; its number is free again
+  if (Arena* a = Arena::IfAttached()) {
+    if (OpenFile* of = a->Ptr<OpenFile>(file)) FilePut(a, of);
+  }
+  return 0;
+}
+
+SHUNT_EXPORT int shunt_getsockopt(int fd, int level, int optname, void* optval,
+                                  socklen_t* optlen) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return getsockopt(fd, level, optname, optval, optlen);
+  socklen_t len;
+  if (!CopyUser(&len, optlen, sizeof len))
+    return static_cast<int>(PosixResult(-EFAULT));
+  unsigned char buf[64];
+  socklen_t klen = len > sizeof buf ? sizeof buf : len;
+  if (static_cast<int>(len) < 0) klen = len;  // SockGetOpt rejects it
+  const int rc = SockGetOpt(f.sock(), level, optname, buf, &klen);
+  if (rc != 0) return static_cast<int>(PosixResult(rc));
+  if (!CopyUser(optval, buf, klen) || !CopyUser(optlen, &klen, sizeof klen))
+    return static_cast<int>(PosixResult(-EFAULT));
+  return 0;
+}
+
+SHUNT_EXPORT int shunt_setsockopt(int fd, int level, int optname,
+                                  const void* optval, socklen_t optlen) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return setsockopt(fd, level, optname, optval, optlen);
+  if (static_cast<int>(optlen) < 0) return static_cast<int>(PosixResult(-EINVAL));
+  unsigned char buf[sizeof(timeval)] = {};
+  const socklen_t n = optlen < sizeof buf ? optlen : sizeof buf;
+  if (n != 0 && !CopyUser(buf, optval, n))
+    return static_cast<int>(PosixResult(-EFAULT));
+  return static_cast<int>(
+      PosixResult(SockSetOpt(f.sock(), level, optname, buf, optlen)));
+}
+
+SHUNT_EXPORT int shunt_getsockname(int fd, sockaddr* addr, socklen_t* len) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return getsockname(fd, addr, len);
+  UnixAddress name{};
+  if (const int rc = SockGetName(f.sock(), false, &name); rc != 0)
+    return static_cast<int>(PosixResult(rc));
+  if (addr == nullptr) return static_cast<int>(PosixResult(-EFAULT));
+  return static_cast<int>(PosixResult(CopyAddrOut(name, addr, len)));
+}
+
+SHUNT_EXPORT int shunt_getpeername(int fd, sockaddr* addr, socklen_t* len) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return getpeername(fd, addr, len);
+  UnixAddress name{};
+  if (const int rc = SockGetName(f.sock(), true, &name); rc != 0)
+    return static_cast<int>(PosixResult(rc));
+  if (addr == nullptr) return static_cast<int>(PosixResult(-EFAULT));
+  return static_cast<int>(PosixResult(CopyAddrOut(name, addr, len)));
+}
+
+SHUNT_EXPORT int shunt_fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  const long arg = va_arg(ap, long);
+  va_end(ap);
+  const Off file = PeekFd(fd);
+  if (file == 0) return fcntl(fd, cmd, arg);
+  // The placeholder shares our open file description one to one, so the
+  // kernel keeps the flags exactly; O_NONBLOCK is mirrored for the data
+  // path, which must not ask the kernel.
+  const int r = fcntl(fd, cmd, arg);
+  if (r < 0) return r;
+  Arena* a = Arena::IfAttached();
+  switch (cmd) {
+    case F_SETFL:
+      if (OpenFile* of = a->Ptr<OpenFile>(file)) {
+        if (arg & O_NONBLOCK)
+          of->status.fetch_or(O_NONBLOCK);
+        else
+          of->status.fetch_and(~static_cast<uint32_t>(O_NONBLOCK));
+      }
+      break;
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      InstallDupFd(a, r, file);
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+SHUNT_EXPORT int shunt_ioctl(int fd, unsigned long request, ...) {
+  va_list ap;
+  va_start(ap, request);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  FileRef f;
+  if (!LookupFd(fd, &f)) return ioctl(fd, request, arg);
+  if (request == FIONBIO) {
+    int on;
+    if (!CopyUser(&on, arg, sizeof on))
+      return static_cast<int>(PosixResult(-EFAULT));
+    if (ioctl(fd, FIONBIO, &on) != 0) return -1;
+    if (on)
+      f.sock().file->status.fetch_or(O_NONBLOCK);
+    else
+      f.sock().file->status.fetch_and(~static_cast<uint32_t>(O_NONBLOCK));
+    return 0;
+  }
+  bool handled = false;
+  int value = 0;
+  const int rc = SockIoctl(f.sock(), request, &value, &handled);
+  if (!handled) return ioctl(fd, request, arg);
+  if (rc != 0) return static_cast<int>(PosixResult(rc));
+  if (!CopyUser(arg, &value, sizeof value))
+    return static_cast<int>(PosixResult(-EFAULT));
+  return 0;
+}
+
+SHUNT_EXPORT int shunt_dup(int fd) {
+  const Off file = PeekFd(fd);
+  const int r = dup(fd);
+  if (r >= 0 && file != 0) InstallDupFd(Arena::IfAttached(), r, file);
+  return r;
+}
+
+namespace {
+int Dup3Common(int oldfd, int newfd, int r) {
+  if (r < 0 || oldfd == newfd) return r;
+  if (const Off file = PeekFd(oldfd); file != 0) {
+    InstallDupFd(Arena::IfAttached(), newfd, file);
+  } else if (const Off old = RemoveFd(newfd); old != 0) {
+    // newfd was a shunt socket; the kernel closed its placeholder.
+    Arena* a = Arena::IfAttached();
+    if (OpenFile* of = a->Ptr<OpenFile>(old)) FilePut(a, of);
+  }
+  return r;
+}
+}  // namespace
+
+SHUNT_EXPORT int shunt_dup2(int oldfd, int newfd) {
+  return Dup3Common(oldfd, newfd, dup2(oldfd, newfd));
+}
+
+SHUNT_EXPORT int shunt_dup3(int oldfd, int newfd, int flags) {
+  return Dup3Common(oldfd, newfd, dup3(oldfd, newfd, flags));
+}
+
+}  // extern "C"

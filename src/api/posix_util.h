@@ -1,0 +1,68 @@
+// Helpers shared by the POSIX-shaped calls: errno conversion, arena
+// attachment, and copying caller structures in and out the way net/socket.c
+// does (EFAULT for bad pointers, its length rules).
+#pragma once
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "arena/arena.h"
+#include "base/export.h"
+#include "fd/fd_table.h"
+#include "net/sock.h"
+
+namespace shunt {
+
+// Converts a socket-layer result (negative errno) to the POSIX convention.
+inline long PosixResult(long r) {
+  if (r < 0) {
+    errno = static_cast<int>(-r);
+    return -1;
+  }
+  return r;
+}
+
+// MSG_CMSG_COMPAT: refused from user space by the msghdr-taking calls.
+constexpr int kMsgCmsgCompat = static_cast<int>(0x80000000u);
+
+// MAX_RW_COUNT: the most one call moves.
+constexpr size_t kMaxRwCount = 0x7ffff000;
+
+// An address copied in from the caller (move_addr_to_kernel), with room
+// for the terminator unix_mkname_bsd adds.
+struct KernelAddr {
+  sockaddr_storage storage;
+  char terminator;
+  socklen_t len;
+};
+int CopyAddrIn(const sockaddr* uaddr, socklen_t ulen, KernelAddr* out);
+// move_addr_to_user: copies min(*ulen, name.len) bytes and stores the full
+// length in *ulen. A null uaddr means the caller wants no name.
+int CopyAddrOut(const UnixAddress& name, sockaddr* uaddr, socklen_t* ulen);
+
+// A msghdr and its iovec copied in (copy_msghdr_from_user, import_iovec).
+struct KernelMsg {
+  msghdr hdr{};
+  iovec fast_iov[8];
+  iovec* iov = fast_iov;
+  size_t size = 0;
+  KernelAddr name;
+  KernelMsg() = default;
+  KernelMsg(const KernelMsg&) = delete;
+  KernelMsg& operator=(const KernelMsg&) = delete;
+  ~KernelMsg();
+};
+// `sending`: the name is a destination to copy in.
+int CopyMsgIn(const msghdr* umsg, bool sending, KernelMsg* out);
+// Validates and sums an iovec array already in our memory.
+int ImportIovec(const iovec* uiov, size_t n, KernelMsg* out);
+
+// The receive and send paths of every call in the family.
+ssize_t RecvOn(const Sock& s, KernelMsg* km, int flags, UnixAddress* from);
+ssize_t SendOn(const Sock& s, KernelMsg* km, int flags);
+// Completes a recvmsg: name, msg_flags and msg_controllen written back.
+int FinishRecvmsg(msghdr* umsg, const KernelMsg& km, const UnixAddress& from,
+                  int msg_flags);
+
+}  // namespace shunt

@@ -1,0 +1,31 @@
+// Process-shared futex operations on 32-bit words that live in the arena.
+#pragma once
+
+#include <stdint.h>
+#include <time.h>
+
+#include <atomic>
+
+namespace shunt {
+
+// Sleeps while *word == expected. deadline: absolute CLOCK_MONOTONIC time,
+// or nullptr to wait without limit. Returns 0 when woken (or the value had
+// already changed), -ETIMEDOUT, or -EINTR when a signal handler ran.
+//
+// Restart rules are the kernel's own, and they are the socket rules
+// (net/core/sock.c: sock_intr_errno): without a deadline a handler installed
+// with SA_RESTART restarts the wait transparently; with a deadline the wait
+// ends with -EINTR.
+int FutexWait(std::atomic<uint32_t>* word, uint32_t expected,
+              const timespec* deadline);
+
+// Wakes up to n sleepers on word (INT32_MAX for all).
+void FutexWake(std::atomic<uint32_t>* word, int n);
+
+// Current CLOCK_MONOTONIC time, and helpers on absolute deadlines.
+timespec MonotonicNow();
+timespec DeadlineAfterNs(int64_t ns);
+// Nanoseconds from now to deadline, clamped at 0.
+int64_t NsUntil(const timespec& deadline);
+
+}  // namespace shunt

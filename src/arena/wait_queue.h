@@ -1,0 +1,47 @@
+// WaitQueue: the place where callers sleep until a socket's state changes.
+#pragma once
+
+#include <stdint.h>
+
+#include <atomic>
+
+#include "arena/arena.h"
+#include "arena/futex.h"
+
+namespace shunt {
+
+// Lives inside the object it watches and is guarded by that object's lock.
+//
+// Protocol (an event count): every state change bumps `seq` while holding
+// the lock, with a plain store (no atomic read-modify-write, no system call).
+// A caller that must sleep first increments `sleepers`, then re-checks its
+// condition under the lock, notes `seq`, drops the lock and sleeps on `seq`.
+// The waker, still holding the lock after its change, reads `sleepers` and
+// makes a system call only when it is non-zero. Pollers (net/poll.cc) count
+// as sleepers too and hang off `pollers`.
+struct WaitQueue {
+  std::atomic<uint32_t> seq;
+  std::atomic<uint32_t> sleepers;
+  Off pollers;  // head of a PollEntry list; guarded by the owner's lock
+};
+
+// Outcome of one BlockOnce: the caller re-checks its condition either way.
+enum class WaitResult { kChanged, kTimedOut, kInterrupted };
+
+// A blocking call's time budget: nonblocking, unlimited, or until a
+// CLOCK_MONOTONIC deadline.
+struct WaitBudget {
+  bool nonblocking = false;
+  bool has_deadline = false;
+  timespec deadline{};
+  int64_t spin_ns = 0;
+
+};
+
+// Sleeps until `wq->seq` moves past `seen` or the budget runs out. First
+// spins up to budget.spin_ns watching the word without a system call. The
+// caller must hold a `sleepers` registration (see above) made before it
+// last checked its condition and read `seen` under the owner's lock.
+WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, const WaitBudget& budget);
+
+}  // namespace shunt

@@ -1,0 +1,57 @@
+/* CopyUser: memcpy that survives a fault on either side (x86-64 only).
+ *
+ * size_t shunt_copy_user(void *dst, const void *src, size_t n)
+ * returns the number of bytes NOT copied: 0 on success.
+ *
+ * Like the kernel's copy_to_user/copy_from_user: the SIGSEGV/SIGBUS handler
+ * in user_copy.cc recognises a fault whose instruction pointer lies inside
+ * this function and resumes at shunt_copy_user_fixup, which returns the
+ * count still in %rdx. Invariant for that: at every instruction that can
+ * fault, %rdx holds the bytes not yet copied (for `rep movsb`, %rcx does;
+ * the handler moves it to %rdx).
+ */
+    .text
+    .globl shunt_copy_user
+    .hidden shunt_copy_user
+    .type shunt_copy_user, @function
+    .globl shunt_copy_user_begin
+    .hidden shunt_copy_user_begin
+    .globl shunt_copy_user_end
+    .hidden shunt_copy_user_end
+    .globl shunt_copy_user_rep
+    .hidden shunt_copy_user_rep
+    .globl shunt_copy_user_fixup
+    .hidden shunt_copy_user_fixup
+shunt_copy_user:
+shunt_copy_user_begin:
+    cmpq $512, %rdx
+    jae 4f
+1:  cmpq $16, %rdx
+    jb 2f
+    movdqu (%rsi), %xmm0
+    movdqu %xmm0, (%rdi)
+    addq $16, %rsi
+    addq $16, %rdi
+    subq $16, %rdx
+    jmp 1b
+2:  testq %rdx, %rdx
+    jz 3f
+    movb (%rsi), %al
+    movb %al, (%rdi)
+    incq %rsi
+    incq %rdi
+    decq %rdx
+    jmp 2b
+3:  xorl %eax, %eax
+    ret
+4:  movq %rdx, %rcx
+shunt_copy_user_rep:
+    rep movsb
+    xorl %eax, %eax
+    ret
+shunt_copy_user_fixup:
+    movq %rdx, %rax
+    ret
+shunt_copy_user_end:
+    .size shunt_copy_user, .-shunt_copy_user
+    .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,160 @@
+#include "fd/fd_table.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/single_threaded.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+
+namespace shunt {
+namespace {
+
+constexpr int kMaxFd = 1 << 20;
+
+// Zero-initialised and untouched until used: costs no memory per se.
+std::atomic<Off> g_table[kMaxFd];
+std::atomic<int> g_high{-1};  // highest descriptor ever installed
+std::mutex g_mu;
+int g_fork_saved_errno = 0;
+
+void ForEachEntry(void (*fn)(Arena*, Off)) {
+  Arena* a = Arena::IfAttached();
+  if (a == nullptr) return;
+  const int high = g_high.load();
+  for (int fd = 0; fd <= high; ++fd) {
+    const Off f = g_table[fd].load(std::memory_order_relaxed);
+    if (f != 0) fn(a, f);
+  }
+}
+
+void GetEntry(Arena* a, Off f) {
+  if (OpenFile* of = a->Ptr<OpenFile>(f)) FileGet(of);
+}
+void PutEntry(Arena* a, Off f) {
+  if (OpenFile* of = a->Ptr<OpenFile>(f)) FilePut(a, of);
+}
+
+// fork(): the child's copies of the descriptors are references of their
+// own. They are taken before the fork, so no parent thread can drop the
+// last reference in between; glibc leaves _Fork's errno for the parent
+// handler, which gives them back if there was no child.
+void ForkPrepare() {
+  g_mu.lock();
+  ForEachEntry(GetEntry);
+  g_fork_saved_errno = errno;
+  errno = 0;
+}
+void ForkParent() {
+  if (errno != 0) {
+    ForEachEntry(PutEntry);
+  } else {
+    errno = g_fork_saved_errno;
+  }
+  g_mu.unlock();
+}
+void ForkChild() {
+  errno = g_fork_saved_errno;
+  g_mu.unlock();
+}
+
+// Normal exit closes every descriptor, as the kernel does for its own.
+void CloseAllAtExit() {
+  Arena* a = Arena::IfAttached();
+  if (a == nullptr) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  const int high = g_high.load();
+  for (int fd = 0; fd <= high; ++fd) {
+    const Off f = g_table[fd].exchange(0);
+    if (f != 0) PutEntry(a, f);
+  }
+}
+
+void RegisterProcessHooks() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+    atexit(CloseAllAtExit);
+  });
+}
+
+void NoteHigh(int fd) {
+  int h = g_high.load();
+  while (fd > h && !g_high.compare_exchange_weak(h, fd)) {
+  }
+}
+
+}  // namespace
+
+void FileRef::Reset() {
+  if (counted_) FilePut(sock_.arena, sock_.file);
+  counted_ = false;
+  sock_ = Sock{};
+}
+
+bool LookupFd(int fd, FileRef* out) {
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return false;
+  const Off off = g_table[fd].load(std::memory_order_acquire);
+  if (off == 0) return false;
+  Arena* a = Arena::IfAttached();
+  if (a == nullptr || !SockFromFile(a, off, &out->sock_)) return false;
+  if (__libc_single_threaded) return true;
+  // Another thread may close fd concurrently: take a reference unless the
+  // count already reached zero, then confirm fd still names this file.
+  // OpenFiles are pooled, so the count we touch is always an OpenFile's.
+  OpenFile* f = out->sock_.file;
+  uint32_t r = f->refs.load(std::memory_order_relaxed);
+  do {
+    if (r == 0) return false;
+  } while (!f->refs.compare_exchange_weak(r, r + 1, std::memory_order_acquire));
+  out->counted_ = true;
+  if (g_table[fd].load(std::memory_order_acquire) != off ||
+      !SockFromFile(a, off, &out->sock_)) {
+    out->Reset();
+    return false;
+  }
+  return true;
+}
+
+Off PeekFd(int fd) {
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return 0;
+  return g_table[fd].load(std::memory_order_acquire);
+}
+
+int InstallNewFd(Arena* a, Off file, int flags) {
+  RegisterProcessHooks();
+  const int fd = socket(
+      AF_UNIX, SOCK_STREAM | (flags & (SOCK_CLOEXEC | SOCK_NONBLOCK)), 0);
+  if (fd < 0 || fd >= kMaxFd) {
+    const int err = fd < 0 ? errno : EMFILE;
+    if (fd >= 0) close(fd);
+    PutEntry(a, file);
+    return -err;
+  }
+  std::lock_guard<std::mutex> lock(g_mu);
+  NoteHigh(fd);
+  g_table[fd].store(file, std::memory_order_release);
+  return fd;
+}
+
+void InstallDupFd(Arena* a, int newfd, Off file) {
+  GetEntry(a, file);
+  Off old;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    NoteHigh(newfd);
+    old = g_table[newfd].exchange(file, std::memory_order_acq_rel);
+  }
+  if (old != 0) PutEntry(a, old);
+}
+
+Off RemoveFd(int fd) {
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return 0;
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_table[fd].exchange(0, std::memory_order_acq_rel);
+}
+
+}  // namespace shunt

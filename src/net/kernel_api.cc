@@ -1,0 +1,143 @@
+// The kernel-style C interface of the socket layer (shunt_sock_*,
+// shunt_kernel_*): the same operations the POSIX layer calls, on
+// caller-held socket handles, returning negative errnos.
+#include <fcntl.h>
+#include <shunt/shunt.h>
+#include <string.h>
+
+#include "base/export.h"
+#include "net/kernel_api.h"
+#include "net/sock.h"
+
+using namespace shunt;  // NOLINT: C boundary
+
+
+namespace {
+
+static_assert(sizeof(kvec) == sizeof(iovec) &&
+              offsetof(kvec, iov_len) == offsetof(iovec, iov_len));
+
+bool ToSock(struct shunt_socket* s, Sock* out, int flags = 0) {
+  if (s == nullptr || !SockFromFile(s->arena, s->file, out)) return false;
+  out->extra_status = static_cast<uint32_t>(flags & O_NONBLOCK);
+  return true;
+}
+
+// The first `size` bytes of vec[0..num) as an iovec array.
+size_t Clip(const kvec* vec, size_t num, size_t size, iovec* out) {
+  size_t n = 0;
+  for (size_t i = 0; i < num && size > 0; ++i) {
+    const size_t len = vec[i].iov_len < size ? vec[i].iov_len : size;
+    out[n++] = iovec{vec[i].iov_base, len};
+    size -= len;
+  }
+  return n;
+}
+
+}  // namespace
+
+extern "C" {
+
+SHUNT_EXPORT int shunt_sock_create(int family, int type, int protocol,
+                                   struct shunt_socket** res) {
+  int err = 0;
+  Arena* a = AttachArena(&err);
+  if (a == nullptr) return err;
+  Off file = 0;
+  if (const int rc = SockCreate(a, family, type, protocol, &file); rc != 0)
+    return rc;
+  *res = new ShuntSocketHandle{a, file};
+  return 0;
+}
+
+SHUNT_EXPORT void shunt_sock_release(struct shunt_socket* sock) {
+  if (sock == nullptr) return;
+  if (OpenFile* f = sock->arena->Ptr<OpenFile>(sock->file))
+    FilePut(sock->arena, f);
+  delete sock;
+}
+
+SHUNT_EXPORT int shunt_kernel_bind(struct shunt_socket* sock, const sockaddr* addr,
+                                   int addrlen) {
+  Sock s;
+  if (!ToSock(sock, &s)) return -EBADF;
+  return SockBind(s, addr, static_cast<socklen_t>(addrlen));
+}
+
+SHUNT_EXPORT int shunt_kernel_connect(struct shunt_socket* sock, const sockaddr* addr,
+                                      int addrlen, int flags) {
+  Sock s;
+  if (!ToSock(sock, &s, flags)) return -EBADF;
+  return SockConnect(s, addr, static_cast<socklen_t>(addrlen));
+}
+
+SHUNT_EXPORT int shunt_kernel_listen(struct shunt_socket* sock, int backlog) {
+  Sock s;
+  if (!ToSock(sock, &s)) return -EBADF;
+  return SockListen(s, backlog);
+}
+
+SHUNT_EXPORT int shunt_kernel_accept(struct shunt_socket* sock,
+                                     struct shunt_socket** newsock, int flags) {
+  Sock s;
+  if (!ToSock(sock, &s, flags)) return -EBADF;
+  Off file = 0;
+  if (const int rc = SockAccept(s, false, &file, nullptr); rc != 0) return rc;
+  *newsock = new ShuntSocketHandle{s.arena, file};
+  return 0;
+}
+
+SHUNT_EXPORT int shunt_kernel_shutdown(struct shunt_socket* sock, int how) {
+  Sock s;
+  if (!ToSock(sock, &s)) return -EBADF;
+  return SockShutdown(s, how);
+}
+
+SHUNT_EXPORT int shunt_kernel_sendmsg(struct shunt_socket* sock, msghdr* msg,
+                                      kvec* vec, size_t num, size_t size) {
+  Sock s;
+  if (!ToSock(sock, &s)) return -EBADF;
+  if (num > IOV_MAX) return -EMSGSIZE;
+  iovec iov[IOV_MAX];
+  MsgArgs m{};
+  m.iov = iov;
+  m.iovlen = Clip(vec, num, size, iov);
+  for (size_t i = 0; i < m.iovlen; ++i) m.size += iov[i].iov_len;
+  m.name = static_cast<const sockaddr*>(msg->msg_name);
+  m.namelen = msg->msg_name != nullptr ? msg->msg_namelen : 0;
+  return static_cast<int>(SockSendmsg(s, &m, msg->msg_flags));
+}
+
+SHUNT_EXPORT int shunt_kernel_recvmsg(struct shunt_socket* sock, msghdr* msg,
+                                      kvec* vec, size_t num, size_t size,
+                                      int flags) {
+  Sock s;
+  if (!ToSock(sock, &s)) return -EBADF;
+  if (num > IOV_MAX) return -EMSGSIZE;
+  iovec iov[IOV_MAX];
+  MsgArgs m{};
+  m.iov = iov;
+  m.iovlen = Clip(vec, num, size, iov);
+  for (size_t i = 0; i < m.iovlen; ++i) m.size += iov[i].iov_len;
+  UnixAddress from{};
+  m.from = msg->msg_name != nullptr ? &from : nullptr;
+  const ssize_t r = SockRecvmsg(s, &m, flags);
+  msg->msg_flags = m.msg_flags;
+  if (r < 0) return static_cast<int>(r);
+  if (msg->msg_name != nullptr) {
+    const size_t n = from.len < msg->msg_namelen ? from.len : msg->msg_namelen;
+    memcpy(msg->msg_name, from.bytes, n);
+    msg->msg_namelen = from.len;
+  }
+  // Leave the unfilled portion in vec, as kernel_recvmsg(9) documents.
+  size_t left = m.copied;
+  for (size_t i = 0; i < num && left > 0; ++i) {
+    const size_t k = vec[i].iov_len < left ? vec[i].iov_len : left;
+    vec[i].iov_base = static_cast<char*>(vec[i].iov_base) + k;
+    vec[i].iov_len -= k;
+    left -= k;
+  }
+  return static_cast<int>(r);
+}
+
+}  // extern "C"

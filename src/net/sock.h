@@ -1,0 +1,279 @@
+// The socket layer: arena socket state and the operations on it.
+//
+// Objects (all in the arena, all addressed by offset):
+//   SockState  one socket (the kernel's struct sock + unix_sock). Pooled.
+//              Referenced by: each OpenFile on it, the socket whose peer it
+//              is, each datagram it has queued at a receiver, the listener
+//              whose accept queue holds it. Freed at the last reference.
+//   OpenFile   one open file description (the kernel's struct file): status
+//              flags (O_NONBLOCK) shared by every descriptor dup'd or
+//              inherited from it. Referenced by descriptors (fd/), by
+//              shunt_socket handles, and by in-flight calls of
+//              multi-threaded processes. The last reference releases the
+//              socket (net/unix/af_unix.c: unix_release_sock).
+//
+// The protocol files (unix_stream.cc, unix_dgram.cc) implement the data
+// path; socket.cc holds what all types share. Every function returns 0, a
+// count, or a negative errno, and never touches errno.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+
+#include <atomic>
+
+#include "arena/arena.h"
+#include "arena/mutex.h"
+#include "arena/wait_queue.h"
+#include "net/recv_queue.h"
+
+namespace shunt {
+
+// Socket states, named after the kernel's (include/net/tcp_states.h).
+enum class SockPhase : uint8_t { kClose = 0, kListen, kEstablished };
+
+constexpr uint32_t kRcvShutdown = 1;   // RCV_SHUTDOWN
+constexpr uint32_t kSendShutdown = 2;  // SEND_SHUTDOWN
+constexpr uint32_t kShutdownMask = 3;
+
+// A bound name exactly as getsockname reports it: `len` counts the family.
+// Up to 111 bytes: a 108-byte path without a NUL is reported with one
+// (net/unix/af_unix.c: unix_mkname_bsd), one byte past sockaddr_un.
+struct UnixAddress {
+  uint32_t len;  // 0: unbound
+  uint8_t bytes[sizeof(sockaddr_un) + 2];
+};
+
+// Credentials captured at socketpair/connect/listen time (SO_PEERCRED).
+struct PeerCred {
+  int32_t pid;
+  uint32_t uid;
+  uint32_t gid;
+  uint32_t valid;
+};
+
+struct SockState {
+  std::atomic<uint64_t> gen;  // pool generation; must stay first
+  std::atomic<uint32_t> refs;
+  uint8_t type;  // SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET
+  SockPhase phase;
+  uint8_t dead;  // SOCK_DEAD: released, awaiting its last reference
+  uint8_t passcred;
+  ArenaMutex lock;  // guards everything below unless noted
+  std::atomic<uint32_t> shutdown;  // kRcvShutdown | kSendShutdown
+  std::atomic<int32_t> err;        // pending SO_ERROR (positive errno)
+  Off peer;                        // referenced
+  uint64_t inode;
+
+  // Options, read without the lock by the data path.
+  std::atomic<int32_t> sndbuf;
+  std::atomic<int32_t> rcvbuf;
+  std::atomic<int32_t> rcvlowat;
+  std::atomic<int32_t> peek_off;
+  // SO_RCVTIMEO/SO_SNDTIMEO in the kernel's jiffies, as the kernel keeps
+  // them (so getsockopt reads back its rounding): 0 waits forever, -1 does
+  // not wait at all (a negative tv_sec).
+  std::atomic<int64_t> rcvtimeo;
+  std::atomic<int64_t> sndtimeo;
+  std::atomic<int64_t> spin_ns;
+  PeerCred peercred;
+
+  // Bytes this socket has queued at datagram receivers (sk_wmem_alloc).
+  std::atomic<uint32_t> wmem;
+
+  // Listening sockets: embryos waiting in accept order.
+  uint32_t backlog;
+  uint32_t acceptq_len;
+  Off acceptq_head;
+  Off acceptq_tail;
+  Off accept_next;  // link while this socket waits in an accept queue
+
+  UnixAddress addr;  // set once by bind or autobind
+  Off name_next;     // chain in the arena's name table
+  uint64_t name_dev, name_ino;  // filesystem names: the socket file
+
+  RecvQueue rq;
+  WaitQueue wq;
+};
+static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
+
+struct OpenFile {
+  std::atomic<uint64_t> gen;  // pool generation; must stay first
+  std::atomic<uint32_t> refs;
+  std::atomic<uint32_t> status;  // O_NONBLOCK
+  Off sock;                      // referenced
+};
+static_assert(sizeof(OpenFile) <= 64, "see kPoolSizes in arena.cc");
+
+// A socket as seen by one call: its file and state, both kept alive by a
+// reference the caller holds.
+struct Sock {
+  Arena* arena;
+  OpenFile* file;
+  SockState* sk;
+  uint32_t extra_status = 0;  // O_NONBLOCK forced by a kernel-style caller
+
+  bool nonblocking() const {
+    return ((file->status.load(std::memory_order_relaxed) | extra_status) &
+            04000) != 0;
+  }
+};
+
+// The arena, attaching on first use (and arming EFAULT recovery for
+// CopyUser). nullptr with *err set when it cannot be attached.
+Arena* AttachArena(int* err);
+
+// ---- Lifetime ------------------------------------------------------------
+
+// Creates a socket and an open file on it (one reference). *file receives
+// the OpenFile offset.
+int SockCreate(Arena* a, int family, int type, int protocol, Off* file);
+// socketpair(2): two connected sockets, each with its open file.
+int SockPair(Arena* a, int family, int type, int protocol, Off files[2]);
+void FileGet(OpenFile* f);
+// Drops one reference; the last one releases the socket.
+void FilePut(Arena* a, OpenFile* f);
+void SockHold(SockState* sk);
+void SockPut(Arena* a, SockState* sk);
+// Resolves an OpenFile offset to a Sock; false if the arena is corrupt.
+bool SockFromFile(Arena* a, Off file, Sock* out);
+
+// ---- Operations (socket.cc and protocols) ---------------------------------
+
+int SockBind(const Sock& s, const sockaddr* addr, socklen_t len);
+int SockConnect(const Sock& s, const sockaddr* addr, socklen_t len);
+int SockListen(const Sock& s, int backlog);
+// On success *file receives a new OpenFile (status: O_NONBLOCK if
+// `new_nonblock`) and, if peer is non-null, the peer name as accept(2)
+// reports it.
+int SockAccept(const Sock& s, bool new_nonblock, Off* file, UnixAddress* peer);
+int SockShutdown(const Sock& s, int how);
+int SockGetName(const Sock& s, bool peer, UnixAddress* out);
+int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len);
+int SockSetOpt(const Sock& s, int level, int name, const void* val,
+               socklen_t len);
+// ioctl: *handled is false for requests sockets don't know (the caller
+// passes them to the kernel placeholder).
+int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled);
+
+// A send or receive, with the caller's iovec and name already copied in.
+struct MsgArgs {
+  const iovec* iov;
+  size_t iovlen;
+  size_t size;  // total of the iov lengths (capped as the kernel caps it)
+  const sockaddr* name;  // send: destination (may be null)
+  socklen_t namelen;
+  UnixAddress* from;     // receive: source address out (may be null)
+  int msg_flags;         // receive: in, as ___sys_recvmsg presets it
+                         // (flags & MSG_CMSG_CLOEXEC); protocols add to it
+  size_t copied;         // receive: bytes actually written to the iov
+};
+ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags);
+ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags);
+
+// Readiness as poll(2) reports it (net/unix/af_unix.c: unix_poll,
+// unix_dgram_poll).
+uint32_t SockPoll(const Sock& s);
+
+// ---- Shared helpers for the protocol files --------------------------------
+
+// Lock two sockets in a fixed (address) order, so two closers or
+// connectors never deadlock.
+void LockPair(SockState* a, SockState* b);
+void UnlockPair(SockState* a, SockState* b);
+// Bump the socket's wait queue after a state change (lock held); wakes
+// sleepers and pollers only if there are any.
+void SockChanged(Arena* a, SockState* sk);
+// Sends SIGPIPE to the calling thread (unless MSG_NOSIGNAL).
+void RaiseSigpipe(int flags);
+// Takes and clears the pending socket error (net/core/sock.c: sock_error).
+int SockTakeError(SockState* sk);
+// The name socket `name` in the table, with a reference, or an error
+// (ECONNREFUSED, ENOENT, EACCES, ...): net/unix/af_unix.c: unix_find_other.
+int FindByName(Arena* a, const sockaddr_un* name, socklen_t len, int type,
+               SockState** out);
+// Gives an unbound socket an abstract name of five hex digits; a bound one
+// keeps its name (net/unix/af_unix.c: unix_autobind).
+int Autobind(Arena* a, SockState* sk);
+// Removes a released socket's name from the table.
+void NameRemove(Arena* a, SockState* sk);
+// Validates a sockaddr_un for bind/connect/sendto; returns its effective
+// length or a negative errno (net/unix/af_unix.c: unix_validate_addr).
+int ValidateAddr(const sockaddr* addr, socklen_t len);
+// The open file a received embryo or a new socket gets.
+int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file);
+
+// Datagram-family entry points used by SockSendmsg/SockRecvmsg.
+ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags);
+ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags);
+ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags);
+ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags);
+int DgramConnect(const Sock& s, const sockaddr* addr, socklen_t len);
+int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len);
+
+// A fresh socket of `type` with one reference and default options.
+Off SockAlloc(Arena* a, int type);
+// Datagram accounting: bytes a sender has queued at receivers.
+void DgramUncharge(Arena* a, SockState* sender, uint32_t bytes);
+// Frees a queue detached from its socket: uncharges and releases the
+// senders of its datagrams.
+void DropQueue(Arena* a, RecvQueue* rq);
+// unix_recvq_full: the receiver holds more datagrams than its backlog.
+bool DgramQueueFull(Arena* a, SockState* receiver);
+// The process-wide default for SHUNT_SO_SPIN_NS (SHUNT_SPIN_NS).
+int64_t DefaultSpinNs();
+
+// Runs `attempt` with `owner` locked until it returns something other than
+// kWouldBlock, sleeping on owner's wait queue in between. Returns attempt's
+// result, -EAGAIN (nonblocking or timed out) or -EINTR.
+constexpr long kWouldBlock = -100000;
+template <typename Attempt>
+long WaitLoop(SockState* owner, const WaitBudget& budget, Attempt attempt);
+
+// The wait budget of a call on s: O_NONBLOCK/MSG_DONTWAIT (`dontwait`),
+// the socket's timeout option in jiffies, and its spin setting.
+WaitBudget BudgetFor(const Sock& s, bool dontwait, int64_t timeo_jiffies);
+
+// Credentials of the calling process.
+PeerCred CurrentCred();
+
+template <typename Attempt>
+long WaitLoop(SockState* owner, const WaitBudget& budget, Attempt attempt) {
+  bool registered = false;
+  bool last_try = false;
+  long r;
+  for (;;) {
+    owner->lock.Lock();
+    r = attempt();
+    if (r != kWouldBlock) break;
+    if (budget.nonblocking || last_try) {
+      r = -EAGAIN;
+      break;
+    }
+    if (!registered) {
+      // Registered before the next check, so a waker cannot miss us.
+      owner->wq.sleepers.fetch_add(1);
+      registered = true;
+      owner->lock.Unlock();
+      continue;
+    }
+    const uint32_t seen = owner->wq.seq.load(std::memory_order_relaxed);
+    owner->lock.Unlock();
+    const WaitResult w = BlockOnce(&owner->wq, seen, budget);
+    if (w == WaitResult::kInterrupted) {
+      owner->lock.Lock();
+      r = -EINTR;
+      break;
+    }
+    last_try = w == WaitResult::kTimedOut;
+  }
+  owner->lock.Unlock();
+  if (registered) owner->wq.sleepers.fetch_sub(1);
+  return r;
+}
+
+}  // namespace shunt

@@ -1,0 +1,346 @@
+// SOCK_DGRAM and SOCK_SEQPACKET: connect, send and receive (net/unix/
+// af_unix.c: unix_dgram_connect, unix_dgram_sendmsg, unix_dgram_recvmsg and
+// the unix_seqpacket_* wrappers around them).
+//
+// Each datagram is one Segment holding a reference on its sender, charged
+// to the sender's wmem with the size Linux charges (skb truesize), so the
+// points where a sender blocks and SIOCOUTQ match the kernel's.
+#include <errno.h>
+#include <string.h>
+
+#include "net/sock.h"
+
+namespace shunt {
+namespace {
+
+constexpr size_t kPage = 4096;
+constexpr size_t kSkbShinfo = 320;    // SKB_DATA_ALIGN(sizeof skb_shared_info)
+constexpr size_t kSkbStruct = 256;    // SKB_DATA_ALIGN(sizeof sk_buff)
+constexpr size_t kSkbMaxAlloc = 16064;  // SKB_MAX_ALLOC
+constexpr size_t kMaxSkbFrags = 17;
+
+size_t KmallocSize(size_t n) {
+  if (n <= 96 && n > 64) return 96;
+  if (n <= 192 && n > 128) return 192;
+  size_t s = 8;
+  while (s < n) s <<= 1;
+  return s;
+}
+
+// The truesize of the skb unix_dgram_sendmsg builds for a len-byte
+// datagram: a kmalloc'd head plus whole pages for what exceeds
+// SKB_MAX_ALLOC.
+uint32_t DatagramTruesize(size_t len) {
+  size_t paged = 0;
+  if (len > kSkbMaxAlloc) {
+    paged = len - kSkbMaxAlloc;
+    if (paged > kMaxSkbFrags * kPage) paged = kMaxSkbFrags * kPage;
+  }
+  const size_t linear = len - paged;
+  const size_t head = KmallocSize(((linear + 63) & ~size_t{63}) + kSkbShinfo);
+  return static_cast<uint32_t>(head + kSkbStruct +
+                               ((paged + kPage - 1) & ~(kPage - 1)));
+}
+
+// unix_dgram_disconnected: dropping a datagram association purges our
+// queue; a peer that was connected back to us learns of it by ECONNRESET.
+void Disconnected(Arena* a, SockState* sk, SockState* old_peer);
+
+}  // namespace
+
+void DropQueue(Arena* a, RecvQueue* rq) {
+  for (uint32_t i = rq->seg_head; i != rq->seg_tail; ++i) {
+    const Segment* seg = rq->At(a, i);
+    if (seg == nullptr) break;
+    if (SockState* from = a->Ptr<SockState>(seg->sender)) {
+      DgramUncharge(a, from, seg->charge);
+      SockPut(a, from);
+    }
+  }
+  rq->Free(a);
+}
+
+namespace {
+
+void Disconnected(Arena* a, SockState* sk, SockState* old_peer) {
+  RecvQueue rq;
+  {
+    MutexLock lock(&sk->lock);
+    if (sk->rq.empty()) return;
+    rq = sk->rq;
+    sk->rq = RecvQueue{};
+    SockChanged(a, sk);
+  }
+  DropQueue(a, &rq);
+  MutexLock lock(&old_peer->lock);
+  if (!old_peer->dead && old_peer->peer == a->OffsetOf(sk)) {
+    old_peer->err.store(ECONNRESET);
+    SockChanged(a, old_peer);
+  }
+}
+
+// unix_may_send: a receiver connected elsewhere takes datagrams only from
+// its peer.
+bool MaySend(Arena* a, SockState* sk, SockState* other) {
+  return other->peer == 0 || other->peer == a->OffsetOf(sk);
+}
+
+constexpr long kRestart = -100001;
+
+}  // namespace
+
+void DgramUncharge(Arena* a, SockState* sender, uint32_t bytes) {
+  if (bytes == 0) return;
+  sender->wmem.fetch_sub(bytes);
+  if (sender->wq.sleepers.load() != 0) {
+    MutexLock lock(&sender->lock);
+    SockChanged(a, sender);
+  }
+}
+
+bool DgramQueueFull(Arena*, SockState* receiver) {
+  return receiver->rq.count() > receiver->backlog;
+}
+
+int DgramConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
+  Arena* a = s.arena;
+  SockState* sk = s.sk;
+  if (len < offsetof(sockaddr, sa_data)) return -EINVAL;
+  SockState* other = nullptr;
+  if (addr->sa_family != AF_UNSPEC) {
+    if (const int rc = ValidateAddr(addr, len); rc < 0) return rc;
+    if (sk->passcred && sk->addr.len == 0) {
+      if (const int rc = Autobind(a, sk); rc != 0) return rc;
+    }
+    const auto* sun = reinterpret_cast<const sockaddr_un*>(addr);
+    if (const int rc = FindByName(a, sun, len, sk->type, &other); rc != 0)
+      return rc;
+    LockPair(sk, other);
+    if (!MaySend(a, sk, other)) {
+      UnlockPair(sk, other);
+      SockPut(a, other);
+      return -EPERM;
+    }
+  } else {
+    sk->lock.Lock();
+  }
+  // The lookup's reference on `other` becomes our peer reference.
+  SockState* old = a->Ptr<SockState>(sk->peer);
+  sk->peer = other == nullptr ? 0 : a->OffsetOf(other);
+  sk->phase = other == nullptr ? SockPhase::kClose : SockPhase::kEstablished;
+  SockChanged(a, sk);
+  if (other != nullptr) UnlockPair(sk, other); else sk->lock.Unlock();
+  if (old != nullptr) {
+    {
+      MutexLock lock(&old->lock);  // its pollers watched it for us
+      SockChanged(a, old);
+    }
+    if (old != other) Disconnected(a, sk, old);
+    SockPut(a, old);
+  }
+  return 0;
+}
+
+ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
+  Arena* a = s.arena;
+  SockState* sk = s.sk;
+  const sockaddr* name = m->name;
+  socklen_t namelen = m->namelen;
+  if (sk->type == SOCK_SEQPACKET) {
+    // unix_seqpacket_sendmsg: connected only; a given name is ignored.
+    if (const int err = SockTakeError(sk); err != 0) return err;
+    if (sk->phase != SockPhase::kEstablished) return -ENOTCONN;
+    name = nullptr;
+    namelen = 0;
+  }
+  if (flags & MSG_OOB) return -EOPNOTSUPP;
+  SockState* other = nullptr;
+  if (namelen != 0) {
+    if (const int rc = ValidateAddr(name, namelen); rc < 0) return rc;
+  } else {
+    MutexLock lock(&sk->lock);
+    other = a->Ptr<SockState>(sk->peer);
+    if (other == nullptr) return -ENOTCONN;
+    SockHold(other);
+  }
+  const auto put_other = [&] {
+    if (other != nullptr) SockPut(a, other);
+    other = nullptr;
+  };
+  if (sk->passcred && sk->addr.len == 0) {
+    if (const int rc = Autobind(a, sk); rc != 0) {
+      put_other();
+      return rc;
+    }
+  }
+  const size_t len = m->size;
+  if (len + 32 > static_cast<size_t>(sk->sndbuf.load())) {
+    put_other();
+    return -EMSGSIZE;
+  }
+  const WaitBudget budget =
+      BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  // sock_alloc_send_pskb: error, shutdown, then room in our send buffer.
+  const uint32_t charge = DatagramTruesize(len);
+  long r = WaitLoop(sk, budget, [&]() -> long {
+    if (const int err = SockTakeError(sk); err != 0) return err;
+    if (sk->shutdown.load() & kSendShutdown) return -EPIPE;
+    if (sk->wmem.load() >= static_cast<uint32_t>(sk->sndbuf.load()))
+      return kWouldBlock;
+    sk->wmem.fetch_add(charge);
+    return 0;
+  });
+  if (r != 0) {
+    put_other();
+    return r;  // no SIGPIPE: only stream sends raise it
+
+  }
+  // From here the charge is ours to hand to a queue or give back.
+  IovCursor from(m->iov, m->iovlen);
+  for (;;) {
+    if (other == nullptr) {
+      if (name == nullptr) {
+        r = -ECONNRESET;
+        break;
+      }
+      const auto* sun = reinterpret_cast<const sockaddr_un*>(name);
+      if (const int rc = FindByName(a, sun, namelen, sk->type, &other);
+          rc != 0) {
+        r = rc;
+        break;
+      }
+    }
+    r = WaitLoop(other, budget, [&]() -> long {
+      if (!MaySend(a, sk, other)) return -EPERM;
+      if (other->dead) return kRestart;
+      if (other->shutdown.load() & kRcvShutdown) return -EPIPE;
+      if (other != sk && other->peer != a->OffsetOf(sk) &&
+          DgramQueueFull(a, other))
+        return kWouldBlock;
+      Segment meta{};
+      meta.sender = a->OffsetOf(sk);
+      meta.charge = charge;
+      if (const int rc = other->rq.Append(a, &from, len, meta, false);
+          rc != 0)
+        return rc;
+      SockHold(sk);
+      SockChanged(a, other);
+      return static_cast<long>(len);
+    });
+    if (r != kRestart) break;
+    // The receiver is gone. If it was our peer, the association ends
+    // here with ECONNREFUSED; a later send finds no peer (ENOTCONN).
+    SockState* dead = other;
+    other = nullptr;
+    bool was_peer = false;
+    {
+      MutexLock lock(&sk->lock);
+      if (sk->peer == a->OffsetOf(dead)) {
+        sk->peer = 0;
+        sk->phase = SockPhase::kClose;
+        was_peer = true;
+      }
+    }
+    if (was_peer) {
+      Disconnected(a, sk, dead);
+      SockPut(a, dead);  // the peer reference
+      SockPut(a, dead);  // ours
+      r = -ECONNREFUSED;
+      break;
+    }
+    SockPut(a, dead);
+    if (name == nullptr) {
+      r = -ENOTCONN;
+      break;
+    }
+  }
+  put_other();
+  if (r < 0) DgramUncharge(a, sk, charge);
+  return r;
+}
+
+ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
+  Arena* a = s.arena;
+  SockState* sk = s.sk;
+  if (sk->type == SOCK_SEQPACKET && sk->phase != SockPhase::kEstablished)
+    return -ENOTCONN;  // unix_seqpacket_recvmsg
+  if (flags & MSG_OOB) return -EOPNOTSUPP;
+  const bool peek = flags & MSG_PEEK;
+  const WaitBudget budget =
+      BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
+  const bool nonblock = budget.nonblocking;
+  IovCursor to(m->iov, m->iovlen);
+  Segment taken{};  // a dequeued segment whose sender we still hold
+  const long r = WaitLoop(sk, budget, [&]() -> long {
+    // __skb_try_recv_from_queue: a peek offset skips whole datagrams.
+    size_t skip = 0;
+    if (peek) {
+      const int off = sk->peek_off.load();
+      skip = off > 0 ? static_cast<size_t>(off) : 0;
+    }
+    const Segment* seg = nullptr;
+    for (uint32_t i = sk->rq.seg_head; i != sk->rq.seg_tail; ++i) {
+      seg = sk->rq.At(a, i);
+      if (seg == nullptr) return -EIO;
+      if (skip >= seg->len && (seg->len != 0 || skip != 0)) {
+        skip -= seg->len;
+        seg = nullptr;
+        continue;
+      }
+      break;
+    }
+    if (seg == nullptr) {
+      // __skb_wait_for_more_packets' order. A nonblocking caller learns
+      // of shutdown only on seqpacket (unix_dgram_recvmsg: "Signal EOF on
+      // disconnected non-blocking SEQPACKET socket").
+      const bool eof = sk->shutdown.load() & kRcvShutdown;
+      if (nonblock) {
+        return eof && sk->type == SOCK_SEQPACKET ? 0 : kWouldBlock;
+      }
+      if (const int err = SockTakeError(sk); err != 0) return err;
+      if (eof) return 0;
+      if (!nonblock && sk->type == SOCK_SEQPACKET &&
+          sk->phase != SockPhase::kEstablished)
+        return -ENOTCONN;
+      return kWouldBlock;
+    }
+    if (m->from != nullptr) {
+      if (SockState* from = a->Ptr<SockState>(seg->sender)) *m->from = from->addr;
+    }
+    const size_t avail = seg->len - skip;
+    size_t size = m->size;
+    if (size >= avail) {
+      size = avail;
+    } else {
+      m->msg_flags |= MSG_TRUNC;
+    }
+    const bool ok = sk->rq.CopyOut(a, *seg, skip, size, &to);
+    m->copied = to.done();
+    const long result = !ok ? -EFAULT
+                            : static_cast<long>((flags & MSG_TRUNC) ? avail
+                                                                    : size);
+    if (!peek) {
+      // Dequeued before the copy in Linux: a fault loses the datagram.
+      taken = *seg;
+      sk->rq.ConsumeFront(a, seg->len);
+      sk->rq.PopFront();
+      const int off = sk->peek_off.load();  // sk_peek_offset_bwd
+      if (off >= 0)
+        sk->peek_off.store(off > static_cast<int>(taken.len)
+                               ? off - static_cast<int>(taken.len)
+                               : 0);
+      SockChanged(a, sk);  // senders waiting for queue room
+    } else {
+      const int off = sk->peek_off.load();
+      if (off >= 0) sk->peek_off.store(off + static_cast<int>(size));
+    }
+    return result;
+  });
+  if (SockState* from = a->Ptr<SockState>(taken.sender)) {
+    DgramUncharge(a, from, taken.charge);
+    SockPut(a, from);
+  }
+  return r;
+}
+
+}  // namespace shunt

@@ -1,0 +1,200 @@
+// SOCK_STREAM: connect, send and receive (net/unix/af_unix.c:
+// unix_stream_connect, unix_stream_sendmsg, unix_stream_read_generic).
+//
+// Flow control is by the sender's send buffer: a sender may queue bytes at
+// its peer while the peer's queue holds fewer than sk_sndbuf bytes. Linux
+// counts skb truesize, we count payload bytes (docs/DIFFERENCES.md).
+#include <errno.h>
+#include <string.h>
+
+#include "net/sock.h"
+
+namespace shunt {
+namespace {
+
+constexpr long kRestart = -100001;  // the listener died under us: look again
+
+}  // namespace
+
+int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
+  Arena* a = s.arena;
+  SockState* sk = s.sk;
+  if (const int rc = ValidateAddr(addr, len); rc < 0) return rc;
+  if (sk->passcred && sk->addr.len == 0) {
+    if (const int rc = Autobind(a, sk); rc != 0) return rc;
+  }
+  const WaitBudget budget = BudgetFor(s, false, sk->sndtimeo.load());
+  const auto* sun = reinterpret_cast<const sockaddr_un*>(addr);
+  for (;;) {
+    SockState* other = nullptr;
+    if (const int rc = FindByName(a, sun, len, sk->type, &other); rc != 0)
+      return rc;
+    const long r = WaitLoop(other, budget, [&]() -> long {
+      if (other->dead) return kRestart;
+      if (other->phase != SockPhase::kListen ||
+          (other->shutdown.load() & kRcvShutdown))
+        return -ECONNREFUSED;
+      if (other->acceptq_len > other->backlog) return kWouldBlock;
+      // A listening socket connecting to itself: EINVAL, decided before
+      // taking our own lock (it is the listener's), as in Linux.
+      if (other == sk) return -EINVAL;
+      // The listener is locked first, then the connector, as in Linux;
+      // a listener never connects, so the order cannot invert.
+      MutexLock self(&sk->lock);
+      if (sk->phase == SockPhase::kEstablished) return -EISCONN;
+      if (sk->phase != SockPhase::kClose) return -EINVAL;
+      const Off eoff = SockAlloc(a, sk->type);
+      SockState* e = a->Ptr<SockState>(eoff);
+      if (e == nullptr) return -ENOBUFS;
+      // The embryo: already connected to us, named like its listener,
+      // owned by the accept queue (its initial reference).
+      e->phase = SockPhase::kEstablished;
+      e->peercred = CurrentCred();
+      e->addr = other->addr;
+      e->sndbuf.store(other->sndbuf.load());
+      e->rcvbuf.store(other->rcvbuf.load());
+      SockHold(sk);
+      e->peer = a->OffsetOf(sk);
+      SockHold(e);
+      sk->peer = eoff;
+      sk->peercred = other->peercred;
+      sk->phase = SockPhase::kEstablished;
+      if (SockState* tail = a->Ptr<SockState>(other->acceptq_tail))
+        tail->accept_next = eoff;
+      else
+        other->acceptq_head = eoff;
+      other->acceptq_tail = eoff;
+      ++other->acceptq_len;
+      SockChanged(a, other);
+      SockChanged(a, sk);
+      return 0;
+    });
+    SockPut(a, other);
+    if (r != kRestart) return static_cast<int>(r);
+  }
+}
+
+ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
+  Arena* a = s.arena;
+  SockState* sk = s.sk;
+  if (flags & MSG_OOB) return -EOPNOTSUPP;  // see DIFFERENCES.md
+  if (m->namelen != 0)
+    return sk->phase == SockPhase::kEstablished ? -EISCONN : -EOPNOTSUPP;
+  // The peer of a stream socket never changes once set, and our reference
+  // on it lives as long as our socket: no lock needed to read it.
+  SockState* peer = a->Ptr<SockState>(
+      __atomic_load_n(&sk->peer, __ATOMIC_ACQUIRE));
+  if (peer == nullptr) return -ENOTCONN;
+  if (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) {
+    RaiseSigpipe(flags);
+    return -EPIPE;
+  }
+  const size_t total = m->size;
+  if (total == 0) return 0;
+  const WaitBudget budget =
+      BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  IovCursor from(m->iov, m->iovlen);
+  size_t sent = 0;
+  const Segment plain{};
+  const long r = WaitLoop(peer, budget, [&]() -> long {
+    // sock_alloc_send_pskb's order: pending error, our shutdown; then
+    // the receiver's state.
+    if (const int err = SockTakeError(sk); err != 0) return err;
+    if ((sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
+        peer->dead || (peer->shutdown.load(std::memory_order_relaxed) &
+                       kRcvShutdown))
+      return -EPIPE;
+    const int64_t room =
+        int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
+    if (room <= 0) return kWouldBlock;
+    size_t chunk = total - sent;
+    if (static_cast<uint64_t>(room) < chunk) chunk = static_cast<size_t>(room);
+    if (const int rc = peer->rq.Append(a, &from, chunk, plain, true); rc != 0)
+      return rc;
+    sent += chunk;
+    SockChanged(a, peer);
+    return sent == total ? static_cast<long>(sent) : kWouldBlock;
+  });
+  if (r == -EPIPE && sent == 0) RaiseSigpipe(flags);
+  if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
+  return r;
+}
+
+ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
+  Arena* a = s.arena;
+  SockState* sk = s.sk;
+  // unix_stream_read_generic: not connected (or listening) is EINVAL, and
+  // so is MSG_OOB while no urgent byte is queued.
+  if (sk->phase != SockPhase::kEstablished) return -EINVAL;
+  if (flags & MSG_OOB) return -EINVAL;
+  const size_t size = m->size;
+  const bool peek = flags & MSG_PEEK;
+  // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
+  size_t target = size;
+  if (!(flags & MSG_WAITALL)) {
+    const size_t lowat = static_cast<size_t>(sk->rcvlowat.load());
+    if (lowat < target) target = lowat;
+  }
+  if (target == 0) target = 1;
+  const WaitBudget budget =
+      BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
+  IovCursor to(m->iov, m->iovlen);
+  size_t copied = 0;
+  size_t skip = 0;
+  if (peek) {
+    const int off = sk->peek_off.load();
+    skip = off > 0 ? static_cast<size_t>(off) : 0;
+  }
+  const long r = WaitLoop(sk, budget, [&]() -> long {
+    for (;;) {
+      // Find the byte `skip` bytes into the queue.
+      uint32_t idx = sk->rq.seg_head;
+      size_t in_seg = skip;
+      const Segment* seg = nullptr;
+      for (; idx != sk->rq.seg_tail; ++idx) {
+        seg = sk->rq.At(a, idx);
+        if (seg == nullptr) return -EIO;
+        if (in_seg < seg->len) break;
+        in_seg -= seg->len;
+        seg = nullptr;
+      }
+      if (seg == nullptr) {
+        if (copied >= target) return static_cast<long>(copied);
+        if (const int err = SockTakeError(sk); err != 0)
+          return copied ? static_cast<long>(copied) : err;
+        if (sk->shutdown.load() & kRcvShutdown) return static_cast<long>(copied);
+        return kWouldBlock;
+      }
+      if (copied == 0 && m->from != nullptr) {
+        // The sender's name, read now as unix_copy_addr reads skb->sk.
+        if (SockState* from = a->Ptr<SockState>(sk->peer)) *m->from = from->addr;
+      }
+      size_t chunk = seg->len - in_seg;
+      if (chunk > size - copied) chunk = size - copied;
+      if (!sk->rq.CopyOut(a, *seg, in_seg, chunk, &to))
+        return copied ? static_cast<long>(copied) : -EFAULT;
+      copied += chunk;
+      if (!peek) {
+        sk->rq.ConsumeFront(a, static_cast<uint32_t>(chunk));
+        if (sk->rq.Front(a)->len == 0) sk->rq.PopFront();
+        // sk_peek_offset_bwd
+        const int off = sk->peek_off.load();
+        if (off >= 0)
+          sk->peek_off.store(off > static_cast<int>(chunk)
+                                 ? off - static_cast<int>(chunk)
+                                 : 0);
+        SockChanged(a, sk);  // room for the sender, news for pollers
+      } else {
+        const int off = sk->peek_off.load();  // sk_peek_offset_fwd
+        if (off >= 0) sk->peek_off.store(off + static_cast<int>(chunk));
+        skip += chunk;
+      }
+      if (copied == size) return static_cast<long>(copied);
+    }
+  });
+  m->copied = copied;
+  if (r < 0 && copied != 0) return static_cast<ssize_t>(copied);
+  return r;
+}
+
+}  // namespace shunt

@@ -1,0 +1,1182 @@
+// Socket options, ioctls, descriptor flags, duplication and socket creation
+// errors on AF_UNIX sockets, as Linux reports them.
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+
+namespace {
+
+using shunt_test::BothBackends;
+
+// This kernel is built with CONFIG_HZ=250: socket timeouts are stored in
+// jiffies of 4000 us and rounded up to one (net/core/sock.c:
+// sock_set_timeout / sock_get_timeout).
+constexpr long kJiffyUsec = 4000;
+
+// SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF (include/net/sock.h): derived from the
+// size of struct sk_buff of this kernel build.
+constexpr int kMinSndbuf = 4608;
+constexpr int kMinRcvbuf = 2304;
+
+long ReadSysctl(const char* path) {
+  FILE* f = fopen(path, "r");
+  if (f == nullptr) return -1;
+  long v = -1;
+  if (fscanf(f, "%ld", &v) != 1) v = -1;
+  fclose(f);
+  return v;
+}
+
+// Base fixture: tracks the sockets a test opens and closes the remaining ones
+// before the descriptor-leak check, so a failed ASSERT reports only itself.
+class OptionsTest : public BothBackends {
+ protected:
+  void TearDown() override {
+    for (int fd : open_) api().close(fd);
+    open_.clear();
+    BothBackends::TearDown();
+  }
+
+  int Track(int fd) {
+    if (fd >= 0) open_.push_back(fd);
+    return fd;
+  }
+
+  // Closes a tracked descriptor now.
+  int Close(int fd) {
+    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
+    return api().close(fd);
+  }
+
+  void Pair(int type, int sv[2]) {
+    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
+    Track(sv[0]);
+    Track(sv[1]);
+  }
+
+  int Socket(int type) {
+    const int fd = api().socket(AF_UNIX, type, 0);
+    EXPECT_GE(fd, 0) << strerror(errno);
+    return Track(fd);
+  }
+
+  sockaddr_un Addr(const char* leaf) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    const std::string p = TempDir() + "/" + leaf;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
+    return a;
+  }
+
+  // A listening stream socket, a client connected to it and the accepted
+  // socket.
+  void Connected(int* listener, int* client, int* server) {
+    const sockaddr_un a = Addr("l");
+    *listener = Socket(SOCK_STREAM);
+    ASSERT_EQ(
+        api().bind(*listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
+        0);
+    ASSERT_EQ(api().listen(*listener, 4), 0);
+    *client = Socket(SOCK_STREAM);
+    ASSERT_EQ(api().connect(*client, reinterpret_cast<const sockaddr*>(&a),
+                            sizeof(a)),
+              0);
+    *server = Track(api().accept(*listener, nullptr, nullptr));
+    ASSERT_GE(*server, 0);
+  }
+
+  int GetInt(int fd, int level, int name) {
+    int v = -12345;
+    socklen_t len = sizeof(v);
+    EXPECT_EQ(api().getsockopt(fd, level, name, &v, &len), 0)
+        << strerror(errno);
+    EXPECT_EQ(len, sizeof(int));
+    return v;
+  }
+
+  int SetInt(int fd, int level, int name, int v) {
+    return api().setsockopt(fd, level, name, &v, sizeof(v));
+  }
+
+  std::vector<int> open_;
+};
+
+// ---------------------------------------------------------------------------
+class SocketIdentityOptions : public OptionsTest {};
+
+TEST_P(SocketIdentityOptions, TypeDomainProtocolForEachType) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type | SOCK_NONBLOCK | SOCK_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    // The creation flags are not part of the reported type.
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_TYPE), type);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_DOMAIN), AF_UNIX);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PROTOCOL), 0);
+    int sv[2];
+    Pair(type, sv);
+    EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_TYPE), type);
+    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_TYPE), type);
+    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_DOMAIN), AF_UNIX);
+  }
+}
+
+// net/unix/af_unix.c: unix_create turns SOCK_RAW into SOCK_DGRAM.
+TEST_P(SocketIdentityOptions, RawTypeBecomesDatagram) {
+  const int fd = Socket(SOCK_RAW);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+  int sv[2];
+  Pair(SOCK_RAW, sv);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+}
+
+// unix_create accepts protocol 0 and PF_UNIX (1), but the socket does not
+// remember it: SO_PROTOCOL reads 0.
+TEST_P(SocketIdentityOptions, ProtocolPfUnixIsAcceptedAndReadsZero) {
+  const int fd = Track(api().socket(AF_UNIX, SOCK_STREAM, PF_UNIX));
+  ASSERT_GE(fd, 0) << strerror(errno);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PROTOCOL), 0);
+  int sv[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM, PF_UNIX, sv), 0);
+  Track(sv[0]);
+  Track(sv[1]);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PROTOCOL), 0);
+}
+
+TEST_P(SocketIdentityOptions, AcceptConnOnlyOnListener) {
+  int listener, client, server;
+  Connected(&listener, &client, &server);
+  EXPECT_EQ(GetInt(listener, SOL_SOCKET, SO_ACCEPTCONN), 1);
+  EXPECT_EQ(GetInt(client, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  EXPECT_EQ(GetInt(server, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  const int fresh = Socket(SOCK_SEQPACKET);
+  EXPECT_EQ(GetInt(fresh, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  const int dgram = Socket(SOCK_DGRAM);
+  EXPECT_EQ(GetInt(dgram, SOL_SOCKET, SO_ACCEPTCONN), 0);
+}
+
+// Options that can only be read: setsockopt does not know them.
+TEST_P(SocketIdentityOptions, ReadOnlyOptionsCannotBeSet) {
+  const int fd = Socket(SOCK_STREAM);
+  for (int opt : {SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_ERROR,
+                  SO_PEERCRED, SO_SNDLOWAT}) {
+    errno = 0;
+    EXPECT_EQ(SetInt(fd, SOL_SOCKET, opt, 1), -1) << opt;
+    EXPECT_EQ(errno, ENOPROTOOPT) << opt;
+  }
+  // SO_SNDLOWAT is readable and fixed at 1.
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDLOWAT), 1);
+}
+
+SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
+
+// ---------------------------------------------------------------------------
+class SocketErrorOption : public OptionsTest {};
+
+TEST_P(SocketErrorOption, FreshSocketHasNoError) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_ERROR), 0);
+  }
+}
+
+// A peer closing with unread data leaves ECONNRESET pending on the survivor
+// (net/unix/af_unix.c: unix_release_sock); SO_ERROR reports it once.
+TEST_P(SocketErrorOption, ReadsAndClearsPendingError) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(api().send(sv[0], "x", 1, 0), 1);
+  ASSERT_EQ(Close(sv[1]), 0);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_ERROR), ECONNRESET);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_ERROR), 0);
+}
+
+SHUNT_BOTH_BACKENDS(SocketErrorOption);
+
+// ---------------------------------------------------------------------------
+class SocketBufferSizes : public OptionsTest {};
+
+TEST_P(SocketBufferSizes, DefaultsComeFromSysctl) {
+  const long wdef = ReadSysctl("/proc/sys/net/core/wmem_default");
+  const long rdef = ReadSysctl("/proc/sys/net/core/rmem_default");
+  ASSERT_GT(wdef, 0);
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), wdef);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), rdef);
+    int sv[2];
+    Pair(type, sv);
+    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_SNDBUF), wdef);
+    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_RCVBUF), rdef);
+  }
+}
+
+// net/core/sock.c: sk_setsockopt stores twice the requested size.
+TEST_P(SocketBufferSizes, SetValueIsReportedDoubled) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_SNDBUF, 65536), 0);
+  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_RCVBUF, 10000), 0);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_SNDBUF), 131072);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_RCVBUF), 20000);
+  // The peer keeps its own sizes.
+  EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_SNDBUF),
+            ReadSysctl("/proc/sys/net/core/wmem_default"));
+}
+
+TEST_P(SocketBufferSizes, SmallValuesGiveTheMinimum) {
+  const int fd = Socket(SOCK_DGRAM);
+  for (int v : {0, 1, 100, kMinSndbuf / 2 - 1}) {
+    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUF, v), 0);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf) << v;
+  }
+  for (int v : {0, 1, 100, kMinRcvbuf / 2 - 1}) {
+    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVBUF, v), 0);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), kMinRcvbuf) << v;
+  }
+}
+
+// Requests above net.core.{w,r}mem_max are clamped to it (then doubled), even
+// for root; negative values are huge unsigned ones and clamp the same way.
+TEST_P(SocketBufferSizes, LargeValuesClampToSysctlMax) {
+  const long wmax = ReadSysctl("/proc/sys/net/core/wmem_max");
+  const long rmax = ReadSysctl("/proc/sys/net/core/rmem_max");
+  ASSERT_GT(wmax, 0);
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUF, static_cast<int>(wmax) + 1), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 2 * wmax);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVBUF, INT_MAX), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), 2 * rmax);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUF, -1), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 2 * wmax);
+}
+
+// SO_SNDBUFFORCE / SO_RCVBUFFORCE skip the sysctl clamp for CAP_NET_ADMIN;
+// negative values become 0 and so the minimum.
+TEST_P(SocketBufferSizes, ForceVariantsBypassTheMaxForRoot) {
+  const long wmax = ReadSysctl("/proc/sys/net/core/wmem_max");
+  const long rmax = ReadSysctl("/proc/sys/net/core/rmem_max");
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, static_cast<int>(wmax * 2)),
+            0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 4 * wmax);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, static_cast<int>(rmax * 2)),
+            0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), 4 * rmax);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, -5), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf);
+  // Not readable under that name.
+  int v = 0;
+  socklen_t len = sizeof(v);
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, &len), -1);
+  EXPECT_EQ(errno, ENOPROTOOPT);
+}
+
+TEST_P(SocketBufferSizes, ForceVariantsNeedNetAdmin) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_GE(fd, 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    int v = 100000;
+    if (api().setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) != -1 ||
+        errno != EPERM) {
+      _exit(3);
+    }
+    if (api().setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) != -1 ||
+        errno != EPERM) {
+      _exit(4);
+    }
+    // The plain options stay available.
+    if (api().setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) != 0) {
+      _exit(5);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 200000);
+}
+
+SHUNT_BOTH_BACKENDS(SocketBufferSizes);
+
+// ---------------------------------------------------------------------------
+class SocketLowWaterOption : public OptionsTest {};
+
+// net/core/sock.c: SO_RCVLOWAT 0 is stored as 1, negative as INT_MAX.
+TEST_P(SocketLowWaterOption, ValuesAreNormalised) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVLOWAT, 10), 0);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), 10);
+    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVLOWAT, -7), 0);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), INT_MAX);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(SocketLowWaterOption);
+
+// ---------------------------------------------------------------------------
+class SocketTimeoutOptions : public OptionsTest {
+ protected:
+  timeval Get(int fd, int opt) {
+    timeval tv{-1, -1};
+    socklen_t len = sizeof(tv);
+    EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, opt, &tv, &len), 0)
+        << strerror(errno);
+    EXPECT_EQ(len, sizeof(tv));
+    return tv;
+  }
+  int Set(int fd, int opt, long sec, long usec) {
+    timeval tv{};
+    tv.tv_sec = sec;
+    tv.tv_usec = usec;
+    return api().setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+  }
+};
+
+TEST_P(SocketTimeoutOptions, DefaultIsZero) {
+  const int fd = Socket(SOCK_STREAM);
+  for (int opt : {SO_RCVTIMEO, SO_SNDTIMEO}) {
+    const timeval tv = Get(fd, opt);
+    EXPECT_EQ(tv.tv_sec, 0);
+    EXPECT_EQ(tv.tv_usec, 0);
+  }
+}
+
+// The value is kept in jiffies, rounded up: reading it back gives a multiple
+// of the jiffy length.
+TEST_P(SocketTimeoutOptions, RoundTripRoundsUpToJiffies) {
+  const int fd = Socket(SOCK_DGRAM);
+  struct Case {
+    long sec, usec, want_sec, want_usec;
+  };
+  const Case cases[] = {
+      {0, 1, 0, kJiffyUsec},
+      {0, kJiffyUsec, 0, kJiffyUsec},
+      {0, kJiffyUsec + 1, 0, 2 * kJiffyUsec},
+      {0, 999999, 1, 0},
+      {1, 500000, 1, 500000},
+      {2, 123456, 2, 124000},
+      {1000000, 0, 1000000, 0},
+  };
+  for (int opt : {SO_RCVTIMEO, SO_SNDTIMEO}) {
+    for (const Case& c : cases) {
+      ASSERT_EQ(Set(fd, opt, c.sec, c.usec), 0) << strerror(errno);
+      const timeval tv = Get(fd, opt);
+      EXPECT_EQ(tv.tv_sec, c.want_sec) << c.sec << "." << c.usec;
+      EXPECT_EQ(tv.tv_usec, c.want_usec) << c.sec << "." << c.usec;
+    }
+    // Zero means "no timeout" again.
+    ASSERT_EQ(Set(fd, opt, 0, 0), 0);
+    const timeval tv = Get(fd, opt);
+    EXPECT_EQ(tv.tv_sec, 0);
+    EXPECT_EQ(tv.tv_usec, 0);
+  }
+}
+
+// Receive and send timeouts are independent.
+TEST_P(SocketTimeoutOptions, ReceiveAndSendAreSeparate) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(Set(fd, SO_RCVTIMEO, 3, 0), 0);
+  EXPECT_EQ(Get(fd, SO_SNDTIMEO).tv_sec, 0);
+  EXPECT_EQ(Get(fd, SO_RCVTIMEO).tv_sec, 3);
+}
+
+// net/core/sock.c: sock_set_timeout rejects tv_usec outside [0, 1e6) with
+// EDOM and keeps the old value.
+TEST_P(SocketTimeoutOptions, InvalidMicrosecondsGiveEdom) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(Set(fd, SO_RCVTIMEO, 1, 0), 0);
+  for (long usec : {1000000L, -1L, 5000000L}) {
+    errno = 0;
+    EXPECT_EQ(Set(fd, SO_RCVTIMEO, 0, usec), -1) << usec;
+    EXPECT_EQ(errno, EDOM) << usec;
+    errno = 0;
+    EXPECT_EQ(Set(fd, SO_SNDTIMEO, 0, usec), -1) << usec;
+    EXPECT_EQ(errno, EDOM) << usec;
+  }
+  EXPECT_EQ(Get(fd, SO_RCVTIMEO).tv_sec, 1);
+}
+
+// A negative tv_sec is accepted and stored as a zero timeout, which reads
+// back as {0, 0} (the "blocking" encoding) although calls then fail at once;
+// see BlockingReceiveTimeout for the behaviour.
+TEST_P(SocketTimeoutOptions, NegativeSecondsReadBackAsZero) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(Set(fd, SO_RCVTIMEO, -1, 0), 0);
+  const timeval tv = Get(fd, SO_RCVTIMEO);
+  EXPECT_EQ(tv.tv_sec, 0);
+  EXPECT_EQ(tv.tv_usec, 0);
+}
+
+// A timeout too large for jiffies means "forever", read back as {0, 0}.
+TEST_P(SocketTimeoutOptions, HugeSecondsMeanNoTimeout) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(Set(fd, SO_SNDTIMEO, LONG_MAX, 0), 0);
+  const timeval tv = Get(fd, SO_SNDTIMEO);
+  EXPECT_EQ(tv.tv_sec, 0);
+  EXPECT_EQ(tv.tv_usec, 0);
+}
+
+TEST_P(SocketTimeoutOptions, ShortOptlen) {
+  const int fd = Socket(SOCK_STREAM);
+  timeval tv{1, 0};
+  errno = 0;
+  EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, 8), -1);
+  EXPECT_EQ(errno, EINVAL);
+  // getsockopt copies a truncated value instead of failing.
+  ASSERT_EQ(Set(fd, SO_RCVTIMEO, 7, 0), 0);
+  long buf[2] = {-1, -1};
+  socklen_t len = 8;
+  ASSERT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, buf, &len), 0);
+  EXPECT_EQ(len, 8u);
+  EXPECT_EQ(buf[0], 7);
+  EXPECT_EQ(buf[1], -1);
+}
+
+// The 64-bit time variants share the same storage as the old names.
+TEST_P(SocketTimeoutOptions, NewAndOldNamesShareTheValue) {
+  const int fd = Socket(SOCK_STREAM);
+  const long long v[2] = {5, 248000};
+  ASSERT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_NEW, v, sizeof(v)), 0);
+  const timeval tv = Get(fd, SO_RCVTIMEO_OLD);
+  EXPECT_EQ(tv.tv_sec, 5);
+  EXPECT_EQ(tv.tv_usec, 248000);
+  long long out[2] = {0, 0};
+  socklen_t len = sizeof(out);
+  ASSERT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_NEW, out, &len), 0);
+  EXPECT_EQ(len, sizeof(out));
+  EXPECT_EQ(out[0], 5);
+  EXPECT_EQ(out[1], 248000);
+}
+
+SHUNT_BOTH_BACKENDS(SocketTimeoutOptions);
+
+// ---------------------------------------------------------------------------
+class SocketPeekOffsetOption : public OptionsTest {};
+
+TEST_P(SocketPeekOffsetOption, DefaultIsDisabled) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PEEK_OFF), -1);
+  }
+}
+
+TEST_P(SocketPeekOffsetOption, RoundTripsOnAllTypes) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, 3), 0) << type;
+    EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), 3);
+    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_PEEK_OFF), -1);
+    ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, -1), 0);
+    EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), -1);
+  }
+}
+
+// Any negative offset is stored as given (and disables peeking at an
+// offset); only -1 is the documented "off" value.
+TEST_P(SocketPeekOffsetOption, OtherNegativeOffsetsAreStored) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, -5), 0);
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), -5);
+  ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
+  char buf[4] = {};
+  ASSERT_EQ(api().recv(sv[0], buf, 2, MSG_PEEK), 2);
+  EXPECT_EQ(std::string(buf, 2), "ab");
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), -5);
+}
+
+// With an offset, MSG_PEEK starts there and advances it.
+TEST_P(SocketPeekOffsetOption, PeekStartsAtOffsetAndAdvances) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(api().send(sv[1], "abcdef", 6, 0), 6);
+  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, 2), 0);
+  char buf[8] = {};
+  ASSERT_EQ(api().recv(sv[0], buf, 2, MSG_PEEK), 2);
+  EXPECT_EQ(std::string(buf, 2), "cd");
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), 4);
+  // A normal read consumes from the start and moves the offset back.
+  ASSERT_EQ(api().recv(sv[0], buf, 3, 0), 3);
+  EXPECT_EQ(std::string(buf, 3), "abc");
+  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), 1);
+}
+
+SHUNT_BOTH_BACKENDS(SocketPeekOffsetOption);
+
+// ---------------------------------------------------------------------------
+class SocketCredentialOptions : public OptionsTest {
+ protected:
+  ucred PeerCred(int fd) {
+    ucred c{-7, 7, 7};
+    socklen_t len = sizeof(c);
+    EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len), 0)
+        << strerror(errno);
+    EXPECT_EQ(len, sizeof(c));
+    return c;
+  }
+};
+
+TEST_P(SocketCredentialOptions, PassCredIsABooleanFlag) {
+  const int fd = Socket(SOCK_DGRAM);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 0);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_PASSCRED, 1), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 1);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_PASSCRED, 7), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 1);
+  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_PASSCRED, 0), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 0);
+}
+
+TEST_P(SocketCredentialOptions, SocketpairPeersAreThisProcess) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    Pair(type, sv);
+    for (int fd : sv) {
+      const ucred c = PeerCred(fd);
+      EXPECT_EQ(c.pid, getpid());
+      EXPECT_EQ(c.uid, getuid());
+      EXPECT_EQ(c.gid, getgid());
+    }
+  }
+}
+
+// The listener records its own credentials at listen() time; the accepted
+// socket carries the client's; the client sees the listener's.
+TEST_P(SocketCredentialOptions, ConnectedAndListeningSockets) {
+  int listener, client, server;
+  Connected(&listener, &client, &server);
+  for (int fd : {listener, client, server}) {
+    const ucred c = PeerCred(fd);
+    EXPECT_EQ(c.pid, getpid());
+    EXPECT_EQ(c.uid, 0u);
+    EXPECT_EQ(c.gid, 0u);
+  }
+}
+
+// net/core/sock.c: cred_to_ucred gives pid 0 and uid/gid -1 when there is
+// no peer.
+TEST_P(SocketCredentialOptions, UnconnectedSocketHasNoPeer) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    const ucred c = PeerCred(fd);
+    EXPECT_EQ(c.pid, 0);
+    EXPECT_EQ(c.uid, static_cast<uid_t>(-1));
+    EXPECT_EQ(c.gid, static_cast<gid_t>(-1));
+  }
+}
+
+// Short buffers get a truncated copy; long ones are shortened to the struct.
+TEST_P(SocketCredentialOptions, PeerCredOptlen) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  int32_t buf[4] = {-1, -1, -1, -1};
+  socklen_t len = 4;
+  ASSERT_EQ(api().getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, buf, &len), 0);
+  EXPECT_EQ(len, 4u);
+  EXPECT_EQ(buf[0], getpid());
+  EXPECT_EQ(buf[1], -1);
+  len = sizeof(buf);
+  ASSERT_EQ(api().getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, buf, &len), 0);
+  EXPECT_EQ(len, sizeof(ucred));
+  EXPECT_EQ(buf[3], -1);
+}
+
+SHUNT_BOTH_BACKENDS(SocketCredentialOptions);
+
+// ---------------------------------------------------------------------------
+class SocketOptionErrors : public OptionsTest {};
+
+TEST_P(SocketOptionErrors, UnknownOptionName) {
+  const int fd = Socket(SOCK_STREAM);
+  int v = 1;
+  socklen_t len = sizeof(v);
+  for (int opt : {9999, -1}) {
+    errno = 0;
+    EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, opt, &v, &len), -1);
+    EXPECT_EQ(errno, ENOPROTOOPT);
+    errno = 0;
+    EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)), -1);
+    EXPECT_EQ(errno, ENOPROTOOPT);
+  }
+}
+
+// AF_UNIX has no protocol-level options: net/socket.c gives EOPNOTSUPP when
+// the protocol has no {get,set}sockopt handler.
+TEST_P(SocketOptionErrors, OtherLevelsAreNotSupported) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    int v = 1;
+    socklen_t len = sizeof(v);
+    for (int level : {int{IPPROTO_TCP}, int{IPPROTO_IP}, 0, 1234}) {
+      errno = 0;
+      EXPECT_EQ(api().getsockopt(fd, level, 1, &v, &len), -1) << level;
+      EXPECT_EQ(errno, EOPNOTSUPP) << level;
+      errno = 0;
+      EXPECT_EQ(api().setsockopt(fd, level, 1, &v, sizeof(v)), -1) << level;
+      EXPECT_EQ(errno, EOPNOTSUPP) << level;
+    }
+  }
+}
+
+TEST_P(SocketOptionErrors, SetShortOptlenIsInvalid) {
+  const int fd = Socket(SOCK_STREAM);
+  int v = 1;
+  for (socklen_t len : {0u, 1u, 3u}) {
+    errno = 0;
+    EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &v, len), -1);
+    EXPECT_EQ(errno, EINVAL) << len;
+  }
+  // A longer buffer is fine: only the first int is used.
+  const int big[2] = {64000, 1};
+  EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_SNDBUF, big, sizeof(big)), 0);
+  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 128000);
+}
+
+// getsockopt truncates the value to the caller's buffer instead of failing
+// and shortens a long optlen to the value's size.
+TEST_P(SocketOptionErrors, GetOptlenIsAdjusted) {
+  const int fd = Socket(SOCK_SEQPACKET);
+  unsigned char buf[16];
+  memset(buf, 0xAA, sizeof(buf));
+  socklen_t len = sizeof(buf);
+  ASSERT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_TYPE, buf, &len), 0);
+  EXPECT_EQ(len, sizeof(int));
+  int type = 0;
+  memcpy(&type, buf, sizeof(type));
+  EXPECT_EQ(type, SOCK_SEQPACKET);
+  EXPECT_EQ(buf[4], 0xAA);
+  memset(buf, 0xAA, sizeof(buf));
+  len = 1;
+  ASSERT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_TYPE, buf, &len), 0);
+  EXPECT_EQ(len, 1u);
+  EXPECT_EQ(buf[0], SOCK_SEQPACKET);
+  EXPECT_EQ(buf[1], 0xAA);
+  len = 0;
+  ASSERT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_TYPE, buf, &len), 0);
+  EXPECT_EQ(len, 0u);
+}
+
+TEST_P(SocketOptionErrors, NegativeOptlenIsInvalid) {
+  const int fd = Socket(SOCK_STREAM);
+  int v = 0;
+  socklen_t len = static_cast<socklen_t>(-1);
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_P(SocketOptionErrors, BadPointers) {
+  const int fd = Socket(SOCK_STREAM);
+  errno = 0;
+  EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_PASSCRED, nullptr, 4), -1);
+  EXPECT_EQ(errno, EFAULT);
+  int v = 0;
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, nullptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  socklen_t len = sizeof(int);
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_TYPE, nullptr, &len), -1);
+  EXPECT_EQ(errno, EFAULT);
+}
+
+TEST_P(SocketOptionErrors, NotASocket) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  int v = 1;
+  socklen_t len = sizeof(v);
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(p[0], SOL_SOCKET, SO_TYPE, &v, &len), -1);
+  EXPECT_EQ(errno, ENOTSOCK);
+  errno = 0;
+  EXPECT_EQ(api().setsockopt(p[1], SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)), -1);
+  EXPECT_EQ(errno, ENOTSOCK);
+  close(p[0]);
+  close(p[1]);
+  for (int bad : {-1, p[0], 1 << 20}) {
+    errno = 0;
+    EXPECT_EQ(api().getsockopt(bad, SOL_SOCKET, SO_TYPE, &v, &len), -1);
+    EXPECT_EQ(errno, EBADF);
+    errno = 0;
+    EXPECT_EQ(api().setsockopt(bad, SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)),
+              -1);
+    EXPECT_EQ(errno, EBADF);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(SocketOptionErrors);
+
+// ---------------------------------------------------------------------------
+class SocketIoctls : public OptionsTest {
+ protected:
+  int Ioctl(int fd, unsigned long req) {
+    int v = -12345;
+    const int rc = api().ioctl(fd, req, &v);
+    EXPECT_EQ(rc, 0) << strerror(errno);
+    return rc == 0 ? v : -1;
+  }
+};
+
+TEST_P(SocketIoctls, InqOnStreamCountsAllQueuedBytes) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 0);
+  ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
+  ASSERT_EQ(api().send(sv[1], "defgh", 5, 0), 5);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 8);
+  EXPECT_EQ(Ioctl(sv[0], SIOCINQ), 8);
+  char buf[8];
+  ASSERT_EQ(api().recv(sv[0], buf, 4, 0), 4);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 4);
+  // Peeking does not change it.
+  ASSERT_EQ(api().recv(sv[0], buf, 2, MSG_PEEK), 2);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 4);
+}
+
+// net/unix/af_unix.c: unix_inq_len sums every queued record for stream and
+// seqpacket but gives only the next datagram's size for dgram.
+TEST_P(SocketIoctls, InqOnSeqpacketSumsRecords) {
+  int sv[2];
+  Pair(SOCK_SEQPACKET, sv);
+  ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
+  ASSERT_EQ(api().send(sv[1], "defgh", 5, 0), 5);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 8);
+}
+
+TEST_P(SocketIoctls, InqOnDatagramIsNextDatagram) {
+  int sv[2];
+  Pair(SOCK_DGRAM, sv);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 0);
+  ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
+  ASSERT_EQ(api().send(sv[1], "defgh", 5, 0), 5);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 3);
+  char buf[8];
+  ASSERT_EQ(api().recv(sv[0], buf, 1, 0), 1);  // truncates the first
+  EXPECT_EQ(Ioctl(sv[0], SIOCINQ), 5);
+  // An empty datagram is a zero-length next datagram.
+  ASSERT_EQ(api().recv(sv[0], buf, 8, 0), 5);
+  ASSERT_EQ(api().send(sv[1], "", 0, 0), 0);
+  EXPECT_EQ(Ioctl(sv[0], FIONREAD), 0);
+}
+
+TEST_P(SocketIoctls, InqOnListenerIsInvalid) {
+  int listener, client, server;
+  Connected(&listener, &client, &server);
+  int v = 0;
+  errno = 0;
+  EXPECT_EQ(api().ioctl(listener, FIONREAD, &v), -1);
+  EXPECT_EQ(errno, EINVAL);
+  // An unconnected stream socket just has nothing queued.
+  const int fresh = Socket(SOCK_STREAM);
+  EXPECT_EQ(Ioctl(fresh, FIONREAD), 0);
+}
+
+// SIOCOUTQ is the sender's unread memory (skb truesize, not payload bytes);
+// it goes back to 0 once the peer has read everything.
+TEST_P(SocketIoctls, OutqTracksUnreadSentData) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    Pair(type, sv);
+    EXPECT_EQ(Ioctl(sv[1], SIOCOUTQ), 0);
+    ASSERT_EQ(api().send(sv[1], "abcdef", 6, 0), 6);
+    EXPECT_GE(Ioctl(sv[1], SIOCOUTQ), 6) << type;
+    EXPECT_EQ(Ioctl(sv[0], SIOCOUTQ), 0) << type;
+    char buf[8];
+    ASSERT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 6);
+    EXPECT_EQ(Ioctl(sv[1], SIOCOUTQ), 0) << type;
+  }
+}
+
+TEST_P(SocketIoctls, FionbioTogglesNonBlocking) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  int one = 1;
+  ASSERT_EQ(api().ioctl(sv[0], FIONBIO, &one), 0);
+  EXPECT_EQ(api().fcntl(sv[0], F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  char c;
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[0], &c, 1, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  int zero = 0;
+  ASSERT_EQ(api().ioctl(sv[0], FIONBIO, &zero), 0);
+  EXPECT_EQ(api().fcntl(sv[0], F_GETFL, 0), O_RDWR);
+}
+
+TEST_P(SocketIoctls, FioclexAndFionclex) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(api().ioctl(fd, FIOCLEX, nullptr), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFD, 0), FD_CLOEXEC);
+  ASSERT_EQ(api().ioctl(fd, FIONCLEX, nullptr), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFD, 0), 0);
+}
+
+// With CONFIG_AF_UNIX_OOB, SIOCATMARK is 0 while no urgent byte is queued.
+TEST_P(SocketIoctls, AtMarkWithoutUrgentData) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  EXPECT_EQ(Ioctl(sv[0], SIOCATMARK), 0);
+  ASSERT_EQ(api().send(sv[1], "ab", 2, 0), 2);
+  EXPECT_EQ(Ioctl(sv[0], SIOCATMARK), 0);
+}
+
+// net/socket.c: sock_do_ioctl turns an unknown request into ENOTTY.
+TEST_P(SocketIoctls, UnknownRequest) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    const int fd = Socket(type);
+    int v = 0;
+    errno = 0;
+    EXPECT_EQ(api().ioctl(fd, 0x1234, &v), -1);
+    EXPECT_EQ(errno, ENOTTY);
+    errno = 0;
+    EXPECT_EQ(api().ioctl(fd, TIOCGWINSZ, &v), -1);
+    EXPECT_EQ(errno, ENOTTY);
+  }
+}
+
+TEST_P(SocketIoctls, BadArguments) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  errno = 0;
+  EXPECT_EQ(api().ioctl(sv[0], FIONREAD, nullptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  errno = 0;
+  EXPECT_EQ(api().ioctl(sv[0], FIONBIO, nullptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  int v = 0;
+  errno = 0;
+  EXPECT_EQ(api().ioctl(-1, FIONREAD, &v), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+SHUNT_BOTH_BACKENDS(SocketIoctls);
+
+// ---------------------------------------------------------------------------
+class SocketDescriptorFlags : public OptionsTest {};
+
+TEST_P(SocketDescriptorFlags, StatusFlagsAtCreation) {
+  const int plain = Socket(SOCK_STREAM);
+  EXPECT_EQ(api().fcntl(plain, F_GETFL, 0), O_RDWR);
+  EXPECT_EQ(api().fcntl(plain, F_GETFD, 0), 0);
+  const int nb = Socket(SOCK_DGRAM | SOCK_NONBLOCK);
+  EXPECT_EQ(api().fcntl(nb, F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  EXPECT_EQ(api().fcntl(nb, F_GETFD, 0), 0);
+  const int ce = Socket(SOCK_SEQPACKET | SOCK_CLOEXEC);
+  EXPECT_EQ(api().fcntl(ce, F_GETFL, 0), O_RDWR);
+  EXPECT_EQ(api().fcntl(ce, F_GETFD, 0), FD_CLOEXEC);
+  int sv[2];
+  Pair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv);
+  for (int fd : sv) {
+    EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_NONBLOCK);
+    EXPECT_EQ(api().fcntl(fd, F_GETFD, 0), FD_CLOEXEC);
+  }
+}
+
+TEST_P(SocketDescriptorFlags, AcceptedSocketTakesAccept4Flags) {
+  const sockaddr_un a = Addr("l");
+  const int listener = Socket(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ASSERT_EQ(
+      api().bind(listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
+      0);
+  ASSERT_EQ(api().listen(listener, 4), 0);
+  for (int i = 0; i < 2; ++i) {
+    const int c = Socket(SOCK_STREAM);
+    ASSERT_EQ(
+        api().connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof(a)), 0);
+  }
+  // The listener's flags are not inherited.
+  const int s1 = Track(api().accept(listener, nullptr, nullptr));
+  ASSERT_GE(s1, 0);
+  EXPECT_EQ(api().fcntl(s1, F_GETFL, 0), O_RDWR);
+  EXPECT_EQ(api().fcntl(s1, F_GETFD, 0), 0);
+  const int s2 = Track(
+      api().accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+  ASSERT_GE(s2, 0);
+  EXPECT_EQ(api().fcntl(s2, F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  EXPECT_EQ(api().fcntl(s2, F_GETFD, 0), FD_CLOEXEC);
+  errno = 0;
+  EXPECT_EQ(api().accept4(listener, nullptr, nullptr, O_APPEND), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+// F_SETFL changes only the changeable status flags; the access mode stays
+// O_RDWR.
+TEST_P(SocketDescriptorFlags, SetflChangesOnlyStatusFlags) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(api().fcntl(fd, F_SETFL, O_WRONLY | O_NONBLOCK), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  ASSERT_EQ(api().fcntl(fd, F_SETFL, 0), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR);
+  // O_APPEND is accepted and reported on a socket even though it means
+  // nothing there.
+  ASSERT_EQ(api().fcntl(fd, F_SETFL, O_APPEND), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_APPEND);
+}
+
+TEST_P(SocketDescriptorFlags, SetfdTogglesCloseOnExec) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(api().fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFD, 0), FD_CLOEXEC);
+  ASSERT_EQ(api().fcntl(fd, F_SETFD, 0), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFD, 0), 0);
+}
+
+TEST_P(SocketDescriptorFlags, DupfdPicksLowestAtOrAboveArg) {
+  const int fd = Socket(SOCK_STREAM | SOCK_CLOEXEC);
+  const int d1 = Track(api().fcntl(fd, F_DUPFD, 100));
+  EXPECT_EQ(d1, 100);
+  const int d2 = Track(api().fcntl(fd, F_DUPFD, 100));
+  EXPECT_EQ(d2, 101);
+  // F_DUPFD clears close-on-exec on the copy; F_DUPFD_CLOEXEC sets it.
+  EXPECT_EQ(api().fcntl(d1, F_GETFD, 0), 0);
+  const int d3 = Track(api().fcntl(fd, F_DUPFD_CLOEXEC, 100));
+  EXPECT_EQ(d3, 102);
+  EXPECT_EQ(api().fcntl(d3, F_GETFD, 0), FD_CLOEXEC);
+  EXPECT_EQ(GetInt(d3, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+  errno = 0;
+  EXPECT_EQ(api().fcntl(fd, F_DUPFD, -1), -1);
+  EXPECT_EQ(errno, EINVAL);
+  rlimit rl{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  errno = 0;
+  EXPECT_EQ(api().fcntl(fd, F_DUPFD, static_cast<long>(rl.rlim_cur)), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_P(SocketDescriptorFlags, BadDescriptorAndCommand) {
+  errno = 0;
+  EXPECT_EQ(api().fcntl(-1, F_GETFL, 0), -1);
+  EXPECT_EQ(errno, EBADF);
+  const int fd = Socket(SOCK_STREAM);
+  errno = 0;
+  EXPECT_EQ(api().fcntl(fd, 0x7fff, 0), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+SHUNT_BOTH_BACKENDS(SocketDescriptorFlags);
+
+// ---------------------------------------------------------------------------
+class SocketDuplication : public OptionsTest {};
+
+TEST_P(SocketDuplication, DupSharesSocketAndStatusFlags) {
+  int sv[2];
+  Pair(SOCK_STREAM | SOCK_CLOEXEC, sv);
+  const int d = Track(api().dup(sv[0]));
+  ASSERT_GE(d, 0);
+  // The copy does not inherit close-on-exec.
+  EXPECT_EQ(api().fcntl(d, F_GETFD, 0), 0);
+  ASSERT_EQ(api().fcntl(d, F_SETFL, O_NONBLOCK), 0);
+  EXPECT_EQ(api().fcntl(sv[0], F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_RCVBUF, 5000), 0);
+  EXPECT_EQ(GetInt(d, SOL_SOCKET, SO_RCVBUF), 10000);
+  ASSERT_EQ(api().send(d, "hi", 2, 0), 2);
+  char buf[4];
+  ASSERT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 2);
+  ASSERT_EQ(api().send(sv[1], "yo", 2, 0), 2);
+  ASSERT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 2);
+  EXPECT_EQ(std::string(buf, 2), "yo");
+}
+
+TEST_P(SocketDuplication, DupTakesLowestFreeNumber) {
+  const int a = Socket(SOCK_STREAM);
+  const int b = Socket(SOCK_STREAM);
+  ASSERT_EQ(Close(a), 0);
+  const int d = Track(api().dup(b));
+  EXPECT_EQ(d, a);
+}
+
+TEST_P(SocketDuplication, Dup2SameDescriptor) {
+  const int fd = Socket(SOCK_STREAM);
+  EXPECT_EQ(api().dup2(fd, fd), fd);
+  const int closed = Socket(SOCK_STREAM);
+  ASSERT_EQ(Close(closed), 0);
+  errno = 0;
+  EXPECT_EQ(api().dup2(closed, closed), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// dup2 onto an open socket closes that socket first: its peer sees EOF.
+TEST_P(SocketDuplication, Dup2OverOpenSocketClosesIt) {
+  int a[2], b[2];
+  Pair(SOCK_STREAM, a);
+  Pair(SOCK_STREAM, b);
+  ASSERT_EQ(api().dup2(a[0], b[1]), b[1]);
+  char buf[4];
+  EXPECT_EQ(api().recv(b[0], buf, sizeof(buf), MSG_DONTWAIT), 0);
+  ASSERT_EQ(api().send(b[1], "z", 1, 0), 1);
+  ASSERT_EQ(api().recv(a[1], buf, sizeof(buf), MSG_DONTWAIT), 1);
+  EXPECT_EQ(buf[0], 'z');
+}
+
+TEST_P(SocketDuplication, Dup3Errors) {
+  const int fd = Socket(SOCK_STREAM);
+  errno = 0;
+  EXPECT_EQ(api().dup3(fd, fd, 0), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(api().dup3(fd, 200, O_NONBLOCK), -1);
+  EXPECT_EQ(errno, EINVAL);
+  const int d = Track(api().dup3(fd, 200, O_CLOEXEC));
+  EXPECT_EQ(d, 200);
+  EXPECT_EQ(api().fcntl(d, F_GETFD, 0), FD_CLOEXEC);
+}
+
+TEST_P(SocketDuplication, BadDescriptors) {
+  const int fd = Socket(SOCK_STREAM);
+  errno = 0;
+  EXPECT_EQ(api().dup(-1), -1);
+  EXPECT_EQ(errno, EBADF);
+  errno = 0;
+  EXPECT_EQ(api().dup2(fd, -1), -1);
+  EXPECT_EQ(errno, EBADF);
+  rlimit rl{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  errno = 0;
+  EXPECT_EQ(api().dup2(fd, static_cast<int>(rl.rlim_cur)), -1);
+  EXPECT_EQ(errno, EBADF);
+  errno = 0;
+  EXPECT_EQ(api().dup3(-1, 200, 0), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+// Closing one copy leaves the socket usable through the other.
+TEST_P(SocketDuplication, ClosingOneCopyKeepsSocketOpen) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  const int d = api().dup(sv[0]);
+  ASSERT_GE(d, 0);
+  ASSERT_EQ(Close(sv[0]), 0);
+  char buf[4];
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  ASSERT_EQ(api().send(d, "k", 1, 0), 1);
+  EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 1);
+  ASSERT_EQ(api().close(d), 0);
+  EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
+}
+
+SHUNT_BOTH_BACKENDS(SocketDuplication);
+
+// ---------------------------------------------------------------------------
+class SocketCreationErrors : public OptionsTest {};
+
+TEST_P(SocketCreationErrors, BadDomain) {
+  for (int domain : {-1, AF_MAX, 12345}) {
+    errno = 0;
+    EXPECT_EQ(api().socket(domain, SOCK_STREAM, 0), -1) << domain;
+    EXPECT_EQ(errno, EAFNOSUPPORT) << domain;
+  }
+}
+
+// net/socket.c rejects unknown flag bits and types >= SOCK_MAX with EINVAL;
+// unix_create rejects the remaining types with ESOCKTNOSUPPORT.
+TEST_P(SocketCreationErrors, BadType) {
+  for (int type : {SOCK_STREAM | 0x100, SOCK_DGRAM | O_APPEND, 11, 1000}) {
+    errno = 0;
+    EXPECT_EQ(api().socket(AF_UNIX, type, 0), -1) << type;
+    EXPECT_EQ(errno, EINVAL) << type;
+  }
+  for (int type : {0, int{SOCK_RDM}, int{SOCK_DCCP}, int{SOCK_PACKET}}) {
+    errno = 0;
+    EXPECT_EQ(api().socket(AF_UNIX, type, 0), -1) << type;
+    EXPECT_EQ(errno, ESOCKTNOSUPPORT) << type;
+  }
+}
+
+TEST_P(SocketCreationErrors, BadProtocol) {
+  for (int protocol : {2, -1, int{IPPROTO_TCP}}) {
+    errno = 0;
+    EXPECT_EQ(api().socket(AF_UNIX, SOCK_STREAM, protocol), -1) << protocol;
+    EXPECT_EQ(errno, EPROTONOSUPPORT) << protocol;
+  }
+}
+
+// The two lowest free descriptor numbers, as a new descriptor would get.
+void LowestFreeFds(int out[2]) {
+  out[0] = open("/dev/null", O_RDONLY);
+  out[1] = open("/dev/null", O_RDONLY);
+  close(out[0]);
+  close(out[1]);
+}
+
+TEST_P(SocketCreationErrors, SocketpairErrors) {
+  int sv[2] = {-1, -1};
+  errno = 0;
+  EXPECT_EQ(api().socketpair(12345, SOCK_STREAM, 0, sv), -1);
+  EXPECT_EQ(errno, EAFNOSUPPORT);
+  errno = 0;
+  EXPECT_EQ(api().socketpair(AF_UNIX, 0, 0, sv), -1);
+  EXPECT_EQ(errno, ESOCKTNOSUPPORT);
+  errno = 0;
+  EXPECT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 2, sv), -1);
+  EXPECT_EQ(errno, EPROTONOSUPPORT);
+  errno = 0;
+  EXPECT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, nullptr), -1);
+  EXPECT_EQ(errno, EFAULT);
+  // Unknown flag bits are rejected before anything else: sv is untouched.
+  sv[0] = sv[1] = -1;
+  errno = 0;
+  EXPECT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM | 0x100, 0, sv), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(sv[0], -1);
+  EXPECT_EQ(sv[1], -1);
+}
+
+// AF_INET sockets exist but have no socketpair: EOPNOTSUPP.
+TEST_P(SocketCreationErrors, SocketpairUnsupportedFamily) {
+  int sv[2] = {-1, -1};
+  errno = 0;
+  EXPECT_EQ(api().socketpair(AF_INET, SOCK_STREAM, 0, sv), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+}
+
+// net/socket.c: __sys_socketpair reserves both descriptor numbers and
+// copies them to sv before creating the sockets, so a failure after the
+// flag check leaves sv holding two (now free again) descriptor numbers.
+TEST_P(SocketCreationErrors, FailedSocketpairStillWritesSv) {
+  int want[2];
+  LowestFreeFds(want);
+  int sv[2] = {-1, -1};
+  ASSERT_EQ(api().socketpair(AF_UNIX, 0, 0, sv), -1);
+  EXPECT_EQ(sv[0], want[0]);
+  EXPECT_EQ(sv[1], want[1]);
+  sv[0] = sv[1] = -1;
+  ASSERT_EQ(api().socketpair(AF_INET, SOCK_STREAM, 0, sv), -1);
+  EXPECT_EQ(sv[0], want[0]);
+  EXPECT_EQ(sv[1], want[1]);
+}
+
+SHUNT_BOTH_BACKENDS(SocketCreationErrors);
+
+}  // namespace

@@ -1,0 +1,633 @@
+// AF_UNIX sockets across processes: descriptors inherited over fork(),
+// unrelated processes meeting by name, peer credentials, close-on-exec,
+// and sockets outliving the process that created them.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+
+namespace {
+
+using shunt_test::BothBackends;
+
+void SleepMs(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+long NowMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+class ProcessTest : public BothBackends {
+ protected:
+  void TearDown() override {
+    for (int fd : open_) api().close(fd);
+    open_.clear();
+    for (int fd : pipes_) close(fd);
+    pipes_.clear();
+    BothBackends::TearDown();
+  }
+
+  int Track(int fd) {
+    if (fd >= 0) open_.push_back(fd);
+    return fd;
+  }
+
+  int Close(int fd) {
+    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
+    return api().close(fd);
+  }
+
+  void Pair(int type, int sv[2]) {
+    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
+    Track(sv[0]);
+    Track(sv[1]);
+  }
+
+  void Pipe(int p[2]) {
+    ASSERT_EQ(pipe(p), 0);
+    pipes_.push_back(p[0]);
+    pipes_.push_back(p[1]);
+  }
+
+  int Socket(int type) {
+    const int fd = api().socket(AF_UNIX, type, 0);
+    EXPECT_GE(fd, 0) << strerror(errno);
+    return Track(fd);
+  }
+
+  sockaddr_un Addr(const char* leaf) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    const std::string p = TempDir() + "/" + leaf;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
+    return a;
+  }
+
+  // An abstract name unique to this process and test; no filesystem
+  // permissions apply to it.
+  socklen_t AbstractAddr(sockaddr_un* a, const char* tag) {
+    static std::atomic<int> counter{0};
+    *a = sockaddr_un{};
+    a->sun_family = AF_UNIX;
+    const int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1,
+                           "shunt-proc-%d-%d-%s", getpid(), counter++, tag);
+    return offsetof(sockaddr_un, sun_path) + 1 + n;
+  }
+
+  int SetRcvTimeout(int fd, long ms) {
+    timeval tv{ms / 1000, (ms % 1000) * 1000};
+    return api().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+
+  // Forks a child that runs fn and _exits with its result. The child is
+  // killed by SIGALRM if it runs longer than 10 s.
+  template <typename F>
+  pid_t Spawn(F fn) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      alarm(10);
+      _exit(fn());
+    }
+    EXPECT_GT(pid, 0) << strerror(errno);
+    return pid;
+  }
+
+  // The child's exit code, or 1000 + signal number if it was killed.
+  int Wait(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+    return -2;
+  }
+
+  std::vector<int> open_;
+  std::vector<int> pipes_;
+};
+
+// ---------------------------------------------------------------------------
+class ForkInheritedSockets : public ProcessTest {};
+
+TEST_P(ForkInheritedSockets, ChildWritesParentReads) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+    const pid_t pid = Spawn(
+        [&] { return api().send(sv[1], "from child", 10, 0) == 10 ? 0 : 1; });
+    char buf[32];
+    EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 10) << type;
+    EXPECT_EQ(std::string(buf, 10), "from child");
+    EXPECT_EQ(Wait(pid), 0);
+  }
+}
+
+TEST_P(ForkInheritedSockets, ParentWritesChildReads) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetRcvTimeout(sv[1], 5000), 0);
+    const pid_t pid = Spawn([&] {
+      char buf[32];
+      if (api().recv(sv[1], buf, sizeof(buf), 0) != 11) return 1;
+      return memcmp(buf, "from parent", 11) == 0 ? 0 : 2;
+    });
+    EXPECT_EQ(api().send(sv[0], "from parent", 11, 0), 11);
+    EXPECT_EQ(Wait(pid), 0) << type;
+  }
+}
+
+// Both processes write through the same inherited descriptor; each
+// datagram arrives once.
+TEST_P(ForkInheritedSockets, BothProcessesShareOneDescriptor) {
+  int sv[2];
+  Pair(SOCK_DGRAM, sv);
+  ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+  const pid_t pid =
+      Spawn([&] { return api().send(sv[1], "c", 1, 0) == 1 ? 0 : 1; });
+  ASSERT_EQ(api().send(sv[1], "p", 1, 0), 1);
+  EXPECT_EQ(Wait(pid), 0);
+  char a = 0, b = 0;
+  ASSERT_EQ(api().recv(sv[0], &a, 1, 0), 1);
+  ASSERT_EQ(api().recv(sv[0], &b, 1, 0), 1);
+  EXPECT_TRUE((a == 'c' && b == 'p') || (a == 'p' && b == 'c'));
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[0], &a, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+}
+
+// The inherited descriptor shares the open file description: O_NONBLOCK set
+// in the child is seen by the parent.
+TEST_P(ForkInheritedSockets, StatusFlagsAreShared) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  const pid_t pid = Spawn(
+      [&] { return api().fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0 ? 0 : 1; });
+  EXPECT_EQ(Wait(pid), 0);
+  EXPECT_EQ(api().fcntl(sv[0], F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  char c;
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[0], &c, 1, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+}
+
+// The parent's close of its copy does not close the socket while the child
+// holds one; the peer sees end-of-file only once the child's goes too.
+TEST_P(ForkInheritedSockets, SocketStaysOpenUntilBothClose) {
+  int sv[2], go[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(go);
+  const pid_t pid = Spawn([&] {
+    char c;
+    if (read(go[0], &c, 1) != 1) return 1;
+    if (api().send(sv[1], "late", 4, 0) != 4) return 2;
+    return api().close(sv[1]) == 0 ? 0 : 3;
+  });
+  ASSERT_EQ(Close(sv[1]), 0);
+  char buf[8];
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  EXPECT_EQ(Wait(pid), 0);
+  EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 4);
+  EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 0);
+}
+
+// Exit closes a child's descriptors: holding the last copy, its exit is an
+// orderly close for the peer.
+TEST_P(ForkInheritedSockets, ChildExitClosesItsCopy) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  const pid_t pid =
+      Spawn([&] { return api().send(sv[1], "bye", 3, 0) == 3 ? 0 : 1; });
+  ASSERT_EQ(Close(sv[1]), 0);
+  EXPECT_EQ(Wait(pid), 0);
+  char buf[8];
+  EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 3);
+  EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 0);
+  errno = 0;
+  EXPECT_EQ(api().send(sv[0], "x", 1, MSG_NOSIGNAL), -1);
+  EXPECT_EQ(errno, EPIPE);
+}
+
+// A child killed with data it never read resets the connection, like a
+// close with unread data.
+TEST_P(ForkInheritedSockets, KilledChildResetsPeer) {
+  int sv[2], ready[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(ready);
+  const pid_t pid = Spawn([&] {
+    if (write(ready[1], "r", 1) != 1) return 1;
+    pause();
+    return 2;
+  });
+  ASSERT_EQ(Close(sv[1]), 0);
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(api().send(sv[0], "unread", 6, 0), 6);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  EXPECT_EQ(Wait(pid), 1000 + SIGKILL);
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[0], &c, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(api().recv(sv[0], &c, 1, MSG_DONTWAIT), 0);
+}
+
+TEST_P(ForkInheritedSockets, ChildBlockedInRecvWokenByParent) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetRcvTimeout(sv[1], 5000), 0);
+  const pid_t pid = Spawn([&] {
+    char buf[8];
+    const long start = NowMs();
+    if (api().recv(sv[1], buf, sizeof(buf), 0) != 4) return 1;
+    if (memcmp(buf, "wake", 4) != 0) return 2;
+    return NowMs() - start < 4000 ? 0 : 3;
+  });
+  SleepMs(100);
+  ASSERT_EQ(api().send(sv[0], "wake", 4, 0), 4);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
+TEST_P(ForkInheritedSockets, ParentBlockedInRecvWokenByChild) {
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+    const pid_t pid = Spawn([&] {
+      SleepMs(100);
+      return api().send(sv[1], "wake", 4, 0) == 4 ? 0 : 1;
+    });
+    char buf[8];
+    const long start = NowMs();
+    EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 4) << type;
+    EXPECT_LT(NowMs() - start, 4000);
+    EXPECT_EQ(Wait(pid), 0);
+  }
+}
+
+// The child's end of a socketpair reports the creator (the parent) as its
+// peer: credentials are fixed when the pair is made.
+TEST_P(ForkInheritedSockets, PeerCredIsTheCreator) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  const pid_t parent = getpid();
+  const pid_t pid = Spawn([&] {
+    ucred c{};
+    socklen_t len = sizeof(c);
+    if (api().getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) {
+      return 1;
+    }
+    return c.pid == parent ? 0 : 2;
+  });
+  EXPECT_EQ(Wait(pid), 0);
+}
+
+SHUNT_BOTH_BACKENDS(ForkInheritedSockets);
+
+// ---------------------------------------------------------------------------
+// The child uses no inherited socket: it makes its own and finds the parent
+// by name only, as an unrelated process would.
+class UnrelatedProcessByName : public ProcessTest {};
+
+TEST_P(UnrelatedProcessByName, StreamAndSeqpacketConnect) {
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+    const sockaddr_un a = Addr(type == SOCK_STREAM ? "s" : "q");
+    const int l = Socket(type);
+    ASSERT_EQ(api().bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
+              0);
+    ASSERT_EQ(api().listen(l, 4), 0);
+    ASSERT_EQ(SetRcvTimeout(l, 5000), 0);
+    const pid_t pid = Spawn([&] {
+      const int fd = api().socket(AF_UNIX, type, 0);
+      if (fd < 0) return 1;
+      if (api().connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) !=
+          0) {
+        return 2;
+      }
+      if (api().send(fd, "ping", 4, 0) != 4) return 3;
+      timeval tv{5, 0};
+      api().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      char buf[8];
+      if (api().recv(fd, buf, sizeof(buf), 0) != 4) return 4;
+      if (memcmp(buf, "pong", 4) != 0) return 5;
+      return api().close(fd) == 0 ? 0 : 6;
+    });
+    const int s = Track(api().accept(l, nullptr, nullptr));
+    ASSERT_GE(s, 0) << strerror(errno);
+    ASSERT_EQ(SetRcvTimeout(s, 5000), 0);
+    char buf[8];
+    EXPECT_EQ(api().recv(s, buf, sizeof(buf), 0), 4);
+    EXPECT_EQ(std::string(buf, 4), "ping");
+    EXPECT_EQ(api().send(s, "pong", 4, 0), 4);
+    EXPECT_EQ(Wait(pid), 0) << type;
+    // The child's socket closed in an orderly way.
+    EXPECT_EQ(api().recv(s, buf, sizeof(buf), 0), 0);
+  }
+}
+
+// A datagram from a child bound to its own name carries that name.
+TEST_P(UnrelatedProcessByName, DatagramSendtoName) {
+  const sockaddr_un server = Addr("server");
+  const sockaddr_un client = Addr("client");
+  const int fd = Socket(SOCK_DGRAM);
+  ASSERT_EQ(api().bind(fd, reinterpret_cast<const sockaddr*>(&server),
+                       sizeof(server)),
+            0);
+  ASSERT_EQ(SetRcvTimeout(fd, 5000), 0);
+  const pid_t pid = Spawn([&] {
+    const int c = api().socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (c < 0) return 1;
+    if (api().bind(c, reinterpret_cast<const sockaddr*>(&client),
+                   sizeof(client)) != 0) {
+      return 2;
+    }
+    if (api().sendto(c, "hello", 5, 0,
+                     reinterpret_cast<const sockaddr*>(&server),
+                     sizeof(server)) != 5) {
+      return 3;
+    }
+    timeval tv{5, 0};
+    api().setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[8];
+    if (api().recv(c, buf, sizeof(buf), 0) != 5) return 4;
+    return memcmp(buf, "reply", 5) == 0 ? 0 : 5;
+  });
+  char buf[8];
+  sockaddr_un from{};
+  socklen_t fromlen = sizeof(from);
+  ASSERT_EQ(api().recvfrom(fd, buf, sizeof(buf), 0,
+                           reinterpret_cast<sockaddr*>(&from), &fromlen),
+            5);
+  EXPECT_EQ(std::string(buf, 5), "hello");
+  EXPECT_EQ(fromlen,
+            offsetof(sockaddr_un, sun_path) + strlen(client.sun_path) + 1);
+  EXPECT_STREQ(from.sun_path, client.sun_path);
+  EXPECT_EQ(api().sendto(fd, "reply", 5, 0,
+                         reinterpret_cast<const sockaddr*>(&from), fromlen),
+            5);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
+// SO_PEERCRED on the accepted socket names the connecting child; the child
+// sees the listener's owner.
+TEST_P(UnrelatedProcessByName, PeerCredNamesTheChild) {
+  const sockaddr_un a = Addr("l");
+  const int l = Socket(SOCK_STREAM);
+  ASSERT_EQ(api().bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(api().listen(l, 4), 0);
+  ASSERT_EQ(SetRcvTimeout(l, 5000), 0);
+  const pid_t parent = getpid();
+  int done[2];
+  Pipe(done);
+  const pid_t pid = Spawn([&] {
+    const int fd = api().socket(AF_UNIX, SOCK_STREAM, 0);
+    if (api().connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) !=
+        0) {
+      return 1;
+    }
+    ucred c{};
+    socklen_t len = sizeof(c);
+    if (api().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) {
+      return 2;
+    }
+    if (c.pid != parent || c.uid != 0 || c.gid != 0) return 3;
+    char x;
+    // Stay connected until the parent has looked.
+    return read(done[0], &x, 1) == 1 ? 0 : 4;
+  });
+  const int s = Track(api().accept(l, nullptr, nullptr));
+  ASSERT_GE(s, 0);
+  ucred c{};
+  socklen_t len = sizeof(c);
+  ASSERT_EQ(api().getsockopt(s, SOL_SOCKET, SO_PEERCRED, &c, &len), 0);
+  EXPECT_EQ(c.pid, pid);
+  EXPECT_EQ(c.uid, 0u);
+  EXPECT_EQ(c.gid, 0u);
+  ASSERT_EQ(write(done[1], "d", 1), 1);
+  EXPECT_EQ(Wait(pid), 0);
+  // The credentials stay after the child is gone.
+  c = ucred{};
+  ASSERT_EQ(api().getsockopt(s, SOL_SOCKET, SO_PEERCRED, &c, &len), 0);
+  EXPECT_EQ(c.pid, pid);
+}
+
+// Credentials are those of the connecting process at connect() time: a
+// child that drops to nobody first is seen as nobody; one that drops after
+// connecting is still seen as root.
+TEST_P(UnrelatedProcessByName, PeerCredTakenAtConnect) {
+  for (bool drop_first : {true, false}) {
+    sockaddr_un a;
+    const socklen_t alen = AbstractAddr(&a, drop_first ? "d" : "c");
+    const int l = Socket(SOCK_STREAM);
+    ASSERT_EQ(api().bind(l, reinterpret_cast<const sockaddr*>(&a), alen), 0);
+    ASSERT_EQ(api().listen(l, 4), 0);
+    ASSERT_EQ(SetRcvTimeout(l, 5000), 0);
+    const pid_t pid = Spawn([&] {
+      auto drop = [] { return setgid(65534) == 0 && setuid(65534) == 0; };
+      if (drop_first && !drop()) return 1;
+      const int fd = api().socket(AF_UNIX, SOCK_STREAM, 0);
+      if (api().connect(fd, reinterpret_cast<const sockaddr*>(&a), alen) != 0) {
+        return 2;
+      }
+      if (!drop_first && !drop()) return 3;
+      return api().send(fd, "k", 1, 0) == 1 ? 0 : 4;
+    });
+    const int s = Track(api().accept(l, nullptr, nullptr));
+    ASSERT_GE(s, 0);
+    EXPECT_EQ(Wait(pid), 0);
+    ucred c{};
+    socklen_t len = sizeof(c);
+    ASSERT_EQ(api().getsockopt(s, SOL_SOCKET, SO_PEERCRED, &c, &len), 0);
+    EXPECT_EQ(c.pid, pid);
+    EXPECT_EQ(c.uid, drop_first ? 65534u : 0u);
+    EXPECT_EQ(c.gid, drop_first ? 65534u : 0u);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(UnrelatedProcessByName);
+
+// ---------------------------------------------------------------------------
+class CloseOnExec : public ProcessTest {};
+
+// Only descriptors marked close-on-exec disappear in the new program.
+TEST_P(CloseOnExec, MarkedDescriptorsAreGoneAfterExec) {
+  const int plain = Socket(SOCK_STREAM);
+  const int cloexec = Socket(SOCK_DGRAM | SOCK_CLOEXEC);
+  const int setfd = Socket(SOCK_SEQPACKET);
+  ASSERT_EQ(api().fcntl(setfd, F_SETFD, FD_CLOEXEC), 0);
+  int sv[2];
+  Pair(SOCK_STREAM | SOCK_CLOEXEC, sv);
+  const int dup_ce = Track(api().fcntl(plain, F_DUPFD_CLOEXEC, 0));
+  ASSERT_GE(dup_ce, 0);
+  char script[256];
+  snprintf(script, sizeof(script),
+           "test -e /proc/self/fd/%d && test ! -e /proc/self/fd/%d && "
+           "test ! -e /proc/self/fd/%d && test ! -e /proc/self/fd/%d && "
+           "test ! -e /proc/self/fd/%d && test ! -e /proc/self/fd/%d",
+           plain, cloexec, setfd, sv[0], sv[1], dup_ce);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                          script, nullptr};
+    execv("/bin/sh", argv);
+    _exit(127);
+  }
+  EXPECT_EQ(Wait(pid), 0) << script;
+}
+
+// Without exec, a forked child keeps every descriptor, close-on-exec or not.
+TEST_P(CloseOnExec, ForkAloneKeepsThem) {
+  int sv[2];
+  Pair(SOCK_STREAM | SOCK_CLOEXEC, sv);
+  ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+  const pid_t pid =
+      Spawn([&] { return api().send(sv[1], "k", 1, 0) == 1 ? 0 : 1; });
+  char c;
+  EXPECT_EQ(api().recv(sv[0], &c, 1, 0), 1);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
+SHUNT_BOTH_BACKENDS(CloseOnExec);
+
+// ---------------------------------------------------------------------------
+class SocketOutlivesCreator : public ProcessTest {};
+
+// A child binds and listens, hands the listener to a grandchild and exits.
+// The listener, held by the grandchild, still accepts and serves.
+TEST_P(SocketOutlivesCreator, ListenerHeldByGrandchild) {
+  const sockaddr_un a = Addr("l");
+  const pid_t pid = Spawn([&] {
+    const int l = api().socket(AF_UNIX, SOCK_STREAM, 0);
+    if (l < 0) return 1;
+    if (api().bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) {
+      return 2;
+    }
+    if (api().listen(l, 4) != 0) return 3;
+    const pid_t grandchild = fork();
+    if (grandchild < 0) return 4;
+    if (grandchild == 0) {
+      alarm(10);
+      timeval tv{5, 0};
+      api().setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      const int s = api().accept(l, nullptr, nullptr);
+      if (s < 0) _exit(1);
+      api().setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      char buf[8];
+      const ssize_t n = api().recv(s, buf, sizeof(buf), 0);
+      if (n > 0) api().send(s, buf, n, 0);
+      _exit(0);
+    }
+    return 0;
+  });
+  ASSERT_EQ(Wait(pid), 0);
+  const int c = Socket(SOCK_STREAM);
+  ASSERT_EQ(api().connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
+            0)
+      << strerror(errno);
+  ASSERT_EQ(SetRcvTimeout(c, 5000), 0);
+  ASSERT_EQ(api().send(c, "echo", 4, 0), 4);
+  char buf[8];
+  EXPECT_EQ(api().recv(c, buf, sizeof(buf), 0), 4);
+  EXPECT_EQ(std::string(buf, 4), "echo");
+  // The grandchild exits after serving: orderly end-of-file.
+  EXPECT_EQ(api().recv(c, buf, sizeof(buf), 0), 0);
+}
+
+// A child creates a socketpair, passes both ends to the parent with
+// SCM_RIGHTS and exits; the pair keeps working in the parent.
+TEST_P(SocketOutlivesCreator, PassedSocketpairSurvivesCreatorExit) {
+  int chan[2];
+  Pair(SOCK_STREAM, chan);
+  ASSERT_EQ(SetRcvTimeout(chan[0], 5000), 0);
+  const pid_t pid = Spawn([&] {
+    int pair[2];
+    if (api().socketpair(AF_UNIX, SOCK_DGRAM, 0, pair) != 0) return 1;
+    if (api().send(pair[1], "queued", 6, 0) != 6) return 2;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(pair))] = {};
+    char byte = 'f';
+    iovec iov{&byte, 1};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof(control);
+    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(pair));
+    memcpy(CMSG_DATA(cm), pair, sizeof(pair));
+    return api().sendmsg(chan[1], &mh, 0) == 1 ? 0 : 3;
+  });
+  EXPECT_EQ(Wait(pid), 0);
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
+  char byte = 0;
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof(control);
+  ASSERT_EQ(api().recvmsg(chan[0], &mh, 0), 1);
+  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  ASSERT_NE(cm, nullptr);
+  ASSERT_EQ(cm->cmsg_type, SCM_RIGHTS);
+  ASSERT_EQ(cm->cmsg_len, CMSG_LEN(2 * sizeof(int)));
+  int pair[2];
+  memcpy(pair, CMSG_DATA(cm), sizeof(pair));
+  Track(pair[0]);
+  Track(pair[1]);
+  char buf[8];
+  // What the creator queued before exiting is still there.
+  EXPECT_EQ(api().recv(pair[0], buf, sizeof(buf), MSG_DONTWAIT), 6);
+  EXPECT_EQ(std::string(buf, 6), "queued");
+  EXPECT_EQ(api().send(pair[0], "new", 3, 0), 3);
+  EXPECT_EQ(api().recv(pair[1], buf, sizeof(buf), MSG_DONTWAIT), 3);
+  EXPECT_EQ(std::string(buf, 3), "new");
+}
+
+// The parent creates a pair, gives it to a child and drops both of its own
+// descriptors; the child still uses both ends.
+TEST_P(SocketOutlivesCreator, CreatorClosesChildKeepsUsing) {
+  int sv[2], go[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(go);
+  const pid_t pid = Spawn([&] {
+    char c;
+    if (read(go[0], &c, 1) != 1) return 1;
+    if (api().send(sv[0], "abc", 3, 0) != 3) return 2;
+    char buf[8];
+    if (api().recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) != 3) return 3;
+    return memcmp(buf, "abc", 3) == 0 ? 0 : 4;
+  });
+  ASSERT_EQ(Close(sv[0]), 0);
+  ASSERT_EQ(Close(sv[1]), 0);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
+SHUNT_BOTH_BACKENDS(SocketOutlivesCreator);
+
+}  // namespace
