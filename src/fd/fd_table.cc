@@ -124,19 +124,30 @@ Off PeekFd(int fd) {
   return g_table[fd].load(std::memory_order_acquire);
 }
 
-int InstallNewFd(Arena* a, Off file, int flags) {
+int NewPlaceholder(int flags) {
   RegisterProcessHooks();
   const int fd = socket(
       AF_UNIX, SOCK_STREAM | (flags & (SOCK_CLOEXEC | SOCK_NONBLOCK)), 0);
-  if (fd < 0 || fd >= kMaxFd) {
-    const int err = fd < 0 ? errno : EMFILE;
-    if (fd >= 0) close(fd);
-    PutEntry(a, file);
-    return -err;
+  if (fd >= kMaxFd) {
+    close(fd);
+    return -EMFILE;
   }
+  return fd < 0 ? -errno : fd;
+}
+
+void InstallFd(int fd, Off file) {
   std::lock_guard<std::mutex> lock(g_mu);
   NoteHigh(fd);
   g_table[fd].store(file, std::memory_order_release);
+}
+
+int InstallNewFd(Arena* a, Off file, int flags) {
+  const int fd = NewPlaceholder(flags);
+  if (fd < 0) {
+    PutEntry(a, file);
+    return fd;
+  }
+  InstallFd(fd, file);
   return fd;
 }
 

@@ -44,11 +44,14 @@ class FileRef {
 // True (and *out filled) if fd is a shunt descriptor of this process.
 bool LookupFd(int fd, FileRef* out);
 
-// Creates a placeholder and installs `file` (whose reference passes to the
-// table). Returns the descriptor or -errno; on failure the reference is
-// dropped.
-// `flags`: SOCK_CLOEXEC and SOCK_NONBLOCK, applied to the placeholder so
-// that the kernel's F_GETFD/F_GETFL report them.
+// Reserves a descriptor number with a new placeholder. `flags`:
+// SOCK_CLOEXEC and SOCK_NONBLOCK, applied to the placeholder so that the
+// kernel's F_GETFD/F_GETFL report them. Returns the descriptor or -errno.
+int NewPlaceholder(int flags);
+// Makes placeholder `fd` stand for `file`, whose reference passes to the
+// table.
+void InstallFd(int fd, Off file);
+// NewPlaceholder + InstallFd; on failure the reference on file is dropped.
 int InstallNewFd(Arena* a, Off file, int flags);
 // Gives `newfd` (already a valid kernel descriptor duplicating a
 // placeholder) the OpenFile `file`, taking a new reference; an entry that

@@ -1,6 +1,7 @@
 // The kernel-style C interface of the socket layer (shunt_sock_*,
 // shunt_kernel_*): the same operations the POSIX layer calls, on
 // caller-held socket handles, returning negative errnos.
+#include <errno.h>
 #include <fcntl.h>
 #include <shunt/shunt.h>
 #include <string.h>
@@ -23,6 +24,17 @@ bool ToSock(struct shunt_socket* s, Sock* out, int flags = 0) {
   return true;
 }
 
+// The kernel-style calls report errors only by return value: whatever the
+// layers below leave in errno (mknod, stat, ...) is put back.
+class ErrnoGuard {
+ public:
+  ErrnoGuard() : saved_(errno) {}
+  ~ErrnoGuard() { errno = saved_; }
+
+ private:
+  int saved_;
+};
+
 // The first `size` bytes of vec[0..num) as an iovec array.
 size_t Clip(const kvec* vec, size_t num, size_t size, iovec* out) {
   size_t n = 0;
@@ -40,6 +52,7 @@ extern "C" {
 
 SHUNT_EXPORT int shunt_sock_create(int family, int type, int protocol,
                                    struct shunt_socket** res) {
+  ErrnoGuard keep_errno;
   int err = 0;
   Arena* a = AttachArena(&err);
   if (a == nullptr) return err;
@@ -51,6 +64,7 @@ SHUNT_EXPORT int shunt_sock_create(int family, int type, int protocol,
 }
 
 SHUNT_EXPORT void shunt_sock_release(struct shunt_socket* sock) {
+  ErrnoGuard keep_errno;
   if (sock == nullptr) return;
   if (OpenFile* f = sock->arena->Ptr<OpenFile>(sock->file))
     FilePut(sock->arena, f);
@@ -59,6 +73,7 @@ SHUNT_EXPORT void shunt_sock_release(struct shunt_socket* sock) {
 
 SHUNT_EXPORT int shunt_kernel_bind(struct shunt_socket* sock, const sockaddr* addr,
                                    int addrlen) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
   return SockBind(s, addr, static_cast<socklen_t>(addrlen));
@@ -66,12 +81,14 @@ SHUNT_EXPORT int shunt_kernel_bind(struct shunt_socket* sock, const sockaddr* ad
 
 SHUNT_EXPORT int shunt_kernel_connect(struct shunt_socket* sock, const sockaddr* addr,
                                       int addrlen, int flags) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s, flags)) return -EBADF;
   return SockConnect(s, addr, static_cast<socklen_t>(addrlen));
 }
 
 SHUNT_EXPORT int shunt_kernel_listen(struct shunt_socket* sock, int backlog) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
   return SockListen(s, backlog);
@@ -79,6 +96,7 @@ SHUNT_EXPORT int shunt_kernel_listen(struct shunt_socket* sock, int backlog) {
 
 SHUNT_EXPORT int shunt_kernel_accept(struct shunt_socket* sock,
                                      struct shunt_socket** newsock, int flags) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s, flags)) return -EBADF;
   Off file = 0;
@@ -88,6 +106,7 @@ SHUNT_EXPORT int shunt_kernel_accept(struct shunt_socket* sock,
 }
 
 SHUNT_EXPORT int shunt_kernel_shutdown(struct shunt_socket* sock, int how) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
   return SockShutdown(s, how);
@@ -95,6 +114,7 @@ SHUNT_EXPORT int shunt_kernel_shutdown(struct shunt_socket* sock, int how) {
 
 SHUNT_EXPORT int shunt_kernel_sendmsg(struct shunt_socket* sock, msghdr* msg,
                                       kvec* vec, size_t num, size_t size) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
   if (num > IOV_MAX) return -EMSGSIZE;
@@ -111,6 +131,7 @@ SHUNT_EXPORT int shunt_kernel_sendmsg(struct shunt_socket* sock, msghdr* msg,
 SHUNT_EXPORT int shunt_kernel_recvmsg(struct shunt_socket* sock, msghdr* msg,
                                       kvec* vec, size_t num, size_t size,
                                       int flags) {
+  ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
   if (num > IOV_MAX) return -EMSGSIZE;

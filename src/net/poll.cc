@@ -116,6 +116,7 @@ void WakeAll(Arena* a, WaitQueue* wq) {
 
 int ThreadWakeSocket() {
   if (t_wake.fd >= 0 && t_wake.pid == getpid()) return t_wake.fd;
+  WakeSender();  // made with the first wake socket, not mid-wake
   // After fork the inherited socket carries the parent's name: close this
   // process's copy and make its own.
   if (t_wake.fd >= 0) close(t_wake.fd);

@@ -494,10 +494,17 @@ int SockGetOpt(const Sock& s, int level, int name, void* val,
     case SO_PASSCRED:
       v.i = sk->passcred;
       break;
-    case SO_RCVTIMEO:
-    case SO_SNDTIMEO:
+    case SO_RCVTIMEO_OLD:
+    case SO_RCVTIMEO_NEW:
+    case SO_SNDTIMEO_OLD:
+    case SO_SNDTIMEO_NEW:
+      // On x86-64 the old timeval and the new __kernel_sock_timeval have
+      // the same layout.
       GetTimeout(s.arena,
-                 (name == SO_RCVTIMEO ? sk->rcvtimeo : sk->sndtimeo).load(),
+                 (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW
+                      ? sk->rcvtimeo
+                      : sk->sndtimeo)
+                     .load(),
                  &v.tv);
       lv = sizeof(timeval);
       break;
@@ -575,9 +582,11 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
     case SO_PASSCRED:
       sk->passcred = v != 0;
       break;
-    case SO_RCVTIMEO:
+    case SO_RCVTIMEO_OLD:
+    case SO_RCVTIMEO_NEW:
       return SetTimeout(s.arena, &sk->rcvtimeo, val, len);
-    case SO_SNDTIMEO:
+    case SO_SNDTIMEO_OLD:
+    case SO_SNDTIMEO_NEW:
       return SetTimeout(s.arena, &sk->sndtimeo, val, len);
     case SO_TYPE:
     case SO_DOMAIN:

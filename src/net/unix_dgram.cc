@@ -272,6 +272,9 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   IovCursor to(m->iov, m->iovlen);
   Segment taken{};  // a dequeued segment whose sender we still hold
   const long r = WaitLoop(sk, budget, [&]() -> long {
+    // __skb_try_recv_datagram reports a pending error before anything,
+    // even with datagrams queued.
+    if (const int err = SockTakeError(sk); err != 0) return err;
     // __skb_try_recv_from_queue: a peek offset skips whole datagrams.
     size_t skip = 0;
     if (peek) {
@@ -297,7 +300,6 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       if (nonblock) {
         return eof && sk->type == SOCK_SEQPACKET ? 0 : kWouldBlock;
       }
-      if (const int err = SockTakeError(sk); err != 0) return err;
       if (eof) return 0;
       if (!nonblock && sk->type == SOCK_SEQPACKET &&
           sk->phase != SockPhase::kEstablished)

@@ -14,6 +14,16 @@ namespace {
 
 constexpr long kRestart = -100001;  // the listener died under us: look again
 
+// unix_stream_sendmsg: an skb carries at most half the send buffer less 64
+// bytes, and at most SKB_MAX_HEAD(0) plus UNIX_SKB_FRAGS_SZ.
+size_t SkbPayload(const SockState* sk, size_t left) {
+  constexpr size_t kMaxSkb = 3776 + 32768;
+  const int half = sk->sndbuf.load(std::memory_order_relaxed) / 2 - 64;
+  size_t n = left < kMaxSkb ? left : kMaxSkb;
+  if (half > 0 && static_cast<size_t>(half) < n) n = static_cast<size_t>(half);
+  return n;
+}
+
 }  // namespace
 
 int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
@@ -97,23 +107,30 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   size_t sent = 0;
   const Segment plain{};
   const long r = WaitLoop(peer, budget, [&]() -> long {
-    // sock_alloc_send_pskb's order: pending error, our shutdown; then
-    // the receiver's state.
-    if (const int err = SockTakeError(sk); err != 0) return err;
-    if ((sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
-        peer->dead || (peer->shutdown.load(std::memory_order_relaxed) &
-                       kRcvShutdown))
-      return -EPIPE;
-    const int64_t room =
-        int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
-    if (room <= 0) return kWouldBlock;
-    size_t chunk = total - sent;
-    if (static_cast<uint64_t>(room) < chunk) chunk = static_cast<size_t>(room);
-    if (const int rc = peer->rq.Append(a, &from, chunk, plain, true); rc != 0)
-      return rc;
-    sent += chunk;
-    SockChanged(a, peer);
-    return sent == total ? static_cast<long>(sent) : kWouldBlock;
+    for (;;) {
+      // sock_alloc_send_pskb's order: pending error, our shutdown; then
+      // the receiver's state.
+      if (const int err = SockTakeError(sk); err != 0) return err;
+      if ((sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
+          peer->dead || (peer->shutdown.load(std::memory_order_relaxed) &
+                         kRcvShutdown))
+        return -EPIPE;
+      const int64_t room = int64_t{sk->sndbuf.load(std::memory_order_relaxed)} -
+                           peer->rq.bytes;
+      if (room <= 0) return kWouldBlock;
+      // One segment per skb the kernel would build, so a fault while
+      // reading stops at the same boundary (the bytes of earlier skbs are
+      // returned). The room check is payload bytes (DIFFERENCES.md).
+      size_t chunk = SkbPayload(sk, total - sent);
+      if (static_cast<uint64_t>(room) < chunk)
+        chunk = static_cast<size_t>(room);
+      if (const int rc = peer->rq.Append(a, &from, chunk, plain, false);
+          rc != 0)
+        return rc;
+      sent += chunk;
+      SockChanged(a, peer);
+      if (sent == total) return static_cast<long>(sent);
+    }
   });
   if (r == -EPIPE && sent == 0) RaiseSigpipe(flags);
   if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
