@@ -5,6 +5,9 @@
 #include <poll.h>
 #include <shunt/shunt.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -29,7 +32,28 @@ void WarmUp() {
   close(pp[1]);
 }
 
+// Child mode for tests of unrelated processes: an exec'd copy of this binary
+// attaches to the arena by name (as any program would), connects to the
+// path in SHUNT_TEST_CONNECT, sends its pid as text and waits for EOF.
+int RunConnectChild(const char* path) {
+  const int fd = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  if (fd < 0 ||
+      shunt_connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return 2;
+  const std::string msg = std::to_string(getpid());
+  if (shunt_send(fd, msg.data(), msg.size(), 0) !=
+      static_cast<ssize_t>(msg.size()))
+    return 3;
+  char c;
+  if (shunt_recv(fd, &c, 1, 0) != 0) return 4;
+  return shunt_close(fd) == 0 ? 0 : 5;
+}
+
 int main(int argc, char** argv) {
+  if (const char* path = getenv("SHUNT_TEST_CONNECT")) return RunConnectChild(path);
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
   setenv("SHUNT_ARENA", arena.c_str(), 1);
   ::testing::InitGoogleTest(&argc, argv);

@@ -2,6 +2,8 @@
 // unrelated processes meeting by name, peer credentials, close-on-exec,
 // and sockets outliving the process that created them.
 #include <errno.h>
+#include <shunt/shunt.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -640,5 +642,51 @@ TEST_P(SocketOutlivesCreator, CreatorClosesChildKeepsUsing) {
 }
 
 SHUNT_BOTH_BACKENDS(SocketOutlivesCreator);
+
+}  // namespace
+
+namespace {
+
+// A process that shares nothing with us but the arena's name: an exec'd
+// program attaches by name, connects to our path and is served; its exit
+// closes its socket (EOF here).
+TEST(UnrelatedProcess, ExecedProgramConnectsByPath) {
+  char dir[] = "/tmp/shunt-exec-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/l";
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  const int l = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(shunt_bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(shunt_listen(l, 1), 0);
+  fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("SHUNT_TEST_CONNECT", path.c_str(), 1);
+    execl("/proc/self/exe", "shunt_tests", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  const int s = shunt_accept(l, nullptr, nullptr);
+  ASSERT_GE(s, 0) << strerror(errno);
+  char buf[32];
+  const ssize_t n = shunt_recv(s, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, n), std::to_string(pid));
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  ASSERT_EQ(shunt_getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+  EXPECT_EQ(cred.pid, pid);
+  EXPECT_EQ(shunt_shutdown(s, SHUT_WR), 0);  // lets the child finish
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(shunt_recv(s, buf, sizeof buf, 0), 0);  // its exit closed it
+  shunt_close(s);
+  shunt_close(l);
+  unlink(path.c_str());
+  rmdir(dir);
+}
 
 }  // namespace

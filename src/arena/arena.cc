@@ -129,7 +129,10 @@ int Arena::Attach(Arena** out) {
       }
     }
   }
-  close(fd);  // closing drops the flock; the mapping stays
+  // Unlock explicitly: the mapping keeps the open file (and so the flock)
+  // alive after close.
+  flock(fd, LOCK_UN);
+  close(fd);
   return err;
 }
 

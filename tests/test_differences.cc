@@ -1,0 +1,134 @@
+// Each deliberate difference in docs/DIFFERENCES.md, shown to be exactly the
+// documented one: the same operation on a kernel socket and a shunt socket,
+// with both results asserted.
+#include <errno.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/sockios.h>
+#include <shunt/shunt.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "backend.h"
+
+namespace {
+
+using shunt_test::CountOpenFds;
+
+class Differences : public ::testing::Test {
+ protected:
+  void SetUp() override { fds_ = CountOpenFds(); }
+  void TearDown() override { EXPECT_EQ(CountOpenFds(), fds_); }
+  int fds_ = 0;
+};
+
+// DIFFERENCES.md 1: a stream sender's in-flight count is payload bytes in
+// shunt, skb truesize in Linux.
+TEST_F(Differences, StreamOutqCountsPayload) {
+  int k[2], s[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, k), 0);
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+  ASSERT_EQ(send(k[0], "hello!", 6, 0), 6);
+  ASSERT_EQ(shunt_send(s[0], "hello!", 6, 0), 6);
+  int kout = 0, sout = 0;
+  ASSERT_EQ(ioctl(k[0], SIOCOUTQ, &kout), 0);
+  ASSERT_EQ(shunt_ioctl(s[0], SIOCOUTQ, &sout), 0);
+  EXPECT_GT(kout, 6);  // truesize: the kernel's bookkeeping included
+  EXPECT_EQ(sout, 6);  // what shunt really holds
+  // Datagrams are charged Linux's truesize in shunt too: no difference.
+  int kd[2], sd[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, kd), 0);
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_DGRAM, 0, sd), 0);
+  ASSERT_EQ(send(kd[0], "hello!", 6, 0), 6);
+  ASSERT_EQ(shunt_send(sd[0], "hello!", 6, 0), 6);
+  ASSERT_EQ(ioctl(kd[0], SIOCOUTQ, &kout), 0);
+  ASSERT_EQ(shunt_ioctl(sd[0], SIOCOUTQ, &sout), 0);
+  EXPECT_EQ(sout, kout);
+  for (int fd : {k[0], k[1], kd[0], kd[1]}) close(fd);
+  for (int fd : {s[0], s[1], sd[0], sd[1]}) shunt_close(fd);
+}
+
+// DIFFERENCES.md 3: a shunt path is reachable only from the arena.
+TEST_F(Differences, KernelSocketCannotReachShuntPath) {
+  char dir[] = "/tmp/shunt-diff-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  sockaddr_un shunt_addr{}, kernel_addr{};
+  shunt_addr.sun_family = kernel_addr.sun_family = AF_UNIX;
+  snprintf(shunt_addr.sun_path, sizeof shunt_addr.sun_path, "%s/s", dir);
+  snprintf(kernel_addr.sun_path, sizeof kernel_addr.sun_path, "%s/k", dir);
+  const auto* sa = reinterpret_cast<const sockaddr*>(&shunt_addr);
+  const auto* ka = reinterpret_cast<const sockaddr*>(&kernel_addr);
+
+  const int sl = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(shunt_bind(sl, sa, sizeof shunt_addr), 0);
+  ASSERT_EQ(shunt_listen(sl, 1), 0);
+  const int kl = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(bind(kl, ka, sizeof kernel_addr), 0);
+  ASSERT_EQ(listen(kl, 1), 0);
+
+  const int kc = socket(AF_UNIX, SOCK_STREAM, 0);
+  errno = 0;
+  EXPECT_EQ(connect(kc, sa, sizeof shunt_addr), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  const int sc = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  errno = 0;
+  EXPECT_EQ(shunt_connect(sc, ka, sizeof kernel_addr), -1);
+  EXPECT_EQ(errno, ECONNREFUSED);
+  // Each side still reaches its own kind.
+  EXPECT_EQ(shunt_connect(sc, sa, sizeof shunt_addr), 0);
+  EXPECT_EQ(connect(kc, ka, sizeof kernel_addr), 0);
+
+  close(kc);
+  close(kl);
+  shunt_close(sc);
+  shunt_close(sl);
+  unlink(shunt_addr.sun_path);
+  unlink(kernel_addr.sun_path);
+  rmdir(dir);
+}
+
+// DIFFERENCES.md 7: control messages and urgent sends are refused, never
+// dropped; the receive side is exact.
+TEST_F(Differences, ControlMessagesRefused) {
+  int s[2];
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  char byte = 'x';
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  const int passed = s[0];
+  memcpy(CMSG_DATA(c), &passed, sizeof passed);
+  errno = 0;
+  EXPECT_EQ(shunt_sendmsg(s[0], &mh, 0), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  errno = 0;
+  EXPECT_EQ(shunt_send(s[0], "u", 1, MSG_OOB), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  char buf[4];
+  errno = 0;
+  EXPECT_EQ(shunt_recv(s[1], buf, sizeof buf, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);  // nothing was queued by the refused sends
+  errno = 0;
+  EXPECT_EQ(shunt_recv(s[1], buf, sizeof buf, MSG_OOB), -1);
+  EXPECT_EQ(errno, EINVAL);  // as Linux says when no urgent byte waits
+  int mark = -1;
+  EXPECT_EQ(shunt_ioctl(s[1], SIOCATMARK, &mark), 0);
+  EXPECT_EQ(mark, 0);
+  shunt_close(s[0]);
+  shunt_close(s[1]);
+}
+
+}  // namespace
