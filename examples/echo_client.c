@@ -19,53 +19,8 @@
 #include <sys/un.h>
 #include <time.h>
 
-#define LINE_MAX_BYTES 4096
-
-static void die(const char *what) {
-  fprintf(stderr, "client: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static int send_all(int fd, const char *buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = shunt_send(fd, buf, len, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    buf += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
-/* Reads one '\n'-terminated line into line (without the '\n'). Bytes past
- * the newline stay in buf/used for the next call. Returns the length, or -1
- * on error or end of stream. */
-static ssize_t read_line(int fd, char *buf, size_t *used, char *line) {
-  for (;;) {
-    char *nl = memchr(buf, '\n', *used);
-    if (nl != NULL) {
-      size_t len = (size_t)(nl - buf);
-      memcpy(line, buf, len);
-      line[len] = '\0';
-      memmove(buf, nl + 1, *used - len - 1);
-      *used -= len + 1;
-      return (ssize_t)len;
-    }
-    if (*used == LINE_MAX_BYTES) {
-      errno = EMSGSIZE;
-      return -1;
-    }
-    ssize_t n = shunt_recv(fd, buf + *used, LINE_MAX_BYTES - *used, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = ECONNRESET;
-      return -1;
-    }
-    *used += (size_t)n;
-  }
-}
+#define LINE_IO_NAME "client"
+#include "line_io.h"
 
 /* Connects, retrying for up to ~5 s while the server is not listening yet
  * (the name exists between bind and listen: ECONNREFUSED). */

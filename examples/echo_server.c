@@ -20,26 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES 4096
-
-static void die(const char *what) {
-  fprintf(stderr, "server: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-/* Writes all of buf, retrying short writes and EINTR. */
-static int send_all(int fd, const char *buf, size_t len) {
-  while (len > 0) {
-    ssize_t n = shunt_send(fd, buf, len, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    buf += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
+#define LINE_IO_NAME "server"
+#include "line_io.h"
 
 enum session_end { END_EOF, END_QUIT, END_SHUTDOWN, END_ERROR };
 

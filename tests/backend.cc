@@ -1,12 +1,21 @@
 #include "backend.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <shunt/shunt.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 
 namespace shunt_test {
@@ -24,9 +33,13 @@ int KernelRecvmmsg(int fd, mmsghdr* v, unsigned n, int f, timespec* t) {
   return ::recvmmsg(fd, v, n, f, t);
 }
 
+std::atomic<int> g_usr1_count{0};
+void CountUsr1(int) { g_usr1_count.fetch_add(1); }
+
 }  // namespace
 
 const SocketApi& KernelApi() {
+  // clang-format off
   static const SocketApi api = {
       "Kernel",      false,         ::socket,      ::socketpair,
       ::bind,        ::listen,      ::accept,      ::accept4,
@@ -38,10 +51,12 @@ const SocketApi& KernelApi() {
       KernelIoctl,   ::dup,         ::dup2,        ::dup3,
       ::poll,        ::ppoll,       ::select,      ::pselect,
   };
+  // clang-format on
   return api;
 }
 
 const SocketApi& ShuntApi() {
+  // clang-format off
   static const SocketApi api = {
       "Shunt",           true,              shunt_socket,
       shunt_socketpair,  shunt_bind,        shunt_listen,
@@ -56,6 +71,7 @@ const SocketApi& ShuntApi() {
       shunt_dup2,        shunt_dup3,        shunt_poll,
       shunt_ppoll,       shunt_select,      shunt_pselect,
   };
+  // clang-format on
   return api;
 }
 
@@ -70,9 +86,93 @@ int CountOpenFds() {
   return n - 1;  // the DIR's own descriptor
 }
 
+long NowMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double NowSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void SleepMs(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+long ReadSysctl(const char* path) {
+  FILE* f = fopen(path, "r");
+  if (f == nullptr) return -1;
+  long v = -1;
+  if (fscanf(f, "%ld", &v) != 1) v = -1;
+  fclose(f);
+  return v;
+}
+
+int RunAsNobody(const std::function<int()>& fn) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);  // never outlive a stuck test
+    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 ||
+        setuid(65534) != 0) {
+      _exit(200);
+    }
+    _exit(fn());
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+ScopedUsr1Counter::ScopedUsr1Counter(int sa_flags) {
+  g_usr1_count = 0;
+  struct sigaction sa {};
+  sa.sa_handler = CountUsr1;
+  sa.sa_flags = sa_flags;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, &old_);
+}
+
+ScopedUsr1Counter::~ScopedUsr1Counter() { sigaction(SIGUSR1, &old_, nullptr); }
+
+int ScopedUsr1Counter::count() const { return g_usr1_count.load(); }
+
+UnixName PathName(const std::string& path) {
+  UnixName n;
+  memset(&n, 0, sizeof(n));
+  n.sun.sun_family = AF_UNIX;
+  const size_t size = std::min(path.size(), sizeof(n.sun.sun_path));
+  memcpy(n.sun.sun_path, path.data(), size);
+  n.len = std::min<socklen_t>(kPathOffset + size + 1, sizeof(sockaddr_un));
+  return n;
+}
+
+UnixName AbstractName(const std::string& name) {
+  UnixName n;
+  memset(&n, 0, sizeof(n));
+  n.sun.sun_family = AF_UNIX;
+  memcpy(n.sun.sun_path + 1, name.data(), name.size());
+  n.len = kPathOffset + 1 + name.size();
+  return n;
+}
+
+std::string Bytes(const void* p, socklen_t len) {
+  return std::string(static_cast<const char*>(p), len);
+}
+
+std::string Bytes(const UnixName& n) { return Bytes(&n.sun, n.len); }
+
 void BothBackends::SetUp() { fds_at_start_ = CountOpenFds(); }
 
 void BothBackends::TearDown() {
+  for (int fd : tracked_) api().close(fd);
+  tracked_.clear();
+  for (int fd : pipes_) ::close(fd);
+  pipes_.clear();
   if (!temp_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(temp_dir_, ec);
@@ -88,6 +188,108 @@ const std::string& BothBackends::TempDir() {
     temp_dir_ = d;
   }
   return temp_dir_;
+}
+
+std::string BothBackends::TempPath(const std::string& leaf) {
+  return TempDir() + "/" + leaf;
+}
+
+sockaddr_un BothBackends::TempAddr(const std::string& leaf) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::string p = TempPath(leaf);
+  snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
+  return a;
+}
+
+int BothBackends::Track(int fd) {
+  if (fd >= 0) tracked_.push_back(fd);
+  return fd;
+}
+
+void BothBackends::Untrack(int fd) {
+  tracked_.erase(std::remove(tracked_.begin(), tracked_.end(), fd),
+                 tracked_.end());
+}
+
+int BothBackends::Close(int fd) {
+  Untrack(fd);
+  return api().close(fd);
+}
+
+void BothBackends::ExpectClose(int fd) {
+  Untrack(fd);
+  EXPECT_EQ(api().close(fd), 0);
+}
+
+int BothBackends::Socket(int type) {
+  const int fd = api().socket(AF_UNIX, type, 0);
+  EXPECT_GE(fd, 0) << strerror(errno);
+  return Track(fd);
+}
+
+void BothBackends::Pair(int type, int sv[2]) {
+  ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
+  Track(sv[0]);
+  Track(sv[1]);
+}
+
+void BothBackends::Pipe(int p[2]) {
+  ASSERT_EQ(pipe(p), 0);
+  pipes_.push_back(p[0]);
+  pipes_.push_back(p[1]);
+}
+
+void BothBackends::ClosePair(const int sv[2]) {
+  EXPECT_EQ(api().close(sv[0]), 0);
+  EXPECT_EQ(api().close(sv[1]), 0);
+}
+
+int BothBackends::Bind(int fd, const sockaddr_un& a) {
+  return api().bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+}
+
+int BothBackends::Connect(int fd, const sockaddr_un& a) {
+  return api().connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+}
+
+int BothBackends::Bind(int fd, const UnixName& n) {
+  return api().bind(fd, n.sa(), n.len);
+}
+
+int BothBackends::Connect(int fd, const UnixName& n) {
+  return api().connect(fd, n.sa(), n.len);
+}
+
+int BothBackends::SetTimeoutMs(int fd, int opt, long ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  return api().setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+int BothBackends::GetIntOption(int fd, int level, int name) {
+  int v = -12345;
+  socklen_t len = sizeof(v);
+  EXPECT_EQ(api().getsockopt(fd, level, name, &v, &len), 0) << strerror(errno);
+  EXPECT_EQ(len, sizeof(int));
+  return v;
+}
+
+int BothBackends::SetIntOption(int fd, int level, int name, int v) {
+  return api().setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+void BothBackends::SendAll(int fd, const std::string& s, int flags) {
+  ASSERT_EQ(api().send(fd, s.data(), s.size(), flags | MSG_NOSIGNAL),
+            static_cast<ssize_t>(s.size()))
+      << strerror(errno);
+}
+
+std::string BothBackends::RecvString(int fd, size_t len, int flags) {
+  std::string buf(len, '\0');
+  const ssize_t n = api().recv(fd, buf.data(), len, flags);
+  EXPECT_GE(n, 0) << strerror(errno);
+  buf.resize(n < 0 ? 0 : n);
+  return buf;
 }
 
 std::string BackendName(const ::testing::TestParamInfo<const SocketApi*>& i) {

@@ -26,6 +26,10 @@
 namespace {
 
 using shunt_test::BothBackends;
+using shunt_test::NowMs;
+using shunt_test::ReadSysctl;
+using shunt_test::ScopedUsr1Counter;
+using shunt_test::SleepMs;
 
 static_assert(EWOULDBLOCK == EAGAIN, "Linux has one errno for both");
 
@@ -36,27 +40,6 @@ constexpr long kSlackMs = 10;
 // Generous upper bound for "returned promptly" / "returned after the
 // timeout" checks.
 constexpr long kLongMs = 2000;
-
-long NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void SleepMs(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-long ReadSysctl(const char* path) {
-  FILE* f = fopen(path, "r");
-  if (f == nullptr) return -1;
-  long v = -1;
-  if (fscanf(f, "%ld", &v) != 1) v = -1;
-  fclose(f);
-  return v;
-}
 
 // Runs fn on a helper thread after delay_ms; joins on destruction so the
 // helper never outlives the test body.
@@ -76,69 +59,8 @@ class Later {
   std::thread thread_;
 };
 
-std::atomic<int> g_signals{0};
-void CountSignal(int) { g_signals.fetch_add(1); }
-
-// Installs CountSignal for SIGUSR1 with the given sa_flags for one test.
-class ScopedHandler {
- public:
-  explicit ScopedHandler(int flags) {
-    g_signals = 0;
-    struct sigaction sa {};
-    sa.sa_handler = CountSignal;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, &old_);
-  }
-  ~ScopedHandler() { sigaction(SIGUSR1, &old_, nullptr); }
-
- private:
-  struct sigaction old_ {};
-};
-
 class BlockingTest : public BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : open_) api().close(fd);
-    open_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) open_.push_back(fd);
-    return fd;
-  }
-
-  int Close(int fd) {
-    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
-    return api().close(fd);
-  }
-
-  void Pair(int type, int sv[2]) {
-    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
-    Track(sv[0]);
-    Track(sv[1]);
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  sockaddr_un Addr(const char* leaf) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    const std::string p = TempDir() + "/" + leaf;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
-    return a;
-  }
-
-  int SetTimeout(int fd, int opt, long ms) {
-    timeval tv{ms / 1000, (ms % 1000) * 1000};
-    return api().setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-  }
-
   // Fills fd's stream send path with non-blocking writes; returns the
   // number of bytes queued.
   long FillStream(int fd) {
@@ -163,7 +85,7 @@ class BlockingTest : public BothBackends {
 
   // Reads exactly n bytes (blocking, bounded by a receive timeout).
   long Drain(int fd, long n) {
-    EXPECT_EQ(SetTimeout(fd, SO_RCVTIMEO, kLongMs), 0);
+    EXPECT_EQ(SetTimeoutMs(fd, SO_RCVTIMEO, kLongMs), 0);
     std::vector<char> buf(65536);
     long got = 0;
     while (got < n) {
@@ -174,8 +96,6 @@ class BlockingTest : public BothBackends {
     }
     return got;
   }
-
-  std::vector<int> open_;
 };
 
 // ---------------------------------------------------------------------------
@@ -185,7 +105,7 @@ TEST_P(BlockingReceiveWakeup, WokenBySendFromAnotherThread) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
     Later sender(100, [&] { api().send(sv[1], "hello", 5, 0); });
     char buf[16] = {};
     EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 5) << strerror(errno);
@@ -197,9 +117,9 @@ TEST_P(BlockingReceiveWakeup, StreamWokenByPeerCloseReturnsZero) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
     const int peer = sv[1];
-    open_.erase(std::remove(open_.begin(), open_.end(), peer), open_.end());
+    Untrack(peer);
     Later closer(100, [&] { api().close(peer); });
     char buf[16];
     const long start = NowMs();
@@ -212,7 +132,7 @@ TEST_P(BlockingReceiveWakeup, StreamWokenByPeerShutWrReturnsZero) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
     Later shut(100, [&] { api().shutdown(sv[1], SHUT_WR); });
     char buf[16];
     const long start = NowMs();
@@ -227,9 +147,9 @@ TEST_P(BlockingReceiveWakeup, StreamWokenByPeerShutWrReturnsZero) {
 TEST_P(BlockingReceiveWakeup, DatagramNotWokenByPeerClose) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 300), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 300), 0);
   const int peer = sv[1];
-  open_.erase(std::remove(open_.begin(), open_.end(), peer), open_.end());
+  Untrack(peer);
   Later closer(50, [&] { api().close(peer); });
   char buf[16];
   const long start = NowMs();
@@ -240,13 +160,13 @@ TEST_P(BlockingReceiveWakeup, DatagramNotWokenByPeerClose) {
 }
 
 TEST_P(BlockingReceiveWakeup, AcceptWokenByConnect) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int listener = Socket(SOCK_STREAM);
   ASSERT_EQ(
       api().bind(listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
       0);
   ASSERT_EQ(api().listen(listener, 4), 0);
-  ASSERT_EQ(SetTimeout(listener, SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(listener, SO_RCVTIMEO, 5000), 0);
   const int client = Socket(SOCK_STREAM);
   int rc = -2;
   Later connector(100, [&] {
@@ -284,13 +204,13 @@ TEST_P(BlockingReceiveTimeout, ExpiresWithEagain) {
 }
 
 TEST_P(BlockingReceiveTimeout, AppliesToAccept) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int listener = Socket(SOCK_STREAM);
   ASSERT_EQ(
       api().bind(listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
       0);
   ASSERT_EQ(api().listen(listener, 4), 0);
-  ASSERT_EQ(SetTimeout(listener, SO_RCVTIMEO, 120), 0);
+  ASSERT_EQ(SetTimeoutMs(listener, SO_RCVTIMEO, 120), 0);
   const long start = NowMs();
   errno = 0;
   EXPECT_EQ(api().accept(listener, nullptr, nullptr), -1);
@@ -320,7 +240,7 @@ TEST_P(BlockingReceiveTimeout, NegativeSecondsFailImmediately) {
 TEST_P(BlockingReceiveTimeout, QueuedDataReturnsAtOnce) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 1000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 1000), 0);
   ASSERT_EQ(api().send(sv[1], "ab", 2, 0), 2);
   char buf[8];
   const long start = NowMs();
@@ -337,7 +257,7 @@ TEST_P(BlockingSendTimeout, FullStreamBufferGivesEagain) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_GT(FillStream(sv[0]), 0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 200), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 200), 0);
   const long start = NowMs();
   errno = 0;
   EXPECT_EQ(api().send(sv[0], "x", 1, MSG_NOSIGNAL), -1);
@@ -352,7 +272,7 @@ TEST_P(BlockingSendTimeout, FullStreamBufferGivesEagain) {
 TEST_P(BlockingSendTimeout, LargeSendReturnsPartialCount) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 200), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 200), 0);
   const size_t len = 4 << 20;
   std::vector<char> big(len, 'p');
   const ssize_t n = api().send(sv[0], big.data(), len, MSG_NOSIGNAL);
@@ -370,7 +290,7 @@ TEST_P(BlockingSendTimeout, BlockedSendFreedByReader) {
   Pair(SOCK_STREAM, sv);
   const long filled = FillStream(sv[0]);
   ASSERT_GT(filled, 0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
   ssize_t sent = -2;
   int err = 0;
   std::atomic<bool> done{false};
@@ -395,9 +315,9 @@ TEST_P(BlockingSendTimeout, BlockedSendGetsResetWhenReaderCloses) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_GT(FillStream(sv[0]), 0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
   const int peer = sv[1];
-  open_.erase(std::remove(open_.begin(), open_.end(), peer), open_.end());
+  Untrack(peer);
   Later closer(100, [&] { api().close(peer); });
   const long start = NowMs();
   errno = 0;
@@ -415,7 +335,7 @@ TEST_P(BlockingSendTimeout, BlockedSendGetsEpipeOnReaderShutRd) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_GT(FillStream(sv[0]), 0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
   Later shut(100, [&] { api().shutdown(sv[1], SHUT_RD); });
   const long start = NowMs();
   errno = 0;
@@ -433,7 +353,7 @@ class BlockingSignalInterruption : public BlockingTest {};
 // unblocks the reader with data if the signal was missed, so the test cannot
 // hang.
 TEST_P(BlockingSignalInterruption, RecvWithoutRestartGivesEintr) {
-  ScopedHandler handler(0);
+  ScopedUsr1Counter handler(0);
   int sv[2];
   Pair(SOCK_STREAM, sv);
   const pthread_t self = pthread_self();
@@ -450,13 +370,13 @@ TEST_P(BlockingSignalInterruption, RecvWithoutRestartGivesEintr) {
   done = true;
   EXPECT_EQ(n, -1);
   EXPECT_EQ(err, EINTR);
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
 }
 
 // With SA_RESTART and no timeout the receive is restarted after the handler
 // and goes on to return the data sent later.
 TEST_P(BlockingSignalInterruption, RecvWithRestartIsRestarted) {
-  ScopedHandler handler(SA_RESTART);
+  ScopedUsr1Counter handler(SA_RESTART);
   int sv[2];
   Pair(SOCK_STREAM, sv);
   const pthread_t self = pthread_self();
@@ -467,17 +387,17 @@ TEST_P(BlockingSignalInterruption, RecvWithRestartIsRestarted) {
   });
   char buf[8];
   EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 4) << strerror(errno);
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
 }
 
 // socket(7): with a receive timeout set, an interrupted call fails with
 // EINTR even under SA_RESTART (net/core/sock.c: sock_intr_errno gives
 // -ERESTARTSYS only for an infinite timeout).
 TEST_P(BlockingSignalInterruption, RecvWithTimeoutIsNotRestarted) {
-  ScopedHandler handler(SA_RESTART);
+  ScopedUsr1Counter handler(SA_RESTART);
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   const pthread_t self = pthread_self();
   Later killer(100, [&] { pthread_kill(self, SIGUSR1); });
   char buf[4];
@@ -486,15 +406,15 @@ TEST_P(BlockingSignalInterruption, RecvWithTimeoutIsNotRestarted) {
   EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), -1);
   EXPECT_EQ(errno, EINTR);
   EXPECT_LT(NowMs() - start, kLongMs);
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
 }
 
 TEST_P(BlockingSignalInterruption, SendOnFullBufferGivesEintr) {
-  ScopedHandler handler(0);
+  ScopedUsr1Counter handler(0);
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_GT(FillStream(sv[0]), 0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
   const pthread_t self = pthread_self();
   Later killer(100, [&] { pthread_kill(self, SIGUSR1); });
   const long start = NowMs();
@@ -506,10 +426,10 @@ TEST_P(BlockingSignalInterruption, SendOnFullBufferGivesEintr) {
 
 // An interrupted send that already queued some bytes returns their count.
 TEST_P(BlockingSignalInterruption, PartialSendReturnsCount) {
-  ScopedHandler handler(0);
+  ScopedUsr1Counter handler(0);
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
   const pthread_t self = pthread_self();
   Later killer(100, [&] { pthread_kill(self, SIGUSR1); });
   const size_t len = 4 << 20;
@@ -523,10 +443,10 @@ TEST_P(BlockingSignalInterruption, PartialSendReturnsCount) {
 
 // MSG_WAITALL interrupted after a partial read returns the partial count.
 TEST_P(BlockingSignalInterruption, PartialWaitallReturnsCount) {
-  ScopedHandler handler(0);
+  ScopedUsr1Counter handler(0);
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
   const pthread_t self = pthread_self();
   Later killer(100, [&] { pthread_kill(self, SIGUSR1); });
@@ -577,7 +497,7 @@ TEST_P(NonBlockingModes, IoctlFionbio) {
   // Turning it off makes the socket block again (bounded by a timeout).
   int zero = 0;
   ASSERT_EQ(api().ioctl(sv[0], FIONBIO, &zero), 0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 100), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 100), 0);
   char buf[4];
   const long start = NowMs();
   EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), -1);
@@ -617,7 +537,7 @@ TEST_P(NonBlockingModes, SendOnFullBuffer) {
 }
 
 TEST_P(NonBlockingModes, AcceptWithNothingPending) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int listener = Socket(SOCK_STREAM | SOCK_NONBLOCK);
   ASSERT_EQ(
       api().bind(listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
@@ -641,7 +561,7 @@ TEST_P(StreamReceiveLowWater, WaitsForLowWaterBytes) {
   ASSERT_EQ(
       api().setsockopt(sv[0], SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
       0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   Later sender(50, [&] {
     api().send(sv[1], "01234", 5, 0);
     SleepMs(150);
@@ -660,7 +580,7 @@ TEST_P(StreamReceiveLowWater, TimeoutReturnsPartial) {
   ASSERT_EQ(
       api().setsockopt(sv[0], SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
       0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 200), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 200), 0);
   ASSERT_EQ(api().send(sv[1], "01234", 5, 0), 5);
   char buf[100];
   const long start = NowMs();
@@ -688,7 +608,7 @@ TEST_P(StreamReceiveLowWater, ShortBufferCapsTheMark) {
   ASSERT_EQ(
       api().setsockopt(sv[0], SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
       0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 2000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 2000), 0);
   ASSERT_EQ(api().send(sv[1], "01234", 5, 0), 5);
   char buf[3];
   const long start = NowMs();
@@ -703,7 +623,7 @@ TEST_P(StreamReceiveLowWater, EofEndsTheWait) {
   ASSERT_EQ(
       api().setsockopt(sv[0], SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
       0);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   ASSERT_EQ(api().send(sv[1], "01234", 5, 0), 5);
   Later shut(100, [&] { api().shutdown(sv[1], SHUT_WR); });
   char buf[100];
@@ -738,7 +658,7 @@ TEST_P(StreamReceiveLowWater, RecordTypesIgnoreMark) {
     ASSERT_EQ(
         api().setsockopt(sv[0], SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
         0);
-    ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 2000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 2000), 0);
     ASSERT_EQ(api().send(sv[1], "01234", 5, 0), 5);
     char buf[100];
     const long start = NowMs();
@@ -755,7 +675,7 @@ class StreamWaitAll : public BlockingTest {};
 TEST_P(StreamWaitAll, WaitsForFullLengthInPieces) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   Later sender(50, [&] {
     api().send(sv[1], "abc", 3, 0);
     SleepMs(50);
@@ -773,7 +693,7 @@ TEST_P(StreamWaitAll, WaitsForFullLengthInPieces) {
 TEST_P(StreamWaitAll, TimeoutReturnsPartial) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 200), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 200), 0);
   ASSERT_EQ(api().send(sv[1], "abcd", 4, 0), 4);
   char buf[9];
   const long start = NowMs();
@@ -784,10 +704,10 @@ TEST_P(StreamWaitAll, TimeoutReturnsPartial) {
 TEST_P(StreamWaitAll, PeerCloseReturnsPartial) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   ASSERT_EQ(api().send(sv[1], "abcd", 4, 0), 4);
   const int peer = sv[1];
-  open_.erase(std::remove(open_.begin(), open_.end(), peer), open_.end());
+  Untrack(peer);
   Later closer(100, [&] { api().close(peer); });
   char buf[9];
   EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_WAITALL), 4);
@@ -809,7 +729,7 @@ TEST_P(StreamWaitAll, RecordTypesReturnOneRecord) {
   for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 2000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 2000), 0);
     ASSERT_EQ(api().send(sv[1], "abcd", 4, 0), 4);
     ASSERT_EQ(api().send(sv[1], "efgh", 4, 0), 4);
     char buf[9];
@@ -826,7 +746,7 @@ class BlockingDatagramSender : public BlockingTest {
  protected:
   // A receiver bound to a name and an unbound sender.
   void MakeEnds(int* receiver, int* sender, sockaddr_un* addr) {
-    *addr = Addr("r");
+    *addr = TempAddr("r");
     *receiver = Socket(SOCK_DGRAM);
     ASSERT_EQ(api().bind(*receiver, reinterpret_cast<const sockaddr*>(addr),
                          sizeof(*addr)),
@@ -870,7 +790,7 @@ TEST_P(BlockingDatagramSender, BlockedSenderFreedByReceive) {
   MakeEnds(&receiver, &sender, &addr);
   const int queued = FillQueue(sender, addr);
   ASSERT_GT(queued, 0);
-  ASSERT_EQ(SetTimeout(sender, SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sender, SO_SNDTIMEO, 5000), 0);
   ssize_t sent = -2;
   std::atomic<bool> done{false};
   Later writer(0, [&] {
@@ -896,7 +816,7 @@ TEST_P(BlockingDatagramSender, SendTimeoutOnFullQueue) {
   sockaddr_un addr;
   MakeEnds(&receiver, &sender, &addr);
   ASSERT_GT(FillQueue(sender, addr), 0);
-  ASSERT_EQ(SetTimeout(sender, SO_SNDTIMEO, 150), 0);
+  ASSERT_EQ(SetTimeoutMs(sender, SO_SNDTIMEO, 150), 0);
   const long start = NowMs();
   errno = 0;
   EXPECT_EQ(
@@ -921,11 +841,11 @@ TEST_P(BlockingDatagramSender, SocketpairIsNotLimitedByQueueLength) {
   EXPECT_EQ(errno, EAGAIN);
   EXPECT_GT(n, qlen + 1);
   // The writer blocked on its send buffer is freed by a receive too.
-  ASSERT_EQ(SetTimeout(sv[0], SO_SNDTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
   ssize_t sent = -2;
   Later writer(0, [&] { sent = api().send(sv[0], "e", 1, 0); });
   SleepMs(50);
-  ASSERT_EQ(SetTimeout(sv[1], SO_RCVTIMEO, 2000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 2000), 0);
   char buf[4];
   for (int i = 0; i < n; ++i) {
     ASSERT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 1);
@@ -959,7 +879,7 @@ class RecvmmsgTimeout : public BlockingTest {
 TEST_P(RecvmmsgTimeout, TimeoutDoesNotBoundFirstWait) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 300), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 300), 0);
   Batch b;
   Init(&b);
   timespec tmo{0, 10 * 1000000};
@@ -978,7 +898,7 @@ TEST_P(RecvmmsgTimeout, TimeoutDoesNotBoundFirstWait) {
 TEST_P(RecvmmsgTimeout, ExpiredTimeoutStopsAfterADatagram) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 2000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 2000), 0);
   ASSERT_EQ(api().send(sv[1], "one", 3, 0), 3);
   Batch b;
   Init(&b);
@@ -996,7 +916,7 @@ TEST_P(RecvmmsgTimeout, ExpiredTimeoutStopsAfterADatagram) {
 TEST_P(RecvmmsgTimeout, LaterWaitsUseSocketTimeout) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 300), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 300), 0);
   ASSERT_EQ(api().send(sv[1], "one", 3, 0), 3);
   Batch b;
   Init(&b);
@@ -1038,7 +958,7 @@ TEST_P(RecvmmsgTimeout, FullBatchReturnsAtOnce) {
 TEST_P(RecvmmsgTimeout, WaitForOne) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetTimeout(sv[0], SO_RCVTIMEO, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   Batch b;
   Init(&b);
   {

@@ -24,98 +24,22 @@
 
 namespace {
 
-constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);  // 2
+using shunt_test::AbstractName;
+using shunt_test::Bytes;
+using shunt_test::kPathOffset;
+using shunt_test::NowSeconds;
+using shunt_test::PathName;
+using shunt_test::RunAsNobody;
+using shunt_test::UnixName;
+
 constexpr int kConnTypes[] = {SOCK_STREAM, SOCK_SEQPACKET};
-
-struct UnixName {
-  sockaddr_un sun;
-  socklen_t len;
-  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&sun); }
-};
-
-UnixName PathName(const std::string& path) {
-  UnixName n;
-  memset(&n, 0, sizeof(n));
-  n.sun.sun_family = AF_UNIX;
-  const size_t size = std::min(path.size(), sizeof(n.sun.sun_path) - 1);
-  memcpy(n.sun.sun_path, path.data(), size);
-  n.len = kPathOffset + size + 1;
-  return n;
-}
-
-UnixName AbstractName(const std::string& name) {
-  UnixName n;
-  memset(&n, 0, sizeof(n));
-  n.sun.sun_family = AF_UNIX;
-  memcpy(n.sun.sun_path + 1, name.data(), name.size());
-  n.len = kPathOffset + 1 + name.size();
-  return n;
-}
 
 std::string UniqueTag(const std::string& tag) {
   return "shunt-conn-" + std::to_string(getpid()) + "-" + tag;
 }
 
-std::string Bytes(const void* p, socklen_t len) {
-  return std::string(static_cast<const char*>(p), len);
-}
-
-std::string Bytes(const UnixName& n) { return Bytes(&n.sun, n.len); }
-
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-// Forks a child that drops to uid/gid 65534 (no supplementary groups), runs
-// fn and exits with its return value. Returns the exit status, or -1.
-int RunAsNobody(const std::function<int()>& fn) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    alarm(10);
-    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 ||
-        setuid(65534) != 0) {
-      _exit(200);
-    }
-    _exit(fn());
-  }
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 class ConnTest : public shunt_test::BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : fds_) api().close(fd);
-    fds_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) fds_.push_back(fd);
-    return fd;
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  void Close(int fd) {
-    fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
-    EXPECT_EQ(api().close(fd), 0);
-  }
-
-  std::string Path(const std::string& leaf) { return TempDir() + "/" + leaf; }
-
-  int Bind(int fd, const UnixName& n) { return api().bind(fd, n.sa(), n.len); }
-  int Connect(int fd, const UnixName& n) {
-    return api().connect(fd, n.sa(), n.len);
-  }
-
   // A listening socket of `type` bound to `name`.
   int Listener(int type, const UnixName& name, int backlog = 8) {
     const int fd = Socket(type);
@@ -167,17 +91,6 @@ class ConnTest : public shunt_test::BothBackends {
     EXPECT_EQ(api().getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len), 0);
     return Bytes(&ss, len);
   }
-
-  int SockOptInt(int fd, int opt) {
-    int v = -1;
-    socklen_t len = sizeof(v);
-    EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, opt, &v, &len), 0)
-        << strerror(errno);
-    EXPECT_EQ(len, sizeof(v));
-    return v;
-  }
-
-  std::vector<int> fds_;
 };
 
 // ---------------------------------------------------------------------------
@@ -187,7 +100,7 @@ class StreamConnectFailures : public ConnTest {};
 TEST_P(StreamConnectFailures, BoundButNotListeningGivesEconnrefused) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("s" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("s" + std::to_string(type)));
     const int server = Socket(type);
     ASSERT_EQ(Bind(server, name), 0);
     const int client = Socket(type);
@@ -204,9 +117,9 @@ TEST_P(StreamConnectFailures, MissingPathGivesEnoent) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
     const int client = Socket(type);
-    EXPECT_EQ(Connect(client, PathName(Path("missing"))), -1);
+    EXPECT_EQ(Connect(client, PathName(TempPath("missing"))), -1);
     EXPECT_EQ(errno, ENOENT);
-    EXPECT_EQ(Connect(client, PathName(Path("nodir/missing"))), -1);
+    EXPECT_EQ(Connect(client, PathName(TempPath("nodir/missing"))), -1);
     EXPECT_EQ(errno, ENOENT);
   }
 }
@@ -214,13 +127,13 @@ TEST_P(StreamConnectFailures, MissingPathGivesEnoent) {
 TEST_P(StreamConnectFailures, NonSocketFileGivesEconnrefused) {
   // net/unix/af_unix.c: unix_find_bsd refuses any inode that is not a
   // socket.
-  const std::string file = Path("file");
+  const std::string file = TempPath("file");
   const int f = open(file.c_str(), O_CREAT | O_WRONLY, 0666);
   ASSERT_GE(f, 0);
   close(f);
-  const std::string fifo = Path("fifo");
+  const std::string fifo = TempPath("fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0666), 0);
-  const std::string dir = Path("dir");
+  const std::string dir = TempPath("dir");
   ASSERT_EQ(mkdir(dir.c_str(), 0777), 0);
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
@@ -245,12 +158,12 @@ TEST_P(StreamConnectFailures, MissingAbstractNameGivesEconnrefused) {
 TEST_P(StreamConnectFailures, ClosedListenerGivesEconnrefused) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName path = PathName(Path("l" + std::to_string(type)));
+    const UnixName path = PathName(TempPath("l" + std::to_string(type)));
     const UnixName abs = AbstractName(UniqueTag("l" + std::to_string(type)));
     const int l1 = Listener(type, path);
     const int l2 = Listener(type, abs);
-    Close(l1);
-    Close(l2);
+    ExpectClose(l1);
+    ExpectClose(l2);
     const int client = Socket(type);
     // The file remains but nobody is behind it.
     EXPECT_EQ(Connect(client, path), -1);
@@ -261,9 +174,9 @@ TEST_P(StreamConnectFailures, ClosedListenerGivesEconnrefused) {
 }
 
 TEST_P(StreamConnectFailures, TypeMismatchGivesEprototype) {
-  const UnixName stream_name = PathName(Path("stream"));
-  const UnixName seq_name = PathName(Path("seq"));
-  const UnixName dgram_name = PathName(Path("dgram"));
+  const UnixName stream_name = PathName(TempPath("stream"));
+  const UnixName seq_name = PathName(TempPath("seq"));
+  const UnixName dgram_name = PathName(TempPath("dgram"));
   Listener(SOCK_STREAM, stream_name);
   Listener(SOCK_SEQPACKET, seq_name);
   const int dgram = Socket(SOCK_DGRAM);
@@ -281,15 +194,15 @@ TEST_P(StreamConnectFailures, TypeMismatchGivesEprototype) {
     const int client = Socket(c.type);
     EXPECT_EQ(Connect(client, *c.to), -1);
     EXPECT_EQ(errno, EPROTOTYPE);
-    Close(client);
+    ExpectClose(client);
   }
 }
 
 TEST_P(StreamConnectFailures, SecondConnectGivesEisconn) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName a = PathName(Path("a" + std::to_string(type)));
-    const UnixName b = PathName(Path("b" + std::to_string(type)));
+    const UnixName a = PathName(TempPath("a" + std::to_string(type)));
+    const UnixName b = PathName(TempPath("b" + std::to_string(type)));
     const int la = Listener(type, a);
     Listener(type, b);
     int rc;
@@ -301,7 +214,7 @@ TEST_P(StreamConnectFailures, SecondConnectGivesEisconn) {
     EXPECT_EQ(errno, EISCONN);
     // The target is looked up before the state is checked.
     // net/unix/af_unix.c: unix_stream_connect
-    EXPECT_EQ(Connect(client, PathName(Path("missing"))), -1);
+    EXPECT_EQ(Connect(client, PathName(TempPath("missing"))), -1);
     EXPECT_EQ(errno, ENOENT);
     // Still EISCONN after the peer was accepted.
     ASSERT_GE(Accept(la), 0);
@@ -313,22 +226,22 @@ TEST_P(StreamConnectFailures, SecondConnectGivesEisconn) {
 TEST_P(StreamConnectFailures, ConnectOnListeningSocketGivesEinval) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName a = PathName(Path("a" + std::to_string(type)));
-    const UnixName b = PathName(Path("b" + std::to_string(type)));
+    const UnixName a = PathName(TempPath("a" + std::to_string(type)));
+    const UnixName b = PathName(TempPath("b" + std::to_string(type)));
     const int la = Listener(type, a);
     Listener(type, b);
     EXPECT_EQ(Connect(la, b), -1);
     EXPECT_EQ(errno, EINVAL);
     EXPECT_EQ(Connect(la, a), -1);
     EXPECT_EQ(errno, EINVAL);
-    EXPECT_EQ(SockOptInt(la, SO_ACCEPTCONN), 1);
+    EXPECT_EQ(GetIntOption(la, SOL_SOCKET, SO_ACCEPTCONN), 1);
   }
 }
 
 TEST_P(StreamConnectFailures, BadAddressGivesEinval) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     Listener(type, name);
     const int client = Socket(type);
     for (socklen_t len : {0u, 1u, socklen_t{sizeof(sockaddr_un) + 1}}) {
@@ -366,7 +279,7 @@ TEST_P(StreamConnectFailures, BadPointerGivesEfault) {
 }
 
 TEST_P(StreamConnectFailures, NonSocketDescriptors) {
-  const UnixName name = PathName(Path("s"));
+  const UnixName name = PathName(TempPath("s"));
   int p[2];
   ASSERT_EQ(pipe(p), 0);
   EXPECT_EQ(Connect(p[0], name), -1);
@@ -388,7 +301,7 @@ TEST_P(StreamConnectFailures, NonSocketDescriptors) {
 TEST_P(StreamConnectFailures, FailedConnectLeavesSocketUsable) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int client = Socket(type);
     EXPECT_EQ(Connect(client, name), -1);
     EXPECT_EQ(errno, ENOENT);
@@ -410,7 +323,7 @@ class ListenBacklog : public ConnTest {};
 TEST_P(ListenBacklog, ZeroBacklogAdmitsOneConnection) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Listener(type, name, 0);
     EXPECT_EQ(FillBacklog(type, name, 10), 1);
     EXPECT_EQ(AcceptAll(l), 1);
@@ -426,13 +339,13 @@ TEST_P(ListenBacklog, BacklogNAdmitsNPlusOne) {
       const int l = Listener(type, name, backlog);
       EXPECT_EQ(FillBacklog(type, name, 50), backlog + 1);
       EXPECT_EQ(AcceptAll(l), backlog + 1);
-      Close(l);
+      ExpectClose(l);
     }
   }
 }
 
 TEST_P(ListenBacklog, EagainClientIsNotConnectedAndCanRetry) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name, 0);
   ASSERT_EQ(FillBacklog(SOCK_STREAM, name, 1), 1);
   int rc;
@@ -453,7 +366,7 @@ TEST_P(ListenBacklog, EagainClientIsNotConnectedAndCanRetry) {
 }
 
 TEST_P(ListenBacklog, ListenAgainChangesTheBacklog) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name, 0);
   EXPECT_EQ(FillBacklog(SOCK_STREAM, name, 10), 1);
   ASSERT_EQ(api().listen(l, 3), 0);
@@ -467,35 +380,32 @@ TEST_P(ListenBacklog, ListenAgainChangesTheBacklog) {
 
 TEST_P(ListenBacklog, NegativeBacklogMeansSomaxconn) {
   // net/socket.c: __sys_listen clamps (unsigned)backlog to somaxconn.
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   Listener(SOCK_STREAM, name, -1);
   EXPECT_EQ(FillBacklog(SOCK_STREAM, name, 40), 40);
 }
 
 TEST_P(ListenBacklog, BlockingConnectTimesOutWithSndtimeo) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   Listener(SOCK_STREAM, name, 0);
   ASSERT_EQ(FillBacklog(SOCK_STREAM, name, 1), 1);
   const int client = Socket(SOCK_STREAM);
-  const timeval tv = {0, 200000};
-  ASSERT_EQ(api().setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)),
-            0);
-  const double start = Now();
+  ASSERT_EQ(SetTimeoutMs(client, SO_SNDTIMEO, 200), 0);
+  const double start = NowSeconds();
   EXPECT_EQ(Connect(client, name), -1);
   EXPECT_EQ(errno, EAGAIN);
-  const double elapsed = Now() - start;
+  const double elapsed = NowSeconds() - start;
   EXPECT_GE(elapsed, 0.19);
   EXPECT_LT(elapsed, 2.0);
 }
 
 TEST_P(ListenBacklog, BlockingConnectProceedsWhenASlotFrees) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name, 0);
   ASSERT_EQ(FillBacklog(SOCK_STREAM, name, 1), 1);
   const int client = Socket(SOCK_STREAM);
-  const timeval tv = {5, 0};  // bound the wait if the wake-up is lost
-  ASSERT_EQ(api().setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)),
-            0);
+  // Bound the wait if the wake-up is lost.
+  ASSERT_EQ(SetTimeoutMs(client, SO_SNDTIMEO, 5000), 0);
   int accepted = -1;
   std::thread t([&] {
     usleep(100000);
@@ -538,9 +448,9 @@ class ConnectPermission : public ConnTest {
 
 TEST_P(ConnectPermission, SocketFileWithoutWriteGivesEacces) {
   ASSERT_EQ(chmod(TempDir().c_str(), 0755), 0);
-  const UnixName stream = PathName(Path("stream"));
-  const UnixName seq = PathName(Path("seq"));
-  const UnixName dgram = PathName(Path("dgram"));
+  const UnixName stream = PathName(TempPath("stream"));
+  const UnixName seq = PathName(TempPath("seq"));
+  const UnixName dgram = PathName(TempPath("dgram"));
   {
     const mode_t old = umask(022);  // socket files get mode 0755
     Listener(SOCK_STREAM, stream);
@@ -565,7 +475,7 @@ TEST_P(ConnectPermission, SocketFileWithoutWriteGivesEacces) {
 
 TEST_P(ConnectPermission, DirectoryWithoutSearchGivesEacces) {
   ASSERT_EQ(chmod(TempDir().c_str(), 0755), 0);
-  const std::string dir = Path("private");
+  const std::string dir = TempPath("private");
   ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
   const UnixName name = PathName(dir + "/s");
   const UnixName missing = PathName(dir + "/missing");
@@ -597,7 +507,7 @@ TEST_P(ListenRules, DgramGivesEopnotsupp) {
   EXPECT_EQ(api().listen(unbound, 1), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);
   const int bound = Socket(SOCK_DGRAM);
-  ASSERT_EQ(Bind(bound, PathName(Path("d"))), 0);
+  ASSERT_EQ(Bind(bound, PathName(TempPath("d"))), 0);
   EXPECT_EQ(api().listen(bound, 1), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);
 }
@@ -605,7 +515,7 @@ TEST_P(ListenRules, DgramGivesEopnotsupp) {
 TEST_P(ListenRules, ConnectedSocketsGiveEinval) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Listener(type, name);
     int rc;
     const int client = Client(type, name, &rc);
@@ -617,7 +527,7 @@ TEST_P(ListenRules, ConnectedSocketsGiveEinval) {
     EXPECT_EQ(errno, EINVAL);
     // A bound, connected client.
     const int bound = Socket(type);
-    ASSERT_EQ(Bind(bound, PathName(Path("c" + std::to_string(type)))), 0);
+    ASSERT_EQ(Bind(bound, PathName(TempPath("c" + std::to_string(type)))), 0);
     ASSERT_EQ(Connect(bound, name), 0);
     EXPECT_EQ(api().listen(bound, 1), -1);
     EXPECT_EQ(errno, EINVAL);
@@ -635,7 +545,8 @@ TEST_P(ListenRules, ConnectedSocketsGiveEinval) {
 TEST_P(ListenRules, ListenTwiceSucceeds) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const int l = Listener(type, PathName(Path("l" + std::to_string(type))));
+    const int l =
+        Listener(type, PathName(TempPath("l" + std::to_string(type))));
     EXPECT_EQ(api().listen(l, 1), 0);
     EXPECT_EQ(api().listen(l, 100), 0);
   }
@@ -644,23 +555,23 @@ TEST_P(ListenRules, ListenTwiceSucceeds) {
 TEST_P(ListenRules, AcceptConnOption) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Socket(type);
-    EXPECT_EQ(SockOptInt(l, SO_ACCEPTCONN), 0);
+    EXPECT_EQ(GetIntOption(l, SOL_SOCKET, SO_ACCEPTCONN), 0);
     ASSERT_EQ(Bind(l, name), 0);
-    EXPECT_EQ(SockOptInt(l, SO_ACCEPTCONN), 0);
+    EXPECT_EQ(GetIntOption(l, SOL_SOCKET, SO_ACCEPTCONN), 0);
     ASSERT_EQ(api().listen(l, 1), 0);
-    EXPECT_EQ(SockOptInt(l, SO_ACCEPTCONN), 1);
+    EXPECT_EQ(GetIntOption(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
     int rc;
     const int client = Client(type, name, &rc);
     ASSERT_EQ(rc, 0);
-    EXPECT_EQ(SockOptInt(client, SO_ACCEPTCONN), 0);
+    EXPECT_EQ(GetIntOption(client, SOL_SOCKET, SO_ACCEPTCONN), 0);
     const int server = Accept(l);
     ASSERT_GE(server, 0);
-    EXPECT_EQ(SockOptInt(server, SO_ACCEPTCONN), 0);
+    EXPECT_EQ(GetIntOption(server, SOL_SOCKET, SO_ACCEPTCONN), 0);
   }
   const int d = Socket(SOCK_DGRAM);
-  EXPECT_EQ(SockOptInt(d, SO_ACCEPTCONN), 0);
+  EXPECT_EQ(GetIntOption(d, SOL_SOCKET, SO_ACCEPTCONN), 0);
   // SO_ACCEPTCONN is read-only.
   const int one = 1;
   EXPECT_EQ(api().setsockopt(d, SOL_SOCKET, SO_ACCEPTCONN, &one, sizeof(one)),
@@ -679,7 +590,7 @@ TEST_P(AcceptRules, NonListeningSocketGivesEinval) {
     EXPECT_EQ(api().accept(unbound, nullptr, nullptr), -1);
     EXPECT_EQ(errno, EINVAL);
     const int bound = Socket(type);
-    ASSERT_EQ(Bind(bound, PathName(Path("b" + std::to_string(type)))), 0);
+    ASSERT_EQ(Bind(bound, PathName(TempPath("b" + std::to_string(type)))), 0);
     EXPECT_EQ(api().accept(bound, nullptr, nullptr), -1);
     EXPECT_EQ(errno, EINVAL);
     int sv[2];
@@ -693,7 +604,7 @@ TEST_P(AcceptRules, NonListeningSocketGivesEinval) {
 
 TEST_P(AcceptRules, DgramGivesEopnotsupp) {
   const int d = Socket(SOCK_DGRAM);
-  ASSERT_EQ(Bind(d, PathName(Path("d"))), 0);
+  ASSERT_EQ(Bind(d, PathName(TempPath("d"))), 0);
   EXPECT_EQ(api().accept(d, nullptr, nullptr), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);
   EXPECT_EQ(api().accept4(d, nullptr, nullptr, SOCK_NONBLOCK), -1);
@@ -704,13 +615,13 @@ TEST_P(AcceptRules, NonBlockingWithNothingPendingGivesEagain) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
     const int l = Socket(type | SOCK_NONBLOCK);
-    ASSERT_EQ(Bind(l, PathName(Path("l" + std::to_string(type)))), 0);
+    ASSERT_EQ(Bind(l, PathName(TempPath("l" + std::to_string(type)))), 0);
     ASSERT_EQ(api().listen(l, 1), 0);
     EXPECT_EQ(api().accept(l, nullptr, nullptr), -1);
     EXPECT_EQ(errno, EAGAIN);
     // O_NONBLOCK set later through fcntl works the same way.
     const int l2 = Socket(type);
-    ASSERT_EQ(Bind(l2, PathName(Path("m" + std::to_string(type)))), 0);
+    ASSERT_EQ(Bind(l2, PathName(TempPath("m" + std::to_string(type)))), 0);
     ASSERT_EQ(api().listen(l2, 1), 0);
     ASSERT_EQ(api().fcntl(l2, F_SETFL, O_NONBLOCK), 0);
     EXPECT_EQ(api().accept4(l2, nullptr, nullptr, SOCK_CLOEXEC), -1);
@@ -719,19 +630,18 @@ TEST_P(AcceptRules, NonBlockingWithNothingPendingGivesEagain) {
 }
 
 TEST_P(AcceptRules, BlockingAcceptTimesOutWithRcvtimeo) {
-  const int l = Listener(SOCK_STREAM, PathName(Path("l")));
-  const timeval tv = {0, 200000};
-  ASSERT_EQ(api().setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-  const double start = Now();
+  const int l = Listener(SOCK_STREAM, PathName(TempPath("l")));
+  ASSERT_EQ(SetTimeoutMs(l, SO_RCVTIMEO, 200), 0);
+  const double start = NowSeconds();
   EXPECT_EQ(api().accept(l, nullptr, nullptr), -1);
   EXPECT_EQ(errno, EAGAIN);
-  const double elapsed = Now() - start;
+  const double elapsed = NowSeconds() - start;
   EXPECT_GE(elapsed, 0.19);
   EXPECT_LT(elapsed, 2.0);
 }
 
 TEST_P(AcceptRules, Accept4FlagsApplyToTheNewSocket) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name);
   const struct {
     int flags;
@@ -762,7 +672,7 @@ TEST_P(AcceptRules, Accept4FlagsApplyToTheNewSocket) {
 }
 
 TEST_P(AcceptRules, NewSocketDoesNotInheritListenerFlags) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Socket(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
   ASSERT_EQ(Bind(l, name), 0);
   ASSERT_EQ(api().listen(l, 1), 0);
@@ -776,7 +686,7 @@ TEST_P(AcceptRules, NewSocketDoesNotInheritListenerFlags) {
 }
 
 TEST_P(AcceptRules, Accept4BadFlagsGiveEinvalAndKeepTheConnection) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name);
   int rc;
   Client(SOCK_STREAM, name, &rc);
@@ -795,7 +705,7 @@ TEST_P(AcceptRules, BadAddressArgumentsConsumeTheConnection) {
   void* page =
       mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(page, MAP_FAILED);
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name);
   int rc;
   const int quiet = Client(SOCK_STREAM, name, &rc);
@@ -824,9 +734,9 @@ TEST_P(AcceptRules, ReportsTheClientAddress) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
     const std::string t = std::to_string(type);
-    const UnixName name = PathName(Path("l" + t));
+    const UnixName name = PathName(TempPath("l" + t));
     const int l = Listener(type, name);
-    const UnixName cpath = PathName(Path("c" + t));
+    const UnixName cpath = PathName(TempPath("c" + t));
     const UnixName cabs = AbstractName(UniqueTag("c" + t));
     int rc;
     Client(type, name, &rc);  // unbound
@@ -864,7 +774,7 @@ TEST_P(AcceptRules, ReportsTheClientAddress) {
 
 TEST_P(AcceptRules, AcceptedSocketCarriesTheListenerName) {
   for (const UnixName& name :
-       {PathName(Path("l")), AbstractName(UniqueTag("named"))}) {
+       {PathName(TempPath("l")), AbstractName(UniqueTag("named"))}) {
     const int l = Listener(SOCK_SEQPACKET, name);
     int rc;
     const int client = Client(SOCK_SEQPACKET, name, &rc);
@@ -873,14 +783,14 @@ TEST_P(AcceptRules, AcceptedSocketCarriesTheListenerName) {
     ASSERT_GE(s, 0);
     EXPECT_EQ(SockName(s), Bytes(name));
     EXPECT_EQ(SockName(client).size(), kPathOffset);
-    Close(l);
+    ExpectClose(l);
   }
 }
 
 TEST_P(AcceptRules, DataSentBeforeAcceptIsReadable) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Listener(type, name);
     int rc;
     const int client = Client(type, name, &rc);
@@ -903,13 +813,13 @@ TEST_P(AcceptRules, DataSentBeforeAcceptIsReadable) {
 TEST_P(AcceptRules, ClientClosedBeforeAcceptStillYieldsDataThenEof) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Listener(type, name);
     int rc;
     const int client = Client(type, name, &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(api().send(client, "bye", 3, 0), 3);
-    Close(client);
+    ExpectClose(client);
     const int s = Accept(l);
     ASSERT_GE(s, 0) << strerror(errno);
     char buf[16];
@@ -921,7 +831,7 @@ TEST_P(AcceptRules, ClientClosedBeforeAcceptStillYieldsDataThenEof) {
 TEST_P(AcceptRules, ClosingListenerResetsPendingClients) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Listener(type, name);
     int rc;
     const int quiet = Client(type, name, &rc);
@@ -929,7 +839,7 @@ TEST_P(AcceptRules, ClosingListenerResetsPendingClients) {
     const int talker = Client(type, name, &rc);
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(api().send(talker, "lost", 4, 0), 4);
-    Close(l);
+    ExpectClose(l);
     // net/unix/af_unix.c: unix_release_sock releases each embryo, which
     // marks its peer shut down with a pending ECONNRESET.
     for (int c : {quiet, talker}) {
@@ -943,20 +853,20 @@ TEST_P(AcceptRules, ClosingListenerResetsPendingClients) {
       EXPECT_EQ(api().recv(c, buf, sizeof(buf), 0), 0);
       EXPECT_EQ(api().send(c, "x", 1, MSG_NOSIGNAL), -1);
       EXPECT_EQ(errno, EPIPE);
-      EXPECT_EQ(SockOptInt(c, SO_ERROR), 0);
+      EXPECT_EQ(GetIntOption(c, SOL_SOCKET, SO_ERROR), 0);
     }
   }
 }
 
 TEST_P(AcceptRules, PendingErrorIsReadThroughSoError) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name);
   int rc;
   const int c = Client(SOCK_STREAM, name, &rc);
   ASSERT_EQ(rc, 0);
-  Close(l);
-  EXPECT_EQ(SockOptInt(c, SO_ERROR), ECONNRESET);
-  EXPECT_EQ(SockOptInt(c, SO_ERROR), 0);  // reading it clears it
+  ExpectClose(l);
+  EXPECT_EQ(GetIntOption(c, SOL_SOCKET, SO_ERROR), ECONNRESET);
+  EXPECT_EQ(GetIntOption(c, SOL_SOCKET, SO_ERROR), 0);  // reading it clears it
   char buf[8];
   EXPECT_EQ(api().recv(c, buf, sizeof(buf), 0), 0);
 }
@@ -964,7 +874,7 @@ TEST_P(AcceptRules, PendingErrorIsReadThroughSoError) {
 TEST_P(AcceptRules, PollOnListenerShowsPendingConnections) {
   for (int type : kConnTypes) {
     SCOPED_TRACE(type);
-    const UnixName name = PathName(Path("l" + std::to_string(type)));
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
     const int l = Listener(type, name);
     pollfd p = {l, POLLIN | POLLOUT | POLLRDNORM, 0};
     // A listener is never writable.
@@ -988,7 +898,7 @@ TEST_P(AcceptRules, PollOnListenerShowsPendingConnections) {
 }
 
 TEST_P(AcceptRules, SelectOnListenerShowsPendingConnections) {
-  const UnixName name = PathName(Path("l"));
+  const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name);
   fd_set r;
   fd_set w;

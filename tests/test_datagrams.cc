@@ -22,57 +22,20 @@
 
 namespace {
 
-constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);  // 2
-
-struct UnixName {
-  sockaddr_un sun;
-  socklen_t len;
-  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&sun); }
-};
-
-UnixName PathName(const std::string& path) {
-  UnixName n;
-  memset(&n, 0, sizeof(n));
-  n.sun.sun_family = AF_UNIX;
-  const size_t size = std::min(path.size(), sizeof(n.sun.sun_path) - 1);
-  memcpy(n.sun.sun_path, path.data(), size);
-  n.len = kPathOffset + size + 1;
-  return n;
-}
-
-UnixName AbstractName(const std::string& name) {
-  UnixName n;
-  memset(&n, 0, sizeof(n));
-  n.sun.sun_family = AF_UNIX;
-  memcpy(n.sun.sun_path + 1, name.data(), name.size());
-  n.len = kPathOffset + 1 + name.size();
-  return n;
-}
+using shunt_test::AbstractName;
+using shunt_test::Bytes;
+using shunt_test::NowSeconds;
+using shunt_test::PathName;
+using shunt_test::UnixName;
 
 std::string UniqueTag(const std::string& tag) {
   return "shunt-dgram-" + std::to_string(getpid()) + "-" + tag;
 }
 
-std::string Bytes(const void* p, socklen_t len) {
-  return std::string(static_cast<const char*>(p), len);
-}
-
-std::string Bytes(const UnixName& n) { return Bytes(&n.sun, n.len); }
-
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 // /proc/sys/net/unix/max_dgram_qlen, or -1.
 int MaxDgramQlen() {
-  FILE* f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
-  if (f == nullptr) return -1;
-  int v = -1;
-  if (fscanf(f, "%d", &v) != 1) v = -1;
-  fclose(f);
-  return v;
+  return static_cast<int>(
+      shunt_test::ReadSysctl("/proc/sys/net/unix/max_dgram_qlen"));
 }
 
 // The result of one recvmsg call.
@@ -87,41 +50,6 @@ struct Received {
 
 class DgramTest : public shunt_test::BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : fds_) api().close(fd);
-    fds_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) fds_.push_back(fd);
-    return fd;
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  void Pair(int type, int sv[2]) {
-    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
-    Track(sv[0]);
-    Track(sv[1]);
-  }
-
-  void Close(int fd) {
-    fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
-    EXPECT_EQ(api().close(fd), 0);
-  }
-
-  std::string Path(const std::string& leaf) { return TempDir() + "/" + leaf; }
-
-  int Bind(int fd, const UnixName& n) { return api().bind(fd, n.sa(), n.len); }
-  int Connect(int fd, const UnixName& n) {
-    return api().connect(fd, n.sa(), n.len);
-  }
-
   // A datagram socket bound to `name`.
   int Bound(const UnixName& name) {
     const int fd = Socket(SOCK_DGRAM);
@@ -179,20 +107,22 @@ class DgramTest : public shunt_test::BothBackends {
     return limit;
   }
 
+  // revents of fd from a poll with timeout 0 (EXPECTs only that poll did
+  // not fail).
   short Revents(int fd, short events) {
     pollfd p = {fd, events, 0};
     EXPECT_GE(api().poll(&p, 1, 0), 0);
     return p.revents;
   }
 
+  // A SOL_SOCKET int option; unlike GetIntOption it does not check the
+  // returned length.
   int SockOptInt(int fd, int opt) {
     int v = -1;
     socklen_t len = sizeof(v);
     EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, opt, &v, &len), 0);
     return v;
   }
-
-  std::vector<int> fds_;
 };
 
 // ---------------------------------------------------------------------------
@@ -293,7 +223,7 @@ TEST_P(DatagramMessageBoundaries, ZeroLengthDatagramIsAMessage) {
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.data, "x");
   // Also through an address, to a bound receiver.
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int rcv = Bound(name);
   ASSERT_EQ(SendTo(sv[0], "", name), 0);
   r = Recv(rcv, 10);
@@ -367,8 +297,8 @@ TEST_P(DatagramMessageBoundaries, BadBuffersGiveEfault) {
     // The datagram was dequeued before the copy failed: it is gone.
     // net/unix/af_unix.c: __unix_dgram_recvmsg
     EXPECT_EQ(Recv(sv[1], 10).data, "def");
-    Close(sv[0]);
-    Close(sv[1]);
+    ExpectClose(sv[0]);
+    ExpectClose(sv[1]);
   }
   munmap(page, 4096);
 }
@@ -383,8 +313,8 @@ TEST_P(DatagramMessageBoundaries, OutOfBandIsNotSupported) {
     ASSERT_EQ(Send(sv[0], "y"), 1);
     EXPECT_EQ(Recv(sv[1], 10, MSG_DONTWAIT | MSG_OOB).err, EOPNOTSUPP);
     EXPECT_EQ(Recv(sv[1], 10).data, "y");
-    Close(sv[0]);
-    Close(sv[1]);
+    ExpectClose(sv[0]);
+    ExpectClose(sv[1]);
   }
 }
 
@@ -405,7 +335,7 @@ TEST_P(DatagramMessageBoundaries, ReadAndWriteAreMessageOperations) {
 class DatagramAddressing : public DgramTest {};
 
 TEST_P(DatagramAddressing, SendtoReachesABoundReceiver) {
-  const UnixName path = PathName(Path("r"));
+  const UnixName path = PathName(TempPath("r"));
   const UnixName abs = AbstractName(UniqueTag("r"));
   const int rp = Bound(path);
   const int ra = Bound(abs);
@@ -427,9 +357,9 @@ TEST_P(DatagramAddressing, SendtoReachesABoundReceiver) {
 }
 
 TEST_P(DatagramAddressing, SourceAddressOfTheSender) {
-  const UnixName to = PathName(Path("r"));
+  const UnixName to = PathName(TempPath("r"));
   const int r = Bound(to);
-  const UnixName from_path = PathName(Path("from"));
+  const UnixName from_path = PathName(TempPath("from"));
   const UnixName from_abs = AbstractName(UniqueTag("from"));
   const int sp = Bound(from_path);
   const int sa = Bound(from_abs);
@@ -455,7 +385,7 @@ TEST_P(DatagramAddressing, SourceAddressOfTheSender) {
 TEST_P(DatagramAddressing, RecvfromAddrlen) {
   const UnixName to = AbstractName(UniqueTag("r"));
   const int r = Bound(to);
-  const UnixName from = PathName(Path("from"));
+  const UnixName from = PathName(TempPath("from"));
   const int s = Bound(from);
   const int u = Socket(SOCK_DGRAM);
   ASSERT_EQ(SendTo(s, "1", to), 1);
@@ -479,9 +409,9 @@ TEST_P(DatagramAddressing, RecvfromAddrlen) {
 }
 
 TEST_P(DatagramAddressing, ShortNameBufferIsTruncated) {
-  const UnixName to = PathName(Path("r"));
+  const UnixName to = PathName(TempPath("r"));
   const int r = Bound(to);
-  const UnixName from = PathName(Path("a-long-sender-name"));
+  const UnixName from = PathName(TempPath("a-long-sender-name"));
   const int s = Bound(from);
   ASSERT_EQ(SendTo(s, "x", to), 1);
   ASSERT_EQ(SendTo(s, "y", to), 1);
@@ -497,7 +427,7 @@ TEST_P(DatagramAddressing, ShortNameBufferIsTruncated) {
 }
 
 TEST_P(DatagramAddressing, ConnectSetsTheDefaultPeer) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM);
   ASSERT_EQ(Connect(s, name), 0);
@@ -519,8 +449,8 @@ TEST_P(DatagramAddressing, ConnectSetsTheDefaultPeer) {
 }
 
 TEST_P(DatagramAddressing, ConnectedSenderMaySendtoAnotherAddress) {
-  const UnixName a = PathName(Path("a"));
-  const UnixName b = PathName(Path("b"));
+  const UnixName a = PathName(TempPath("a"));
+  const UnixName b = PathName(TempPath("b"));
   const int ra = Bound(a);
   const int rb = Bound(b);
   const int s = Socket(SOCK_DGRAM);
@@ -533,8 +463,8 @@ TEST_P(DatagramAddressing, ConnectedSenderMaySendtoAnotherAddress) {
 }
 
 TEST_P(DatagramAddressing, ConnectedReceiverOnlyAcceptsItsPeer) {
-  const UnixName rname = PathName(Path("r"));
-  const UnixName aname = PathName(Path("a"));
+  const UnixName rname = PathName(TempPath("r"));
+  const UnixName aname = PathName(TempPath("a"));
   const int r = Bound(rname);
   const int a = Bound(aname);
   const int b = Socket(SOCK_DGRAM);
@@ -555,7 +485,7 @@ TEST_P(DatagramAddressing, ConnectedReceiverOnlyAcceptsItsPeer) {
 }
 
 TEST_P(DatagramAddressing, ConnectToUnspecDissolvesTheAssociation) {
-  const UnixName rname = PathName(Path("r"));
+  const UnixName rname = PathName(TempPath("r"));
   const int r = Bound(rname);
   const int s = Socket(SOCK_DGRAM);
   sockaddr unspec = {};
@@ -572,7 +502,7 @@ TEST_P(DatagramAddressing, ConnectToUnspecDissolvesTheAssociation) {
   EXPECT_EQ(errno, ENOTCONN);
   // A receiver that dissolved its association accepts anyone again.
   const int other = Socket(SOCK_DGRAM);
-  ASSERT_EQ(Connect(r, PathName(Path("r"))), 0);  // connected to itself
+  ASSERT_EQ(Connect(r, PathName(TempPath("r"))), 0);  // connected to itself
   EXPECT_EQ(SendTo(other, "o", rname), -1);
   EXPECT_EQ(errno, EPERM);
   ASSERT_EQ(api().connect(r, &unspec, sizeof(unspec)), 0);
@@ -586,9 +516,9 @@ TEST_P(DatagramAddressing, ConnectToUnspecDissolvesTheAssociation) {
 TEST_P(DatagramAddressing, ReconnectDropsQueuedDatagrams) {
   // Switching peers purges the receive queue of what the old peer sent.
   // net/unix/af_unix.c: unix_dgram_disconnected
-  const UnixName aname = PathName(Path("a"));
-  const UnixName bname = PathName(Path("b"));
-  const UnixName cname = PathName(Path("c"));
+  const UnixName aname = PathName(TempPath("a"));
+  const UnixName bname = PathName(TempPath("b"));
+  const UnixName cname = PathName(TempPath("c"));
   const int a = Bound(aname);
   const int b = Bound(bname);
   Bound(cname);
@@ -606,8 +536,8 @@ TEST_P(DatagramAddressing, ReconnectDropsQueuedDatagrams) {
 TEST_P(DatagramAddressing, ReconnectResetsAPeerConnectedBack) {
   // When A drops queued datagrams from B and B was connected to A, B gets
   // ECONNRESET. net/unix/af_unix.c: unix_dgram_disconnected
-  const UnixName aname = PathName(Path("a"));
-  const UnixName bname = PathName(Path("b"));
+  const UnixName aname = PathName(TempPath("a"));
+  const UnixName bname = PathName(TempPath("b"));
   const int a = Bound(aname);
   const int b = Bound(bname);
   ASSERT_EQ(Connect(a, bname), 0);
@@ -640,7 +570,7 @@ TEST_P(DatagramAddressing, SendWithoutPeerOrAddressGivesEnotconn) {
   EXPECT_EQ(api().sendmsg(s, &m, 0), -1);
   EXPECT_EQ(errno, ENOTCONN);
   // A bound socket is no different.
-  const int b = Bound(PathName(Path("b")));
+  const int b = Bound(PathName(TempPath("b")));
   EXPECT_EQ(Send(b, "x"), -1);
   EXPECT_EQ(errno, ENOTCONN);
   // Nothing to receive: EAGAIN, not ENOTCONN.
@@ -649,26 +579,26 @@ TEST_P(DatagramAddressing, SendWithoutPeerOrAddressGivesEnotconn) {
 
 TEST_P(DatagramAddressing, SendtoErrors) {
   const int s = Socket(SOCK_DGRAM);
-  EXPECT_EQ(SendTo(s, "x", PathName(Path("missing"))), -1);
+  EXPECT_EQ(SendTo(s, "x", PathName(TempPath("missing"))), -1);
   EXPECT_EQ(errno, ENOENT);
   EXPECT_EQ(SendTo(s, "x", AbstractName(UniqueTag("missing"))), -1);
   EXPECT_EQ(errno, ECONNREFUSED);
-  const std::string file = Path("file");
+  const std::string file = TempPath("file");
   const int f = open(file.c_str(), O_CREAT | O_WRONLY, 0644);
   ASSERT_GE(f, 0);
   close(f);
   EXPECT_EQ(SendTo(s, "x", PathName(file)), -1);
   EXPECT_EQ(errno, ECONNREFUSED);
-  const UnixName stream_name = PathName(Path("stream"));
+  const UnixName stream_name = PathName(TempPath("stream"));
   const int st = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(st, stream_name), 0);
   EXPECT_EQ(SendTo(s, "x", stream_name), -1);
   EXPECT_EQ(errno, EPROTOTYPE);
-  UnixName bad = PathName(Path("x"));
+  UnixName bad = PathName(TempPath("x"));
   bad.sun.sun_family = AF_INET;
   EXPECT_EQ(SendTo(s, "x", bad), -1);
   EXPECT_EQ(errno, EINVAL);
-  const UnixName good = PathName(Path("good"));
+  const UnixName good = PathName(TempPath("good"));
   Bound(good);
   for (socklen_t len : {1u, 2u, socklen_t{sizeof(sockaddr_un) + 1}}) {
     SCOPED_TRACE(len);
@@ -678,10 +608,10 @@ TEST_P(DatagramAddressing, SendtoErrors) {
 }
 
 TEST_P(DatagramAddressing, SendtoADeadAddressGivesEconnrefused) {
-  const UnixName path = PathName(Path("dead"));
+  const UnixName path = PathName(TempPath("dead"));
   const UnixName abs = AbstractName(UniqueTag("dead"));
-  Close(Bound(path));
-  Close(Bound(abs));
+  ExpectClose(Bound(path));
+  ExpectClose(Bound(abs));
   const int s = Socket(SOCK_DGRAM);
   // The file remains, but no socket is behind it.
   struct stat st;
@@ -710,7 +640,7 @@ class DatagramPeerClose : public DgramTest {};
 TEST_P(DatagramPeerClose, SocketpairSendGivesEconnrefusedThenEnotconn) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  Close(sv[1]);
+  ExpectClose(sv[1]);
   // No EOF for datagrams: the survivor just has nothing to read.
   EXPECT_EQ(Recv(sv[0], 10).err, EAGAIN);
   EXPECT_EQ(Revents(sv[0], POLLIN | POLLOUT), POLLOUT);
@@ -732,7 +662,7 @@ TEST_P(DatagramPeerClose, QueuedDatagramsSurviveUntilASendIsRefused) {
   Pair(SOCK_DGRAM, sv);
   ASSERT_EQ(Send(sv[1], "one"), 3);
   ASSERT_EQ(Send(sv[1], "two"), 3);
-  Close(sv[1]);
+  ExpectClose(sv[1]);
   EXPECT_EQ(Recv(sv[0], 10).data, "one");
   // The refused send purges the rest of the queue.
   EXPECT_EQ(Send(sv[0], "x"), -1);
@@ -741,12 +671,12 @@ TEST_P(DatagramPeerClose, QueuedDatagramsSurviveUntilASendIsRefused) {
 }
 
 TEST_P(DatagramPeerClose, ConnectedToAClosedBoundReceiver) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM);
   ASSERT_EQ(Connect(s, name), 0);
   ASSERT_EQ(Send(s, "a"), 1);
-  Close(r);
+  ExpectClose(r);
   EXPECT_EQ(Send(s, "b"), -1);
   EXPECT_EQ(errno, ECONNREFUSED);
   EXPECT_EQ(Send(s, "c"), -1);
@@ -760,11 +690,11 @@ TEST_P(DatagramPeerClose, ConnectedToAClosedBoundReceiver) {
 }
 
 TEST_P(DatagramPeerClose, SendtoTheDeadPeerAddressAfterUnlinkGivesEnoent) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM);
   ASSERT_EQ(Connect(s, name), 0);
-  Close(r);
+  ExpectClose(r);
   ASSERT_EQ(unlink(name.sun.sun_path), 0);
   EXPECT_EQ(SendTo(s, "x", name), -1);
   EXPECT_EQ(errno, ENOENT);
@@ -797,13 +727,13 @@ TEST_P(DatagramSizeLimit, LargestDatagramIsSndbufMinus32) {
     EXPECT_EQ(r.rc, sndbuf - 32);
     EXPECT_EQ(r.data, std::string(sndbuf - 32, 'b'));
     EXPECT_EQ(Recv(sv[1], sndbuf).err, EAGAIN);
-    Close(sv[0]);
-    Close(sv[1]);
+    ExpectClose(sv[0]);
+    ExpectClose(sv[1]);
   }
 }
 
 TEST_P(DatagramSizeLimit, DefaultSndbufLimitOnAddressedSend) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM);
   const int sndbuf = SockOptInt(s, SO_SNDBUF);
@@ -844,7 +774,7 @@ class DatagramQueueLimit : public DgramTest {
 };
 
 TEST_P(DatagramQueueLimit, UnconnectedReceiverTakesElevenDatagrams) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM | SOCK_NONBLOCK);
   // qlen 10: the check is "queue length > 10", so the 11th still fits.
@@ -862,7 +792,7 @@ TEST_P(DatagramQueueLimit, UnconnectedReceiverTakesElevenDatagrams) {
 }
 
 TEST_P(DatagramQueueLimit, SenderConnectedOneWayHasTheSameLimit) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM);
   ASSERT_EQ(Connect(s, name), 0);
@@ -876,7 +806,7 @@ TEST_P(DatagramQueueLimit, SenderConnectedOneWayHasTheSameLimit) {
 }
 
 TEST_P(DatagramQueueLimit, UnconnectedSenderStillPollsWritable) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   Bound(name);
   const int s = Socket(SOCK_DGRAM);
   EXPECT_EQ(SendUntilFull(s, &name, 100), 11);
@@ -885,28 +815,27 @@ TEST_P(DatagramQueueLimit, UnconnectedSenderStillPollsWritable) {
 }
 
 TEST_P(DatagramQueueLimit, BlockingSenderTimesOutWithSndtimeo) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   Bound(name);
   const int s = Socket(SOCK_DGRAM);
   ASSERT_EQ(SendUntilFull(s, &name, 100), 11);
-  const timeval tv = {0, 200000};
-  ASSERT_EQ(api().setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
-  const double start = Now();
+  ASSERT_EQ(SetTimeoutMs(s, SO_SNDTIMEO, 200), 0);
+  const double start = NowSeconds();
   EXPECT_EQ(SendTo(s, "x", name, 0), -1);
   EXPECT_EQ(errno, EAGAIN);
-  const double elapsed = Now() - start;
+  const double elapsed = NowSeconds() - start;
   EXPECT_GE(elapsed, 0.19);
   EXPECT_LT(elapsed, 2.0);
 }
 
 TEST_P(DatagramQueueLimit, BlockedSenderResumesWhenTheReceiverReads) {
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   const int s = Socket(SOCK_DGRAM);
   ASSERT_EQ(Connect(s, name), 0);
   ASSERT_EQ(SendUntilFull(s, nullptr, 100), 11);
-  const timeval tv = {5, 0};  // bound the wait if the wake-up is lost
-  ASSERT_EQ(api().setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+  // Bound the wait if the wake-up is lost.
+  ASSERT_EQ(SetTimeoutMs(s, SO_SNDTIMEO, 5000), 0);
   ssize_t got = -1;
   std::thread t([&] {
     usleep(100000);
@@ -937,8 +866,8 @@ TEST_P(DatagramQueueLimit, SocketpairIsLimitedBySendBufferOnly) {
 }
 
 TEST_P(DatagramQueueLimit, MutuallyConnectedNamedPairIsExempt) {
-  const UnixName rname = PathName(Path("r"));
-  const UnixName sname = PathName(Path("s"));
+  const UnixName rname = PathName(TempPath("r"));
+  const UnixName sname = PathName(TempPath("s"));
   const int r = Bound(rname);
   const int s = Bound(sname);
   ASSERT_EQ(Connect(r, sname), 0);
@@ -965,7 +894,7 @@ class SeqpacketMessages : public DgramTest {
     ASSERT_EQ(Connect(*client, name), 0);
     *server = Track(api().accept(l, nullptr, nullptr));
     ASSERT_GE(*server, 0);
-    Close(l);
+    ExpectClose(l);
   }
 };
 
@@ -997,7 +926,7 @@ TEST_P(SeqpacketMessages, EofIsZeroAfterQueuedMessages) {
   int sv[2];
   Pair(SOCK_SEQPACKET, sv);
   ASSERT_EQ(Send(sv[0], "last"), 4);
-  Close(sv[0]);
+  ExpectClose(sv[0]);
   EXPECT_EQ(Revents(sv[1], POLLIN | POLLOUT), POLLIN | POLLOUT | POLLHUP);
   Received r = Recv(sv[1], 100);
   EXPECT_EQ(r.data, "last");
@@ -1043,7 +972,7 @@ TEST_P(SeqpacketMessages, MsgEorIsAcceptedButNotReported) {
 }
 
 TEST_P(SeqpacketMessages, SourceNameIsTheSendingSocketName) {
-  const UnixName lname = PathName(Path("l"));
+  const UnixName lname = PathName(TempPath("l"));
   const UnixName cname = AbstractName(UniqueTag("seqclient"));
   int client;
   int server;
@@ -1060,7 +989,7 @@ TEST_P(SeqpacketMessages, SourceNameIsTheSendingSocketName) {
 }
 
 TEST_P(SeqpacketMessages, UnnamedSenderGivesNoName) {
-  const UnixName lname = PathName(Path("l"));
+  const UnixName lname = PathName(TempPath("l"));
   int client;
   int server;
   Connected(lname, &client, &server);
@@ -1085,12 +1014,12 @@ TEST_P(SeqpacketMessages, AddressOnSendIsIgnoredWhenConnected) {
   Pair(SOCK_SEQPACKET, sv);
   // Even a name that does not exist: the address is dropped unread.
   // net/unix/af_unix.c: unix_seqpacket_sendmsg
-  EXPECT_EQ(SendTo(sv[0], "x", PathName(Path("missing"))), 1);
+  EXPECT_EQ(SendTo(sv[0], "x", PathName(TempPath("missing"))), 1);
   EXPECT_EQ(Recv(sv[1], 10).data, "x");
 }
 
 TEST_P(SeqpacketMessages, UnconnectedSocketGivesEnotconn) {
-  const UnixName lname = PathName(Path("l"));
+  const UnixName lname = PathName(TempPath("l"));
   const int l = Socket(SOCK_SEQPACKET);
   ASSERT_EQ(Bind(l, lname), 0);
   ASSERT_EQ(api().listen(l, 1), 0);
@@ -1142,13 +1071,13 @@ TEST_P(DatagramSocketpair, BothDirectionsAndNoNames) {
 TEST_P(DatagramSocketpair, MemberCanAlsoSendtoOthers) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  const UnixName name = PathName(Path("r"));
+  const UnixName name = PathName(TempPath("r"));
   const int r = Bound(name);
   EXPECT_EQ(SendTo(sv[0], "out", name), 3);
   EXPECT_EQ(Recv(r, 10).data, "out");
   // But nobody else may send to a member: its peer is fixed.
-  ASSERT_EQ(Bind(sv[1], PathName(Path("member"))), 0);
-  EXPECT_EQ(SendTo(r, "in", PathName(Path("member"))), -1);
+  ASSERT_EQ(Bind(sv[1], PathName(TempPath("member"))), 0);
+  EXPECT_EQ(SendTo(r, "in", PathName(TempPath("member"))), -1);
   EXPECT_EQ(errno, EPERM);
 }
 

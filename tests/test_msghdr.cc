@@ -72,28 +72,9 @@ class NoAccessPage {
 
 class MsghdrFixture : public shunt_test::BothBackends {
  protected:
-  void MakePair(int type, int sv[2]) {
+  void MakeNonblockingPair(int type, int sv[2]) {
     ASSERT_EQ(api().socketpair(AF_UNIX, type | SOCK_NONBLOCK, 0, sv), 0)
         << strerror(errno);
-  }
-
-  void ClosePair(const int sv[2]) {
-    EXPECT_EQ(api().close(sv[0]), 0);
-    EXPECT_EQ(api().close(sv[1]), 0);
-  }
-
-  void SendAll(int fd, const std::string& s, int flags = 0) {
-    ASSERT_EQ(api().send(fd, s.data(), s.size(), flags | MSG_NOSIGNAL),
-              static_cast<ssize_t>(s.size()))
-        << strerror(errno);
-  }
-
-  std::string Recv(int fd, size_t len, int flags = 0) {
-    std::string buf(len, '\0');
-    const ssize_t n = api().recv(fd, buf.data(), len, flags);
-    EXPECT_GE(n, 0) << strerror(errno);
-    buf.resize(n < 0 ? 0 : n);
-    return buf;
   }
 
   void ExpectEmpty(int fd) {
@@ -189,7 +170,7 @@ TEST_P(MsghdrIovecRules, NullIovWithZeroLengthSends) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     msghdr msg = {};
     EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), 0);
     if (type == SOCK_STREAM) {
@@ -211,7 +192,7 @@ TEST_P(MsghdrIovecRules, NullIovWithZeroLengthReceives) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
     msghdr msg = {};
     msg.msg_flags = -1;
@@ -219,7 +200,7 @@ TEST_P(MsghdrIovecRules, NullIovWithZeroLengthReceives) {
     if (type == SOCK_STREAM) {
       // Nothing consumed.
       EXPECT_EQ(msg.msg_flags, 0);
-      EXPECT_EQ(Recv(sv[1], 10), "abc");
+      EXPECT_EQ(RecvString(sv[1], 10), "abc");
     } else {
       // The whole message was consumed into zero bytes of buffer.
       EXPECT_EQ(msg.msg_flags, MSG_TRUNC);
@@ -233,7 +214,7 @@ TEST_P(MsghdrIovecRules, ZeroLengthEntriesAreSkipped) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     char s1[] = "abc", s2[] = "de", junk[] = "XXXX";
     iovec out[5] = {{junk, 0}, {s1, 3}, {junk, 0}, {s2, 2}, {nullptr, 0}};
     msghdr msg = {};
@@ -259,7 +240,7 @@ TEST_P(MsghdrIovecRules, ScatterGatherOverManyEntries) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     // 300 gather entries of 0..4 bytes each.
     std::string data;
     for (int i = 0; data.size() < 600; ++i) data += static_cast<char>(i);
@@ -292,7 +273,7 @@ TEST_P(MsghdrIovecRules, ExactlyIovMaxEntriesIsAccepted) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     std::vector<char> out(kIovMax), in(kIovMax + 1, '\0');
     for (size_t i = 0; i < kIovMax; ++i) out[i] = static_cast<char>(i * 7);
     std::vector<iovec> ov(kIovMax), iv(kIovMax);
@@ -322,7 +303,7 @@ TEST_P(MsghdrIovecRules, MoreThanIovMaxEntries) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     char byte = 'x';
     std::vector<iovec> iov(kIovMax + 1, iovec{&byte, 1});
     msghdr msg = {};
@@ -354,7 +335,7 @@ TEST_P(MsghdrIovecRules, MoreThanIovMaxEntries) {
     EXPECT_EQ(api().readv(sv[1], iov.data(), kIovMax + 1), -1);
     EXPECT_EQ(errno, EINVAL);
     // None of the failures consumed the queued byte.
-    EXPECT_EQ(Recv(sv[1], 4), "q");
+    EXPECT_EQ(RecvString(sv[1], 4), "q");
     ClosePair(sv);
   }
 }
@@ -364,7 +345,7 @@ TEST_P(MsghdrIovecRules, SendmmsgStopsAtBadEntry) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     char ok[] = "ok", byte = 'x';
     iovec good = {ok, 2};
     std::vector<iovec> many(kIovMax + 1, iovec{&byte, 1});
@@ -377,7 +358,7 @@ TEST_P(MsghdrIovecRules, SendmmsgStopsAtBadEntry) {
     mm[2].msg_hdr.msg_iovlen = 1;
     EXPECT_EQ(api().sendmmsg(sv[0], mm, 3, 0), 1);
     EXPECT_EQ(mm[0].msg_len, 2u);
-    EXPECT_EQ(Recv(sv[1], 10), "ok");
+    EXPECT_EQ(RecvString(sv[1], 10), "ok");
     ExpectEmpty(sv[1]);
     ClosePair(sv);
   }
@@ -388,7 +369,7 @@ TEST_P(MsghdrIovecRules, IovLenAboveSsizeMaxIsEinval) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     char buf[4] = "abc";
     iovec iov[2] = {{buf, 1}, {buf, SIZE_MAX}};
     msghdr msg = {};
@@ -407,7 +388,7 @@ TEST_P(MsghdrIovecRules, IovLenAboveSsizeMaxIsEinval) {
     errno = 0;
     EXPECT_EQ(api().readv(sv[1], iov, 2), -1);
     EXPECT_EQ(errno, EINVAL);
-    EXPECT_EQ(Recv(sv[1], 4), "z");
+    EXPECT_EQ(RecvString(sv[1], 4), "z");
     ClosePair(sv);
   }
 }
@@ -426,7 +407,7 @@ TEST_P(MsghdrRecvName, UnnamedSocketpairSenderGivesZeroLength) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
     NamedRecv r = RecvWithName(api(), sv[1], sizeof(sockaddr_un));
     EXPECT_EQ(r.ret, 3);
@@ -701,12 +682,12 @@ TEST_P(MsghdrRecvName, NegativeNamelenIsEinval) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
     NamedRecv r = RecvWithName(api(), sv[1], 0x80000000u);
     EXPECT_EQ(r.ret, -1);
     EXPECT_EQ(r.err, EINVAL);
-    EXPECT_EQ(Recv(sv[1], 10), "abc");
+    EXPECT_EQ(RecvString(sv[1], 10), "abc");
     ClosePair(sv);
   }
 }
@@ -715,7 +696,7 @@ TEST_P(MsghdrRecvName, FailedReceiveLeavesNamelen) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     NamedRecv r = RecvWithName(api(), sv[1], 50);
     EXPECT_EQ(r.ret, -1);
     EXPECT_EQ(r.err, EAGAIN);
@@ -731,7 +712,7 @@ TEST_P(MsghdrRecvName, RecvfromNullAddrlenIsEfaultAfterConsuming) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
     sockaddr_un from;
     char buf[8];
@@ -752,7 +733,7 @@ TEST_P(MsghdrRecvName, UnwritableNameBuffer) {
   NoAccessPage page;
   ASSERT_TRUE(page.ok());
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_DGRAM, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_DGRAM, sv));
   SendAll(sv[0], "abc");
   char buf[8];
   iovec iov = {buf, sizeof(buf)};
@@ -805,7 +786,7 @@ class MsghdrSendName : public MsghdrFixture {
 // connected, EOPNOTSUPP otherwise.
 TEST_P(MsghdrSendName, StreamRejectsAnAddress) {
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_STREAM, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_STREAM, sv));
   sockaddr_un a = PathAddr(TempDir() + "/nowhere");
   EXPECT_EQ(SendNamed(sv[0], &a, sizeof(a)), -1);
   EXPECT_EQ(errno, EISCONN);
@@ -815,7 +796,7 @@ TEST_P(MsghdrSendName, StreamRejectsAnAddress) {
   // A NULL name with a length, or a name with length 0, is no address.
   EXPECT_EQ(SendNamed(sv[0], nullptr, sizeof(a)), 3);
   EXPECT_EQ(SendNamed(sv[0], &a, 0), 3);
-  EXPECT_EQ(Recv(sv[1], 10), "abcabc");
+  EXPECT_EQ(RecvString(sv[1], 10), "abcabc");
   ClosePair(sv);
 
   const int fd = api().socket(AF_UNIX, SOCK_STREAM, 0);
@@ -830,12 +811,12 @@ TEST_P(MsghdrSendName, StreamRejectsAnAddress) {
 // connected socket without looking at it.
 TEST_P(MsghdrSendName, SeqpacketIgnoresAnAddressWhenConnected) {
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_SEQPACKET, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_SEQPACKET, sv));
   sockaddr_un a = PathAddr(TempDir() + "/nowhere");
   EXPECT_EQ(SendNamed(sv[0], &a, sizeof(a)), 3);
   EXPECT_EQ(SendNamed(sv[0], &a, 1), 3);
-  EXPECT_EQ(Recv(sv[1], 10), "abc");
-  EXPECT_EQ(Recv(sv[1], 10), "abc");
+  EXPECT_EQ(RecvString(sv[1], 10), "abc");
+  EXPECT_EQ(RecvString(sv[1], 10), "abc");
   ClosePair(sv);
 
   const int fd = api().socket(AF_UNIX, SOCK_SEQPACKET, 0);
@@ -847,12 +828,12 @@ TEST_P(MsghdrSendName, SeqpacketIgnoresAnAddressWhenConnected) {
 // A connected datagram socket may still address another socket.
 TEST_P(MsghdrSendName, DatagramAddressOverridesPeer) {
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_DGRAM, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_DGRAM, sv));
   const std::string other = TempDir() + "/other";
   const int ofd = BoundSocket(SOCK_DGRAM, other);
   sockaddr_un a = PathAddr(other);
   EXPECT_EQ(SendNamed(sv[0], &a, sizeof(a)), 3);
-  EXPECT_EQ(Recv(ofd, 10), "abc");
+  EXPECT_EQ(RecvString(ofd, 10), "abc");
   ExpectEmpty(sv[1]);
   sockaddr_un gone = PathAddr(TempDir() + "/nowhere");
   EXPECT_EQ(SendNamed(sv[0], &gone, sizeof(gone)), -1);
@@ -860,7 +841,7 @@ TEST_P(MsghdrSendName, DatagramAddressOverridesPeer) {
   EXPECT_EQ(SendNamed(sv[0], &a, 1), -1);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(SendNamed(sv[0], nullptr, sizeof(a)), 3);  // goes to the peer
-  EXPECT_EQ(Recv(sv[1], 10), "abc");
+  EXPECT_EQ(RecvString(sv[1], 10), "abc");
   EXPECT_EQ(api().close(ofd), 0);
   ClosePair(sv);
 }
@@ -875,7 +856,7 @@ TEST_P(MsghdrSendName, OversizedOrUnreadableNameOnAnyType) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     sockaddr_un big[2] = {};
     big[0].sun_family = AF_UNIX;
     const socklen_t big_len = sizeof(sockaddr_storage) + 1;
@@ -895,7 +876,7 @@ TEST_P(MsghdrSendName, OversizedOrUnreadableNameOnAnyType) {
       EXPECT_EQ(errno, EINVAL);
     } else {
       EXPECT_EQ(r, 3);  // ignored, as any address is
-      EXPECT_EQ(Recv(sv[1], 8), "abc");
+      EXPECT_EQ(RecvString(sv[1], 8), "abc");
     }
     EXPECT_EQ(SendNamed(sv[0], page.get(), sizeof(sockaddr_un)), -1);
     EXPECT_EQ(errno, EFAULT);
@@ -940,7 +921,7 @@ TEST_P(MsghdrFlagsOut, TruncatedMessageSetsMsgTrunc) {
   for (int type : kMessageTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abcdef");
     SendAll(sv[0], "ghi");
     SendAll(sv[0], "jkl");
@@ -961,7 +942,7 @@ TEST_P(MsghdrFlagsOut, TruncatedMessageSetsMsgTrunc) {
 
 TEST_P(MsghdrFlagsOut, StreamNeverSetsMsgTrunc) {
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_STREAM, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_STREAM, sv));
   SendAll(sv[0], "abcdef");
   std::string got;
   EXPECT_EQ(RecvFlags(sv[1], 4, MSG_PEEK, &got), Result(4, 0));
@@ -978,7 +959,7 @@ TEST_P(MsghdrFlagsOut, CmsgCloexecInputIsEchoed) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
     EXPECT_EQ(RecvFlags(sv[1], 10, MSG_CMSG_CLOEXEC),
               Result(3, MSG_CMSG_CLOEXEC));
@@ -1002,7 +983,7 @@ TEST_P(MsghdrTruncInput, ReturnsRealLength) {
   for (int type : kMessageTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abcdef");
     char buf[8] = {};
     iovec iov = {buf, 2};
@@ -1041,7 +1022,7 @@ TEST_P(MsghdrUnusualFlags, OobOnMessageSocketsIsEopnotsupp) {
   for (int type : kMessageTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     errno = 0;
     EXPECT_EQ(api().send(sv[0], "abc", 3, MSG_OOB), -1);
     EXPECT_EQ(errno, EOPNOTSUPP);
@@ -1051,7 +1032,7 @@ TEST_P(MsghdrUnusualFlags, OobOnMessageSocketsIsEopnotsupp) {
     errno = 0;
     EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_OOB), -1);
     EXPECT_EQ(errno, EOPNOTSUPP);
-    EXPECT_EQ(Recv(sv[1], 8), "abc");
+    EXPECT_EQ(RecvString(sv[1], 8), "abc");
     ClosePair(sv);
   }
 }
@@ -1061,7 +1042,7 @@ TEST_P(MsghdrUnusualFlags, OobOnMessageSocketsIsEopnotsupp) {
 // send has no byte to mark and is EOPNOTSUPP.
 TEST_P(MsghdrUnusualFlags, OobOnStream) {
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_STREAM, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_STREAM, sv));
   char buf[8];
   errno = 0;
   EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_OOB), -1);
@@ -1070,7 +1051,7 @@ TEST_P(MsghdrUnusualFlags, OobOnStream) {
   errno = 0;
   EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_OOB), -1);
   EXPECT_EQ(errno, EINVAL);
-  EXPECT_EQ(Recv(sv[1], 8), "abc");
+  EXPECT_EQ(RecvString(sv[1], 8), "abc");
   errno = 0;
   EXPECT_EQ(api().send(sv[0], "", 0, MSG_OOB), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);
@@ -1083,9 +1064,9 @@ TEST_P(MsghdrUnusualFlags, ErrqueueIsIgnored) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
-    EXPECT_EQ(Recv(sv[1], 8, MSG_ERRQUEUE), "abc");
+    EXPECT_EQ(RecvString(sv[1], 8, MSG_ERRQUEUE), "abc");
     char buf[8];
     errno = 0;
     EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_ERRQUEUE), -1);
@@ -1098,7 +1079,7 @@ TEST_P(MsghdrUnusualFlags, IgnoredSendFlags) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     const int kFlags[] = {MSG_EOR, MSG_FASTOPEN, 0x40000000, MSG_MORE,
                           MSG_CONFIRM};
     for (int flag : kFlags) {
@@ -1124,7 +1105,7 @@ TEST_P(MsghdrUnusualFlags, CmsgCompatBit) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     char data[] = "abc";
     iovec iov = {data, 3};
     msghdr msg = {};
@@ -1147,7 +1128,7 @@ TEST_P(MsghdrUnusualFlags, CmsgCompatBit) {
     errno = 0;
     EXPECT_EQ(api().recvmmsg(sv[1], &mm, 1, kCompat, nullptr), -1);
     EXPECT_EQ(errno, EINVAL);
-    EXPECT_EQ(Recv(sv[1], 8, kCompat), "abc");
+    EXPECT_EQ(RecvString(sv[1], 8, kCompat), "abc");
     ClosePair(sv);
   }
 }
@@ -1165,7 +1146,7 @@ TEST_P(MsghdrBadPointers, UnreadableSendBufferIsEfault) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     errno = 0;
     EXPECT_EQ(api().send(sv[0], page.get(), 6, 0), -1);
     EXPECT_EQ(errno, EFAULT);
@@ -1193,13 +1174,13 @@ TEST_P(MsghdrBadPointers, UnwritableRecvBufferIsEfault) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abcdef");
     errno = 0;
     EXPECT_EQ(api().recv(sv[1], page.get(), 6, 0), -1);
     EXPECT_EQ(errno, EFAULT);
     if (type == SOCK_STREAM) {
-      EXPECT_EQ(Recv(sv[1], 10), "abcdef");
+      EXPECT_EQ(RecvString(sv[1], 10), "abcdef");
     } else {
       ExpectEmpty(sv[1]);
     }
@@ -1214,7 +1195,7 @@ TEST_P(MsghdrBadPointers, StreamFaultMidwayReturnsEarlierSends) {
   NoAccessPage page;
   ASSERT_TRUE(page.ok());
   int sv[2];
-  ASSERT_NO_FATAL_FAILURE(MakePair(SOCK_STREAM, sv));
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_STREAM, sv));
   char good[3];
   iovec iov[2] = {{good, 3}, {page.get(), 3}};
   msghdr msg = {};
@@ -1224,13 +1205,13 @@ TEST_P(MsghdrBadPointers, StreamFaultMidwayReturnsEarlierSends) {
   SendAll(sv[0], "def");
   EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), 3);
   EXPECT_EQ(std::string(good, 3), "abc");
-  EXPECT_EQ(Recv(sv[1], 10), "def");
+  EXPECT_EQ(RecvString(sv[1], 10), "def");
 
   SendAll(sv[0], "ghijkl");
   errno = 0;
   EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), -1);
   EXPECT_EQ(errno, EFAULT);
-  EXPECT_EQ(Recv(sv[1], 10), "ghijkl");
+  EXPECT_EQ(RecvString(sv[1], 10), "ghijkl");
   ClosePair(sv);
 }
 
@@ -1240,7 +1221,7 @@ TEST_P(MsghdrBadPointers, BadMsghdrOrIovArray) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     SendAll(sv[0], "abc");
     auto* bad_msg = static_cast<msghdr*>(page.get());
     errno = 0;
@@ -1273,7 +1254,7 @@ TEST_P(MsghdrBadPointers, BadMsghdrOrIovArray) {
     EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), -1);
     EXPECT_EQ(errno, EFAULT);
     // None of that touched the queue.
-    EXPECT_EQ(Recv(sv[1], 10), "abc");
+    EXPECT_EQ(RecvString(sv[1], 10), "abc");
     ClosePair(sv);
   }
 }
@@ -1302,7 +1283,7 @@ TEST_P(MsghdrControl, NoAncillaryDataGivesZeroControllen) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     alignas(cmsghdr) char cbuf[64];
     SendAll(sv[0], "abc");
     EXPECT_EQ(RecvControllen(sv[1], nullptr, 0), 0u);
@@ -1322,7 +1303,7 @@ TEST_P(MsghdrControl, SendSideControlBuffer) {
   for (int type : kAllTypes) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
-    ASSERT_NO_FATAL_FAILURE(MakePair(type, sv));
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
     char data[] = "abc";
     iovec iov = {data, 3};
     msghdr msg = {};
@@ -1349,7 +1330,7 @@ TEST_P(MsghdrControl, SendSideControlBuffer) {
     // Shorter than one cmsghdr: holds no message, so it is ignored.
     msg.msg_controllen = sizeof(cmsghdr) - 1;
     EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), 3);
-    EXPECT_EQ(Recv(sv[1], 8), "abc");
+    EXPECT_EQ(RecvString(sv[1], 8), "abc");
     ClosePair(sv);
   }
 }

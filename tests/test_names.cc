@@ -21,58 +21,17 @@
 
 namespace {
 
-constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);  // 2
-
-// A sockaddr_un and the length passed with it.
-struct UnixName {
-  sockaddr_un sun;
-  socklen_t len;
-  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&sun); }
-};
-
-// A filesystem name; len counts the terminating NUL, as most programs do.
-UnixName PathName(const std::string& path) {
-  UnixName n;
-  memset(&n, 0, sizeof(n));
-  n.sun.sun_family = AF_UNIX;
-  const size_t size = std::min(path.size(), sizeof(n.sun.sun_path));
-  memcpy(n.sun.sun_path, path.data(), size);
-  n.len = std::min<socklen_t>(kPathOffset + size + 1, sizeof(sockaddr_un));
-  return n;
-}
-
-// An abstract name: a leading NUL followed by exactly the bytes of `name`.
-UnixName AbstractName(const std::string& name) {
-  UnixName n;
-  memset(&n, 0, sizeof(n));
-  n.sun.sun_family = AF_UNIX;
-  memcpy(n.sun.sun_path + 1, name.data(), name.size());
-  n.len = kPathOffset + 1 + name.size();
-  return n;
-}
+using shunt_test::AbstractName;
+using shunt_test::Bytes;
+using shunt_test::kPathOffset;
+using shunt_test::PathName;
+using shunt_test::RunAsNobody;
+using shunt_test::UnixName;
 
 // Abstract names live in one namespace per network namespace: make them
 // unique per process so concurrent test binaries do not collide.
 std::string UniqueTag(const std::string& tag) {
   return "shunt-names-" + std::to_string(getpid()) + "-" + tag;
-}
-
-// Forks a child that drops to uid/gid 65534 (no supplementary groups), runs
-// fn and exits with its return value. Returns the exit status, or -1 if the
-// child did not exit normally.
-int RunAsNobody(const std::function<int()>& fn) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    alarm(10);  // never outlive a stuck test
-    if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 ||
-        setuid(65534) != 0) {
-      _exit(200);
-    }
-    _exit(fn());
-  }
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // Sets the process umask for the lifetime of the object.
@@ -85,36 +44,10 @@ class ScopedUmask {
   mode_t old_;
 };
 
-// Shared helpers; every socket opened through Socket() is closed at the end
-// of the test even when an assertion fails.
+// Naming helpers; BothBackends closes every socket opened through Socket() at
+// the end of the test even when an assertion fails.
 class NamesTest : public shunt_test::BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : fds_) api().close(fd);
-    fds_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) fds_.push_back(fd);
-    return fd;
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  void Close(int fd) {
-    fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
-    EXPECT_EQ(api().close(fd), 0);
-  }
-
-  std::string Path(const std::string& leaf) { return TempDir() + "/" + leaf; }
-
-  int Bind(int fd, const UnixName& n) { return api().bind(fd, n.sa(), n.len); }
-
   // getsockname into a full-size buffer; returns the reported length.
   socklen_t SockName(int fd, sockaddr_storage* ss) {
     memset(ss, 0xAA, sizeof(*ss));
@@ -145,7 +78,7 @@ class NamesTest : public shunt_test::BothBackends {
     const int s = Socket(SOCK_DGRAM);
     const ssize_t r = api().sendto(s, "x", 1, MSG_DONTWAIT, to.sa(), to.len);
     const int saved = errno;
-    Close(s);
+    ExpectClose(s);
     errno = saved;
     return r;
   }
@@ -155,13 +88,7 @@ class NamesTest : public shunt_test::BothBackends {
     char c;
     return api().recv(fd, &c, 1, MSG_DONTWAIT) == 1;
   }
-
-  std::vector<int> fds_;
 };
-
-std::string Bytes(const UnixName& n) {
-  return std::string(reinterpret_cast<const char*>(&n.sun), n.len);
-}
 
 bool IsLowerHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -179,7 +106,7 @@ TEST_P(FilesystemBind, CreatesSocketFileWithUmaskMode) {
   int i = 0;
   for (const auto& c : cases) {
     SCOPED_TRACE(c.mask);
-    const std::string path = Path("s" + std::to_string(i++));
+    const std::string path = TempPath("s" + std::to_string(i++));
     const int fd = Socket(SOCK_STREAM);
     {
       ScopedUmask um(c.mask);
@@ -190,27 +117,27 @@ TEST_P(FilesystemBind, CreatesSocketFileWithUmaskMode) {
     EXPECT_TRUE(S_ISSOCK(st.st_mode));
     EXPECT_EQ(st.st_mode & 07777, c.mode);
     EXPECT_EQ(st.st_uid, 0u);
-    Close(fd);
+    ExpectClose(fd);
   }
 }
 
 TEST_P(FilesystemBind, EverySocketTypeCreatesAFile) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     SCOPED_TRACE(type);
-    const std::string path = Path("t" + std::to_string(type));
+    const std::string path = TempPath("t" + std::to_string(type));
     const int fd = Socket(type);
     ASSERT_EQ(Bind(fd, PathName(path)), 0) << strerror(errno);
     struct stat st;
     ASSERT_EQ(lstat(path.c_str(), &st), 0);
     EXPECT_TRUE(S_ISSOCK(st.st_mode));
-    Close(fd);
+    ExpectClose(fd);
     // Closing the socket leaves the file behind.
     EXPECT_EQ(lstat(path.c_str(), &st), 0);
   }
 }
 
 TEST_P(FilesystemBind, ExistingRegularFileGivesEaddrinuse) {
-  const std::string path = Path("file");
+  const std::string path = TempPath("file");
   const int f = open(path.c_str(), O_CREAT | O_WRONLY, 0644);
   ASSERT_GE(f, 0);
   close(f);
@@ -222,28 +149,28 @@ TEST_P(FilesystemBind, ExistingRegularFileGivesEaddrinuse) {
 }
 
 TEST_P(FilesystemBind, ExistingDirectoryAndSymlinkGiveEaddrinuse) {
-  const std::string dir = Path("dir");
+  const std::string dir = TempPath("dir");
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   // A dangling symlink is not followed: the name itself exists.
-  const std::string link = Path("dangling");
-  ASSERT_EQ(symlink(Path("nowhere").c_str(), link.c_str()), 0);
+  const std::string link = TempPath("dangling");
+  ASSERT_EQ(symlink(TempPath("nowhere").c_str(), link.c_str()), 0);
   const int fd = Socket(SOCK_DGRAM);
   EXPECT_EQ(Bind(fd, PathName(dir)), -1);
   EXPECT_EQ(errno, EADDRINUSE);
   EXPECT_EQ(Bind(fd, PathName(link)), -1);
   EXPECT_EQ(errno, EADDRINUSE);
   struct stat st;
-  EXPECT_EQ(lstat(Path("nowhere").c_str(), &st), -1);
+  EXPECT_EQ(lstat(TempPath("nowhere").c_str(), &st), -1);
 }
 
 TEST_P(FilesystemBind, LiveOrStaleSocketFileGivesEaddrinuse) {
-  const std::string path = Path("s");
+  const std::string path = TempPath("s");
   const int first = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(first, PathName(path)), 0);
   const int second = Socket(SOCK_STREAM);
   EXPECT_EQ(Bind(second, PathName(path)), -1);
   EXPECT_EQ(errno, EADDRINUSE);
-  Close(first);
+  ExpectClose(first);
   // The file outlives the socket; the name is still taken.
   EXPECT_EQ(Bind(second, PathName(path)), -1);
   EXPECT_EQ(errno, EADDRINUSE);
@@ -254,7 +181,7 @@ TEST_P(FilesystemBind, LiveOrStaleSocketFileGivesEaddrinuse) {
 }
 
 TEST_P(FilesystemBind, UnlinkFreesTheNameForRebinding) {
-  const std::string path = Path("s");
+  const std::string path = TempPath("s");
   const int first = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(first, PathName(path)), 0);
   ASSERT_EQ(unlink(path.c_str()), 0);
@@ -270,7 +197,7 @@ TEST_P(FilesystemBind, UnlinkFreesTheNameForRebinding) {
 }
 
 TEST_P(FilesystemBind, UnlinkedNameIsUnreachable) {
-  const std::string path = Path("s");
+  const std::string path = TempPath("s");
   const int fd = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(fd, PathName(path)), 0);
   ASSERT_EQ(unlink(path.c_str()), 0);
@@ -279,8 +206,8 @@ TEST_P(FilesystemBind, UnlinkedNameIsUnreachable) {
 }
 
 TEST_P(FilesystemBind, RenamedFileStillReachesTheSocket) {
-  const std::string path = Path("s");
-  const std::string moved = Path("moved");
+  const std::string path = TempPath("s");
+  const std::string moved = TempPath("moved");
   const int fd = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(fd, PathName(path)), 0);
   ASSERT_EQ(rename(path.c_str(), moved.c_str()), 0);
@@ -292,12 +219,12 @@ TEST_P(FilesystemBind, RenamedFileStillReachesTheSocket) {
 
 TEST_P(FilesystemBind, MissingDirectoryGivesEnoent) {
   const int fd = Socket(SOCK_STREAM);
-  EXPECT_EQ(Bind(fd, PathName(Path("nodir/s"))), -1);
+  EXPECT_EQ(Bind(fd, PathName(TempPath("nodir/s"))), -1);
   EXPECT_EQ(errno, ENOENT);
 }
 
 TEST_P(FilesystemBind, FileAsDirectoryGivesEnotdir) {
-  const std::string file = Path("file");
+  const std::string file = TempPath("file");
   const int f = open(file.c_str(), O_CREAT | O_WRONLY, 0644);
   ASSERT_GE(f, 0);
   close(f);
@@ -307,7 +234,7 @@ TEST_P(FilesystemBind, FileAsDirectoryGivesEnotdir) {
 }
 
 TEST_P(FilesystemBind, SymlinkLoopGivesEloop) {
-  const std::string loop = Path("loop");
+  const std::string loop = TempPath("loop");
   ASSERT_EQ(symlink(loop.c_str(), loop.c_str()), 0);
   const int fd = Socket(SOCK_STREAM);
   EXPECT_EQ(Bind(fd, PathName(loop + "/s")), -1);
@@ -316,7 +243,7 @@ TEST_P(FilesystemBind, SymlinkLoopGivesEloop) {
 
 TEST_P(FilesystemBind, UnwritableDirectoryGivesEaccesToUnprivileged) {
   ASSERT_EQ(chmod(TempDir().c_str(), 0755), 0);
-  const std::string path = Path("s");
+  const std::string path = TempPath("s");
   const auto& a = api();
   const int status = RunAsNobody([&] {
     const int fd = a.socket(AF_UNIX, SOCK_STREAM, 0);
@@ -356,13 +283,13 @@ TEST_P(FilesystemBind, RelativePathIsReportedAsGiven) {
   ASSERT_EQ(chdir(cwd), 0);
   ASSERT_EQ(r, 0) << strerror(err);
   struct stat st;
-  EXPECT_EQ(lstat(Path("rel").c_str(), &st), 0);
+  EXPECT_EQ(lstat(TempPath("rel").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(NameBytes(fd), Bytes(PathName("rel")));
 }
 
 TEST_P(FilesystemBind, BytesAfterTheNulAreIgnored) {
-  const std::string path = Path("s");
+  const std::string path = TempPath("s");
   UnixName n = PathName(path);
   // Garbage after the terminator, and the whole structure passed.
   memset(n.sun.sun_path + path.size() + 1, 'G',
@@ -377,7 +304,7 @@ TEST_P(FilesystemBind, BytesAfterTheNulAreIgnored) {
 }
 
 TEST_P(FilesystemBind, LengthWithoutTheNulIsAccepted) {
-  const std::string path = Path("s");
+  const std::string path = TempPath("s");
   UnixName n = PathName(path);
   n.len = kPathOffset + path.size();  // no terminator counted
   const int fd = Socket(SOCK_DGRAM);
@@ -426,18 +353,18 @@ class BindValidation : public NamesTest {};
 
 TEST_P(BindValidation, SecondBindGivesEinval) {
   const int fd = Socket(SOCK_STREAM);
-  ASSERT_EQ(Bind(fd, PathName(Path("a"))), 0);
-  EXPECT_EQ(Bind(fd, PathName(Path("b"))), -1);
+  ASSERT_EQ(Bind(fd, PathName(TempPath("a"))), 0);
+  EXPECT_EQ(Bind(fd, PathName(TempPath("b"))), -1);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(Bind(fd, AbstractName(UniqueTag("b"))), -1);
   EXPECT_EQ(errno, EINVAL);
   // The second path was never created.
   struct stat st;
-  EXPECT_EQ(lstat(Path("b").c_str(), &st), -1);
+  EXPECT_EQ(lstat(TempPath("b").c_str(), &st), -1);
 
   const int abs = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(abs, AbstractName(UniqueTag("c"))), 0);
-  EXPECT_EQ(Bind(abs, PathName(Path("c"))), -1);
+  EXPECT_EQ(Bind(abs, PathName(TempPath("c"))), -1);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(Bind(abs, AbstractName(UniqueTag("c"))), -1);
   EXPECT_EQ(errno, EINVAL);
@@ -445,7 +372,7 @@ TEST_P(BindValidation, SecondBindGivesEinval) {
 
 TEST_P(BindValidation, AddrlenShorterThanFamilyGivesEinval) {
   const int fd = Socket(SOCK_DGRAM);
-  const UnixName n = PathName(Path("s"));
+  const UnixName n = PathName(TempPath("s"));
   for (socklen_t len : {0u, 1u}) {
     SCOPED_TRACE(len);
     EXPECT_EQ(api().bind(fd, n.sa(), len), -1);
@@ -456,7 +383,7 @@ TEST_P(BindValidation, AddrlenShorterThanFamilyGivesEinval) {
 
 TEST_P(BindValidation, WrongFamilyGivesEinval) {
   const int fd = Socket(SOCK_STREAM);
-  UnixName n = PathName(Path("s"));
+  UnixName n = PathName(TempPath("s"));
   for (sa_family_t family : {AF_INET, AF_UNSPEC, AF_INET6}) {
     SCOPED_TRACE(family);
     n.sun.sun_family = family;
@@ -467,7 +394,7 @@ TEST_P(BindValidation, WrongFamilyGivesEinval) {
     EXPECT_EQ(errno, EINVAL);
   }
   struct stat st;
-  EXPECT_EQ(lstat(Path("s").c_str(), &st), -1);
+  EXPECT_EQ(lstat(TempPath("s").c_str(), &st), -1);
 }
 
 TEST_P(BindValidation, AddrlenLongerThanSockaddrUnGivesEinval) {
@@ -504,7 +431,7 @@ TEST_P(BindValidation, BadAddressPointerGivesEfault) {
 TEST_P(BindValidation, NonSocketDescriptors) {
   int p[2];
   ASSERT_EQ(pipe(p), 0);
-  const UnixName n = PathName(Path("s"));
+  const UnixName n = PathName(TempPath("s"));
   EXPECT_EQ(api().bind(p[0], n.sa(), n.len), -1);
   EXPECT_EQ(errno, ENOTSOCK);
   close(p[0]);
@@ -512,7 +439,7 @@ TEST_P(BindValidation, NonSocketDescriptors) {
   EXPECT_EQ(api().bind(-1, n.sa(), n.len), -1);
   EXPECT_EQ(errno, EBADF);
   const int fd = Socket(SOCK_STREAM);
-  Close(fd);
+  ExpectClose(fd);
   EXPECT_EQ(api().bind(fd, n.sa(), n.len), -1);
   EXPECT_EQ(errno, EBADF);
 }
@@ -522,13 +449,13 @@ TEST_P(BindValidation, SocketpairMemberCanBeBound) {
   ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   Track(sv[0]);
   Track(sv[1]);
-  ASSERT_EQ(Bind(sv[0], PathName(Path("s"))), 0) << strerror(errno);
-  EXPECT_EQ(NameBytes(sv[0]), Bytes(PathName(Path("s"))));
+  ASSERT_EQ(Bind(sv[0], PathName(TempPath("s"))), 0) << strerror(errno);
+  EXPECT_EQ(NameBytes(sv[0]), Bytes(PathName(TempPath("s"))));
   // The peer sees the new name.
   sockaddr_storage ss;
   const socklen_t len = PeerName(sv[1], &ss);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(&ss), len),
-            Bytes(PathName(Path("s"))));
+            Bytes(PathName(TempPath("s"))));
 }
 
 // ---------------------------------------------------------------------------
@@ -611,8 +538,8 @@ TEST_P(AbstractNamespace, DuplicateOfTheSameTypeGivesEaddrinuse) {
     EXPECT_EQ(Bind(b, n), -1);
     EXPECT_EQ(errno, EADDRINUSE);
     EXPECT_EQ(NameBytes(b).size(), kPathOffset);
-    Close(a);
-    Close(b);
+    ExpectClose(a);
+    ExpectClose(b);
   }
 }
 
@@ -646,7 +573,7 @@ TEST_P(AbstractNamespace, CloseFreesTheName) {
   const UnixName n = AbstractName(UniqueTag("free"));
   const int a = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(a, n), 0);
-  Close(a);
+  ExpectClose(a);
   EXPECT_EQ(Poke(n), -1);
   EXPECT_EQ(errno, ECONNREFUSED);
   const int b = Socket(SOCK_DGRAM);
@@ -661,18 +588,18 @@ TEST_P(AbstractNamespace, NameHeldWhileADuplicateIsOpen) {
   ASSERT_EQ(Bind(a, n), 0);
   const int d = Track(api().dup(a));
   ASSERT_GE(d, 0);
-  Close(a);
+  ExpectClose(a);
   // The socket lives on through the duplicate and keeps its name.
   const int b = Socket(SOCK_DGRAM);
   EXPECT_EQ(Bind(b, n), -1);
   EXPECT_EQ(errno, EADDRINUSE);
-  Close(d);
+  ExpectClose(d);
   EXPECT_EQ(Bind(b, n), 0);
 }
 
 TEST_P(AbstractNamespace, CreatesNoFile) {
   // An abstract name whose bytes spell a path creates nothing there.
-  const std::string path = Path("abs");
+  const std::string path = TempPath("abs");
   const int fd = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(fd, AbstractName(path)), 0);
   struct stat st;
@@ -723,7 +650,7 @@ TEST_P(AutobindNames, BindWithFamilyOnlyPicksFiveHexDigits) {
     const int fd = Socket(type);
     ASSERT_EQ(Autobind(fd), 0) << strerror(errno);
     ExpectAutobound(fd);
-    Close(fd);
+    ExpectClose(fd);
   }
 }
 
@@ -747,7 +674,7 @@ TEST_P(AutobindNames, AutoboundSocketCannotBeRenamed) {
   const int fd = Socket(SOCK_STREAM);
   ASSERT_EQ(Autobind(fd), 0);
   const std::string name = ExpectAutobound(fd);
-  EXPECT_EQ(Bind(fd, PathName(Path("s"))), -1);
+  EXPECT_EQ(Bind(fd, PathName(TempPath("s"))), -1);
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(NameBytes(fd), name);
 }
@@ -755,9 +682,9 @@ TEST_P(AutobindNames, AutoboundSocketCannotBeRenamed) {
 TEST_P(AutobindNames, AutobindOnABoundSocketSucceedsAndChangesNothing) {
   // net/unix/af_unix.c: unix_autobind returns 0 when an address is set.
   const int fd = Socket(SOCK_DGRAM);
-  ASSERT_EQ(Bind(fd, PathName(Path("s"))), 0);
+  ASSERT_EQ(Bind(fd, PathName(TempPath("s"))), 0);
   EXPECT_EQ(Autobind(fd), 0);
-  EXPECT_EQ(NameBytes(fd), Bytes(PathName(Path("s"))));
+  EXPECT_EQ(NameBytes(fd), Bytes(PathName(TempPath("s"))));
   const int a = Socket(SOCK_DGRAM);
   ASSERT_EQ(Autobind(a), 0);
   const std::string name = ExpectAutobound(a);
@@ -775,7 +702,7 @@ TEST_P(AutobindNames, ListenOnUnboundStreamGivesEinval) {
     ExpectUnbound(fd);
     ASSERT_EQ(Autobind(fd), 0);
     EXPECT_EQ(api().listen(fd, 5), 0) << strerror(errno);
-    Close(fd);
+    ExpectClose(fd);
   }
 }
 
@@ -888,12 +815,12 @@ TEST_P(ReportedNames, UnboundSocketReportsFamilyOnly) {
     EXPECT_EQ(reinterpret_cast<sockaddr_un*>(&ss)->sun_family, AF_UNIX);
     // Only the family was written.
     EXPECT_EQ(reinterpret_cast<unsigned char*>(&ss)[kPathOffset], 0xAA);
-    Close(fd);
+    ExpectClose(fd);
   }
 }
 
 TEST_P(ReportedNames, PathNameLengthCountsTheNul) {
-  const std::string path = Path("named");
+  const std::string path = TempPath("named");
   const int fd = Socket(SOCK_SEQPACKET);
   ASSERT_EQ(Bind(fd, PathName(path)), 0);
   sockaddr_storage ss;
@@ -906,7 +833,7 @@ TEST_P(ReportedNames, PathNameLengthCountsTheNul) {
 }
 
 TEST_P(ReportedNames, ShortBufferIsTruncatedAndFullLengthReported) {
-  const std::string path = Path("trunc");
+  const std::string path = TempPath("trunc");
   const int fd = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(fd, PathName(path)), 0);
   const std::string full = Bytes(PathName(path));
@@ -951,7 +878,7 @@ TEST_P(ReportedNames, NegativeLengthGivesEinval) {
 
 TEST_P(ReportedNames, BadPointersGiveEfault) {
   const int fd = Socket(SOCK_STREAM);
-  ASSERT_EQ(Bind(fd, PathName(Path("s"))), 0);
+  ASSERT_EQ(Bind(fd, PathName(TempPath("s"))), 0);
   sockaddr_storage ss;
   EXPECT_EQ(api().getsockname(fd, reinterpret_cast<sockaddr*>(&ss), nullptr),
             -1);
@@ -964,12 +891,12 @@ TEST_P(ReportedNames, BadPointersGiveEfault) {
 TEST_P(ReportedNames, GetpeernameWithoutPeerGivesEnotconn) {
   const int stream = Socket(SOCK_STREAM);
   const int bound = Socket(SOCK_STREAM);
-  ASSERT_EQ(Bind(bound, PathName(Path("b"))), 0);
+  ASSERT_EQ(Bind(bound, PathName(TempPath("b"))), 0);
   const int listener = Socket(SOCK_SEQPACKET);
-  ASSERT_EQ(Bind(listener, PathName(Path("l"))), 0);
+  ASSERT_EQ(Bind(listener, PathName(TempPath("l"))), 0);
   ASSERT_EQ(api().listen(listener, 1), 0);
   const int dgram = Socket(SOCK_DGRAM);
-  ASSERT_EQ(Bind(dgram, PathName(Path("d"))), 0);
+  ASSERT_EQ(Bind(dgram, PathName(TempPath("d"))), 0);
   for (int fd : {stream, bound, listener, dgram}) {
     SCOPED_TRACE(fd);
     sockaddr_storage ss;
@@ -999,8 +926,8 @@ TEST_P(ReportedNames, SocketpairMembersAreUnnamed) {
 }
 
 TEST_P(ReportedNames, ConnectedStreamNames) {
-  const std::string lpath = Path("listener");
-  const std::string cpath = Path("client");
+  const std::string lpath = TempPath("listener");
+  const std::string cpath = TempPath("client");
   const int listener = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(listener, PathName(lpath)), 0);
   ASSERT_EQ(api().listen(listener, 1), 0);
@@ -1021,7 +948,7 @@ TEST_P(ReportedNames, ConnectedStreamNames) {
 }
 
 TEST_P(ReportedNames, StreamPeerNameSurvivesPeerClose) {
-  const UnixName target = PathName(Path("s"));
+  const UnixName target = PathName(TempPath("s"));
   const int listener = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(listener, target), 0);
   ASSERT_EQ(api().listen(listener, 1), 0);
@@ -1029,7 +956,7 @@ TEST_P(ReportedNames, StreamPeerNameSurvivesPeerClose) {
   ASSERT_EQ(api().connect(client, target.sa(), target.len), 0);
   const int server = Track(api().accept(listener, nullptr, nullptr));
   ASSERT_GE(server, 0);
-  Close(server);
+  ExpectClose(server);
   sockaddr_storage ss;
   const socklen_t len = PeerName(client, &ss);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(&ss), len), Bytes(target));

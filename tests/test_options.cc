@@ -26,6 +26,7 @@
 namespace {
 
 using shunt_test::BothBackends;
+using shunt_test::ReadSysctl;
 
 // This kernel is built with CONFIG_HZ=250: socket timeouts are stored in
 // jiffies of 4000 us and rounded up to one (net/core/sock.c:
@@ -37,87 +38,20 @@ constexpr long kJiffyUsec = 4000;
 constexpr int kMinSndbuf = 4608;
 constexpr int kMinRcvbuf = 2304;
 
-long ReadSysctl(const char* path) {
-  FILE* f = fopen(path, "r");
-  if (f == nullptr) return -1;
-  long v = -1;
-  if (fscanf(f, "%ld", &v) != 1) v = -1;
-  fclose(f);
-  return v;
-}
-
-// Base fixture: tracks the sockets a test opens and closes the remaining ones
-// before the descriptor-leak check, so a failed ASSERT reports only itself.
 class OptionsTest : public BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : open_) api().close(fd);
-    open_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) open_.push_back(fd);
-    return fd;
-  }
-
-  // Closes a tracked descriptor now.
-  int Close(int fd) {
-    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
-    return api().close(fd);
-  }
-
-  void Pair(int type, int sv[2]) {
-    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
-    Track(sv[0]);
-    Track(sv[1]);
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  sockaddr_un Addr(const char* leaf) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    const std::string p = TempDir() + "/" + leaf;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
-    return a;
-  }
-
   // A listening stream socket, a client connected to it and the accepted
   // socket.
   void Connected(int* listener, int* client, int* server) {
-    const sockaddr_un a = Addr("l");
+    const sockaddr_un a = TempAddr("l");
     *listener = Socket(SOCK_STREAM);
-    ASSERT_EQ(
-        api().bind(*listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
-        0);
+    ASSERT_EQ(Bind(*listener, a), 0);
     ASSERT_EQ(api().listen(*listener, 4), 0);
     *client = Socket(SOCK_STREAM);
-    ASSERT_EQ(api().connect(*client, reinterpret_cast<const sockaddr*>(&a),
-                            sizeof(a)),
-              0);
+    ASSERT_EQ(Connect(*client, a), 0);
     *server = Track(api().accept(*listener, nullptr, nullptr));
     ASSERT_GE(*server, 0);
   }
-
-  int GetInt(int fd, int level, int name) {
-    int v = -12345;
-    socklen_t len = sizeof(v);
-    EXPECT_EQ(api().getsockopt(fd, level, name, &v, &len), 0)
-        << strerror(errno);
-    EXPECT_EQ(len, sizeof(int));
-    return v;
-  }
-
-  int SetInt(int fd, int level, int name, int v) {
-    return api().setsockopt(fd, level, name, &v, sizeof(v));
-  }
-
-  std::vector<int> open_;
 };
 
 // ---------------------------------------------------------------------------
@@ -128,14 +62,14 @@ TEST_P(SocketIdentityOptions, TypeDomainProtocolForEachType) {
     const int fd = Socket(type | SOCK_NONBLOCK | SOCK_CLOEXEC);
     ASSERT_GE(fd, 0);
     // The creation flags are not part of the reported type.
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_TYPE), type);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_DOMAIN), AF_UNIX);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PROTOCOL), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_TYPE), type);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_DOMAIN), AF_UNIX);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PROTOCOL), 0);
     int sv[2];
     Pair(type, sv);
-    EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_TYPE), type);
-    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_TYPE), type);
-    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_DOMAIN), AF_UNIX);
+    EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_TYPE), type);
+    EXPECT_EQ(GetIntOption(sv[1], SOL_SOCKET, SO_TYPE), type);
+    EXPECT_EQ(GetIntOption(sv[1], SOL_SOCKET, SO_DOMAIN), AF_UNIX);
   }
 }
 
@@ -143,10 +77,10 @@ TEST_P(SocketIdentityOptions, TypeDomainProtocolForEachType) {
 TEST_P(SocketIdentityOptions, RawTypeBecomesDatagram) {
   const int fd = Socket(SOCK_RAW);
   ASSERT_GE(fd, 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
   int sv[2];
   Pair(SOCK_RAW, sv);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
 }
 
 // unix_create accepts protocol 0 and PF_UNIX (1), but the socket does not
@@ -154,24 +88,24 @@ TEST_P(SocketIdentityOptions, RawTypeBecomesDatagram) {
 TEST_P(SocketIdentityOptions, ProtocolPfUnixIsAcceptedAndReadsZero) {
   const int fd = Track(api().socket(AF_UNIX, SOCK_STREAM, PF_UNIX));
   ASSERT_GE(fd, 0) << strerror(errno);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PROTOCOL), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PROTOCOL), 0);
   int sv[2];
   ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM, PF_UNIX, sv), 0);
   Track(sv[0]);
   Track(sv[1]);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PROTOCOL), 0);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PROTOCOL), 0);
 }
 
 TEST_P(SocketIdentityOptions, AcceptConnOnlyOnListener) {
   int listener, client, server;
   Connected(&listener, &client, &server);
-  EXPECT_EQ(GetInt(listener, SOL_SOCKET, SO_ACCEPTCONN), 1);
-  EXPECT_EQ(GetInt(client, SOL_SOCKET, SO_ACCEPTCONN), 0);
-  EXPECT_EQ(GetInt(server, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  EXPECT_EQ(GetIntOption(listener, SOL_SOCKET, SO_ACCEPTCONN), 1);
+  EXPECT_EQ(GetIntOption(client, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  EXPECT_EQ(GetIntOption(server, SOL_SOCKET, SO_ACCEPTCONN), 0);
   const int fresh = Socket(SOCK_SEQPACKET);
-  EXPECT_EQ(GetInt(fresh, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  EXPECT_EQ(GetIntOption(fresh, SOL_SOCKET, SO_ACCEPTCONN), 0);
   const int dgram = Socket(SOCK_DGRAM);
-  EXPECT_EQ(GetInt(dgram, SOL_SOCKET, SO_ACCEPTCONN), 0);
+  EXPECT_EQ(GetIntOption(dgram, SOL_SOCKET, SO_ACCEPTCONN), 0);
 }
 
 // Options that can only be read: setsockopt does not know them.
@@ -180,11 +114,11 @@ TEST_P(SocketIdentityOptions, ReadOnlyOptionsCannotBeSet) {
   for (int opt : {SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_ERROR,
                   SO_PEERCRED, SO_SNDLOWAT}) {
     errno = 0;
-    EXPECT_EQ(SetInt(fd, SOL_SOCKET, opt, 1), -1) << opt;
+    EXPECT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 1), -1) << opt;
     EXPECT_EQ(errno, ENOPROTOOPT) << opt;
   }
   // SO_SNDLOWAT is readable and fixed at 1.
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDLOWAT), 1);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDLOWAT), 1);
 }
 
 SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
@@ -195,7 +129,7 @@ class SocketErrorOption : public OptionsTest {};
 TEST_P(SocketErrorOption, FreshSocketHasNoError) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     const int fd = Socket(type);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_ERROR), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_ERROR), 0);
   }
 }
 
@@ -206,8 +140,8 @@ TEST_P(SocketErrorOption, ReadsAndClearsPendingError) {
   Pair(SOCK_STREAM, sv);
   ASSERT_EQ(api().send(sv[0], "x", 1, 0), 1);
   ASSERT_EQ(Close(sv[1]), 0);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_ERROR), ECONNRESET);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_ERROR), 0);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_ERROR), ECONNRESET);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_ERROR), 0);
 }
 
 SHUNT_BOTH_BACKENDS(SocketErrorOption);
@@ -221,12 +155,12 @@ TEST_P(SocketBufferSizes, DefaultsComeFromSysctl) {
   ASSERT_GT(wdef, 0);
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     const int fd = Socket(type);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), wdef);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), rdef);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), wdef);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVBUF), rdef);
     int sv[2];
     Pair(type, sv);
-    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_SNDBUF), wdef);
-    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_RCVBUF), rdef);
+    EXPECT_EQ(GetIntOption(sv[1], SOL_SOCKET, SO_SNDBUF), wdef);
+    EXPECT_EQ(GetIntOption(sv[1], SOL_SOCKET, SO_RCVBUF), rdef);
   }
 }
 
@@ -234,24 +168,24 @@ TEST_P(SocketBufferSizes, DefaultsComeFromSysctl) {
 TEST_P(SocketBufferSizes, SetValueIsReportedDoubled) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_SNDBUF, 65536), 0);
-  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_RCVBUF, 10000), 0);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_SNDBUF), 131072);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_RCVBUF), 20000);
+  ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_SNDBUF, 65536), 0);
+  ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_RCVBUF, 10000), 0);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_SNDBUF), 131072);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_RCVBUF), 20000);
   // The peer keeps its own sizes.
-  EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_SNDBUF),
+  EXPECT_EQ(GetIntOption(sv[1], SOL_SOCKET, SO_SNDBUF),
             ReadSysctl("/proc/sys/net/core/wmem_default"));
 }
 
 TEST_P(SocketBufferSizes, SmallValuesGiveTheMinimum) {
   const int fd = Socket(SOCK_DGRAM);
   for (int v : {0, 1, 100, kMinSndbuf / 2 - 1}) {
-    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUF, v), 0);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf) << v;
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_SNDBUF, v), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf) << v;
   }
   for (int v : {0, 1, 100, kMinRcvbuf / 2 - 1}) {
-    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVBUF, v), 0);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), kMinRcvbuf) << v;
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_RCVBUF, v), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVBUF), kMinRcvbuf) << v;
   }
 }
 
@@ -262,12 +196,13 @@ TEST_P(SocketBufferSizes, LargeValuesClampToSysctlMax) {
   const long rmax = ReadSysctl("/proc/sys/net/core/rmem_max");
   ASSERT_GT(wmax, 0);
   const int fd = Socket(SOCK_STREAM);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUF, static_cast<int>(wmax) + 1), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 2 * wmax);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVBUF, INT_MAX), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), 2 * rmax);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUF, -1), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 2 * wmax);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_SNDBUF, static_cast<int>(wmax) + 1),
+            0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), 2 * wmax);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_RCVBUF, INT_MAX), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVBUF), 2 * rmax);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_SNDBUF, -1), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), 2 * wmax);
 }
 
 // SO_SNDBUFFORCE / SO_RCVBUFFORCE skip the sysctl clamp for CAP_NET_ADMIN;
@@ -276,14 +211,16 @@ TEST_P(SocketBufferSizes, ForceVariantsBypassTheMaxForRoot) {
   const long wmax = ReadSysctl("/proc/sys/net/core/wmem_max");
   const long rmax = ReadSysctl("/proc/sys/net/core/rmem_max");
   const int fd = Socket(SOCK_STREAM);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, static_cast<int>(wmax * 2)),
-            0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 4 * wmax);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, static_cast<int>(rmax * 2)),
-            0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVBUF), 4 * rmax);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, -5), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf);
+  ASSERT_EQ(
+      SetIntOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, static_cast<int>(wmax * 2)),
+      0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), 4 * wmax);
+  ASSERT_EQ(
+      SetIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, static_cast<int>(rmax * 2)),
+      0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVBUF), 4 * rmax);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, -5), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf);
   // Not readable under that name.
   int v = 0;
   socklen_t len = sizeof(v);
@@ -319,7 +256,7 @@ TEST_P(SocketBufferSizes, ForceVariantsNeedNetAdmin) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 200000);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), 200000);
 }
 
 SHUNT_BOTH_BACKENDS(SocketBufferSizes);
@@ -331,13 +268,13 @@ class SocketLowWaterOption : public OptionsTest {};
 TEST_P(SocketLowWaterOption, ValuesAreNormalised) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     const int fd = Socket(type);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), 1);
-    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVLOWAT, 10), 0);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), 10);
-    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), 1);
-    ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_RCVLOWAT, -7), 0);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_RCVLOWAT), INT_MAX);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT, 10), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT), 10);
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT, 0), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT, -7), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVLOWAT), INT_MAX);
   }
 }
 
@@ -486,7 +423,7 @@ class SocketPeekOffsetOption : public OptionsTest {};
 TEST_P(SocketPeekOffsetOption, DefaultIsDisabled) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     const int fd = Socket(type);
-    EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PEEK_OFF), -1);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PEEK_OFF), -1);
   }
 }
 
@@ -494,11 +431,11 @@ TEST_P(SocketPeekOffsetOption, RoundTripsOnAllTypes) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, 3), 0) << type;
-    EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), 3);
-    EXPECT_EQ(GetInt(sv[1], SOL_SOCKET, SO_PEEK_OFF), -1);
-    ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, -1), 0);
-    EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), -1);
+    ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF, 3), 0) << type;
+    EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF), 3);
+    EXPECT_EQ(GetIntOption(sv[1], SOL_SOCKET, SO_PEEK_OFF), -1);
+    ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF, -1), 0);
+    EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF), -1);
   }
 }
 
@@ -507,13 +444,13 @@ TEST_P(SocketPeekOffsetOption, RoundTripsOnAllTypes) {
 TEST_P(SocketPeekOffsetOption, OtherNegativeOffsetsAreStored) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, -5), 0);
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), -5);
+  ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF, -5), 0);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF), -5);
   ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
   char buf[4] = {};
   ASSERT_EQ(api().recv(sv[0], buf, 2, MSG_PEEK), 2);
   EXPECT_EQ(std::string(buf, 2), "ab");
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), -5);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF), -5);
 }
 
 // With an offset, MSG_PEEK starts there and advances it.
@@ -521,15 +458,15 @@ TEST_P(SocketPeekOffsetOption, PeekStartsAtOffsetAndAdvances) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_EQ(api().send(sv[1], "abcdef", 6, 0), 6);
-  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF, 2), 0);
+  ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF, 2), 0);
   char buf[8] = {};
   ASSERT_EQ(api().recv(sv[0], buf, 2, MSG_PEEK), 2);
   EXPECT_EQ(std::string(buf, 2), "cd");
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), 4);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF), 4);
   // A normal read consumes from the start and moves the offset back.
   ASSERT_EQ(api().recv(sv[0], buf, 3, 0), 3);
   EXPECT_EQ(std::string(buf, 3), "abc");
-  EXPECT_EQ(GetInt(sv[0], SOL_SOCKET, SO_PEEK_OFF), 1);
+  EXPECT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_PEEK_OFF), 1);
 }
 
 SHUNT_BOTH_BACKENDS(SocketPeekOffsetOption);
@@ -549,13 +486,13 @@ class SocketCredentialOptions : public OptionsTest {
 
 TEST_P(SocketCredentialOptions, PassCredIsABooleanFlag) {
   const int fd = Socket(SOCK_DGRAM);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 0);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_PASSCRED, 1), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 1);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_PASSCRED, 7), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 1);
-  ASSERT_EQ(SetInt(fd, SOL_SOCKET, SO_PASSCRED, 0), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_PASSCRED), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 0);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PASSCRED, 1), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 1);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PASSCRED, 7), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 1);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PASSCRED, 0), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 0);
 }
 
 TEST_P(SocketCredentialOptions, SocketpairPeersAreThisProcess) {
@@ -660,7 +597,7 @@ TEST_P(SocketOptionErrors, SetShortOptlenIsInvalid) {
   // A longer buffer is fine: only the first int is used.
   const int big[2] = {64000, 1};
   EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, SO_SNDBUF, big, sizeof(big)), 0);
-  EXPECT_EQ(GetInt(fd, SOL_SOCKET, SO_SNDBUF), 128000);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), 128000);
 }
 
 // getsockopt truncates the value to the caller's buffer instead of failing
@@ -903,7 +840,7 @@ TEST_P(SocketDescriptorFlags, StatusFlagsAtCreation) {
 }
 
 TEST_P(SocketDescriptorFlags, AcceptedSocketTakesAccept4Flags) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int listener = Socket(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
   ASSERT_EQ(
       api().bind(listener, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
@@ -962,7 +899,7 @@ TEST_P(SocketDescriptorFlags, DupfdPicksLowestAtOrAboveArg) {
   const int d3 = Track(api().fcntl(fd, F_DUPFD_CLOEXEC, 100));
   EXPECT_EQ(d3, 102);
   EXPECT_EQ(api().fcntl(d3, F_GETFD, 0), FD_CLOEXEC);
-  EXPECT_EQ(GetInt(d3, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+  EXPECT_EQ(GetIntOption(d3, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
   errno = 0;
   EXPECT_EQ(api().fcntl(fd, F_DUPFD, -1), -1);
   EXPECT_EQ(errno, EINVAL);
@@ -997,8 +934,8 @@ TEST_P(SocketDuplication, DupSharesSocketAndStatusFlags) {
   EXPECT_EQ(api().fcntl(d, F_GETFD, 0), 0);
   ASSERT_EQ(api().fcntl(d, F_SETFL, O_NONBLOCK), 0);
   EXPECT_EQ(api().fcntl(sv[0], F_GETFL, 0), O_RDWR | O_NONBLOCK);
-  ASSERT_EQ(SetInt(sv[0], SOL_SOCKET, SO_RCVBUF, 5000), 0);
-  EXPECT_EQ(GetInt(d, SOL_SOCKET, SO_RCVBUF), 10000);
+  ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_RCVBUF, 5000), 0);
+  EXPECT_EQ(GetIntOption(d, SOL_SOCKET, SO_RCVBUF), 10000);
   ASSERT_EQ(api().send(d, "hi", 2, 0), 2);
   char buf[4];
   ASSERT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 2);

@@ -2,11 +2,11 @@
 // unrelated processes meeting by name, peer credentials, close-on-exec,
 // and sockets outliving the process that created them.
 #include <errno.h>
-#include <shunt/shunt.h>
-#include <stdlib.h>
 #include <fcntl.h>
+#include <shunt/shunt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -25,65 +25,11 @@
 namespace {
 
 using shunt_test::BothBackends;
-
-void SleepMs(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-long NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+using shunt_test::NowMs;
+using shunt_test::SleepMs;
 
 class ProcessTest : public BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : open_) api().close(fd);
-    open_.clear();
-    for (int fd : pipes_) close(fd);
-    pipes_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) open_.push_back(fd);
-    return fd;
-  }
-
-  int Close(int fd) {
-    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
-    return api().close(fd);
-  }
-
-  void Pair(int type, int sv[2]) {
-    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
-    Track(sv[0]);
-    Track(sv[1]);
-  }
-
-  void Pipe(int p[2]) {
-    ASSERT_EQ(pipe(p), 0);
-    pipes_.push_back(p[0]);
-    pipes_.push_back(p[1]);
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  sockaddr_un Addr(const char* leaf) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    const std::string p = TempDir() + "/" + leaf;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
-    return a;
-  }
-
   // An abstract name unique to this process and test; no filesystem
   // permissions apply to it.
   socklen_t AbstractAddr(sockaddr_un* a, const char* tag) {
@@ -93,11 +39,6 @@ class ProcessTest : public BothBackends {
     const int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1,
                            "shunt-proc-%d-%d-%s", getpid(), counter++, tag);
     return offsetof(sockaddr_un, sun_path) + 1 + n;
-  }
-
-  int SetRcvTimeout(int fd, long ms) {
-    timeval tv{ms / 1000, (ms % 1000) * 1000};
-    return api().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
 
   // Forks a child that runs fn and exits with its result. exit(), not
@@ -126,9 +67,6 @@ class ProcessTest : public BothBackends {
     if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
     return -2;
   }
-
-  std::vector<int> open_;
-  std::vector<int> pipes_;
 };
 
 // ---------------------------------------------------------------------------
@@ -138,7 +76,7 @@ TEST_P(ForkInheritedSockets, ChildWritesParentReads) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
     const pid_t pid = Spawn(
         [&] { return api().send(sv[1], "from child", 10, 0) == 10 ? 0 : 1; });
     char buf[32];
@@ -152,7 +90,7 @@ TEST_P(ForkInheritedSockets, ParentWritesChildReads) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetRcvTimeout(sv[1], 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 5000), 0);
     const pid_t pid = Spawn([&] {
       char buf[32];
       if (api().recv(sv[1], buf, sizeof(buf), 0) != 11) return 1;
@@ -168,7 +106,7 @@ TEST_P(ForkInheritedSockets, ParentWritesChildReads) {
 TEST_P(ForkInheritedSockets, BothProcessesShareOneDescriptor) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
-  ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   const pid_t pid =
       Spawn([&] { return api().send(sv[1], "c", 1, 0) == 1 ? 0 : 1; });
   ASSERT_EQ(api().send(sv[1], "p", 1, 0), 1);
@@ -266,7 +204,7 @@ TEST_P(ForkInheritedSockets, KilledChildResetsPeer) {
 TEST_P(ForkInheritedSockets, ChildBlockedInRecvWokenByParent) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  ASSERT_EQ(SetRcvTimeout(sv[1], 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 5000), 0);
   const pid_t pid = Spawn([&] {
     char buf[8];
     const long start = NowMs();
@@ -283,7 +221,7 @@ TEST_P(ForkInheritedSockets, ParentBlockedInRecvWokenByChild) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
     int sv[2];
     Pair(type, sv);
-    ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
     const pid_t pid = Spawn([&] {
       SleepMs(100);
       return api().send(sv[1], "wake", 4, 0) == 4 ? 0 : 1;
@@ -322,12 +260,12 @@ class UnrelatedProcessByName : public ProcessTest {};
 
 TEST_P(UnrelatedProcessByName, StreamAndSeqpacketConnect) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
-    const sockaddr_un a = Addr(type == SOCK_STREAM ? "s" : "q");
+    const sockaddr_un a = TempAddr(type == SOCK_STREAM ? "s" : "q");
     const int l = Socket(type);
     ASSERT_EQ(api().bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
               0);
     ASSERT_EQ(api().listen(l, 4), 0);
-    ASSERT_EQ(SetRcvTimeout(l, 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(l, SO_RCVTIMEO, 5000), 0);
     const pid_t pid = Spawn([&] {
       const int fd = api().socket(AF_UNIX, type, 0);
       if (fd < 0) return 1;
@@ -345,7 +283,7 @@ TEST_P(UnrelatedProcessByName, StreamAndSeqpacketConnect) {
     });
     const int s = Track(api().accept(l, nullptr, nullptr));
     ASSERT_GE(s, 0) << strerror(errno);
-    ASSERT_EQ(SetRcvTimeout(s, 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(s, SO_RCVTIMEO, 5000), 0);
     char buf[8];
     EXPECT_EQ(api().recv(s, buf, sizeof(buf), 0), 4);
     EXPECT_EQ(std::string(buf, 4), "ping");
@@ -358,13 +296,13 @@ TEST_P(UnrelatedProcessByName, StreamAndSeqpacketConnect) {
 
 // A datagram from a child bound to its own name carries that name.
 TEST_P(UnrelatedProcessByName, DatagramSendtoName) {
-  const sockaddr_un server = Addr("server");
-  const sockaddr_un client = Addr("client");
+  const sockaddr_un server = TempAddr("server");
+  const sockaddr_un client = TempAddr("client");
   const int fd = Socket(SOCK_DGRAM);
   ASSERT_EQ(api().bind(fd, reinterpret_cast<const sockaddr*>(&server),
                        sizeof(server)),
             0);
-  ASSERT_EQ(SetRcvTimeout(fd, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(fd, SO_RCVTIMEO, 5000), 0);
   const pid_t pid = Spawn([&] {
     const int c = api().socket(AF_UNIX, SOCK_DGRAM, 0);
     if (c < 0) return 1;
@@ -402,11 +340,11 @@ TEST_P(UnrelatedProcessByName, DatagramSendtoName) {
 // SO_PEERCRED on the accepted socket names the connecting child; the child
 // sees the listener's owner.
 TEST_P(UnrelatedProcessByName, PeerCredNamesTheChild) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int l = Socket(SOCK_STREAM);
   ASSERT_EQ(api().bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof(a)), 0);
   ASSERT_EQ(api().listen(l, 4), 0);
-  ASSERT_EQ(SetRcvTimeout(l, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(l, SO_RCVTIMEO, 5000), 0);
   const pid_t parent = getpid();
   int done[2];
   Pipe(done);
@@ -452,7 +390,7 @@ TEST_P(UnrelatedProcessByName, PeerCredTakenAtConnect) {
     const int l = Socket(SOCK_STREAM);
     ASSERT_EQ(api().bind(l, reinterpret_cast<const sockaddr*>(&a), alen), 0);
     ASSERT_EQ(api().listen(l, 4), 0);
-    ASSERT_EQ(SetRcvTimeout(l, 5000), 0);
+    ASSERT_EQ(SetTimeoutMs(l, SO_RCVTIMEO, 5000), 0);
     const pid_t pid = Spawn([&] {
       auto drop = [] { return setgid(65534) == 0 && setuid(65534) == 0; };
       if (drop_first && !drop()) return 1;
@@ -512,7 +450,7 @@ TEST_P(CloseOnExec, MarkedDescriptorsAreGoneAfterExec) {
 TEST_P(CloseOnExec, ForkAloneKeepsThem) {
   int sv[2];
   Pair(SOCK_STREAM | SOCK_CLOEXEC, sv);
-  ASSERT_EQ(SetRcvTimeout(sv[0], 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
   const pid_t pid =
       Spawn([&] { return api().send(sv[1], "k", 1, 0) == 1 ? 0 : 1; });
   char c;
@@ -528,7 +466,7 @@ class SocketOutlivesCreator : public ProcessTest {};
 // A child binds and listens, hands the listener to a grandchild and exits.
 // The listener, held by the grandchild, still accepts and serves.
 TEST_P(SocketOutlivesCreator, ListenerHeldByGrandchild) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const pid_t pid = Spawn([&] {
     const int l = api().socket(AF_UNIX, SOCK_STREAM, 0);
     if (l < 0) return 1;
@@ -557,7 +495,7 @@ TEST_P(SocketOutlivesCreator, ListenerHeldByGrandchild) {
   ASSERT_EQ(api().connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof(a)),
             0)
       << strerror(errno);
-  ASSERT_EQ(SetRcvTimeout(c, 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(c, SO_RCVTIMEO, 5000), 0);
   ASSERT_EQ(api().send(c, "echo", 4, 0), 4);
   char buf[8];
   EXPECT_EQ(api().recv(c, buf, sizeof(buf), 0), 4);
@@ -574,7 +512,7 @@ TEST_P(SocketOutlivesCreator, PassedSocketpairSurvivesCreatorExit) {
                     "issue's (docs/DIFFERENCES.md)";
   int chan[2];
   Pair(SOCK_STREAM, chan);
-  ASSERT_EQ(SetRcvTimeout(chan[0], 5000), 0);
+  ASSERT_EQ(SetTimeoutMs(chan[0], SO_RCVTIMEO, 5000), 0);
   const pid_t pid = Spawn([&] {
     int pair[2];
     if (api().socketpair(AF_UNIX, SOCK_DGRAM, 0, pair) != 0) return 1;

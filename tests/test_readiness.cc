@@ -26,6 +26,9 @@
 namespace {
 
 using shunt_test::BothBackends;
+using shunt_test::NowMs;
+using shunt_test::ScopedUsr1Counter;
+using shunt_test::SleepMs;
 
 constexpr short kAll = POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLRDNORM |
                        POLLRDBAND | POLLWRNORM | POLLWRBAND;
@@ -34,38 +37,6 @@ constexpr short kIn = POLLIN | POLLRDNORM;
 // What a socket whose receive side is shut reports (unix_poll /
 // unix_dgram_poll: RCV_SHUTDOWN gives EPOLLRDHUP | EPOLLIN | EPOLLRDNORM).
 constexpr short kRdHup = POLLRDHUP | POLLIN | POLLRDNORM;
-
-long NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void SleepMs(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-std::atomic<int> g_signals{0};
-void CountSignal(int) { g_signals.fetch_add(1); }
-
-// Installs CountSignal for SIGUSR1 with the given sa_flags for one test.
-class ScopedHandler {
- public:
-  explicit ScopedHandler(int flags) {
-    g_signals = 0;
-    struct sigaction sa {};
-    sa.sa_handler = CountSignal;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, &old_);
-  }
-  ~ScopedHandler() { sigaction(SIGUSR1, &old_, nullptr); }
-
- private:
-  struct sigaction old_ {};
-};
 
 // Blocks SIGUSR1 in the calling thread for one test.
 class ScopedBlockUsr1 {
@@ -84,59 +55,8 @@ class ScopedBlockUsr1 {
 
 class ReadinessTest : public BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : open_) api().close(fd);
-    open_.clear();
-    for (int fd : pipes_) close(fd);
-    pipes_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) open_.push_back(fd);
-    return fd;
-  }
-
-  int Close(int fd) {
-    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
-    return api().close(fd);
-  }
-
-  void Pair(int type, int sv[2]) {
-    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
-    Track(sv[0]);
-    Track(sv[1]);
-  }
-
-  void Pipe(int p[2]) {
-    ASSERT_EQ(pipe(p), 0);
-    pipes_.push_back(p[0]);
-    pipes_.push_back(p[1]);
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  sockaddr_un Addr(const char* leaf) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    const std::string p = TempDir() + "/" + leaf;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
-    return a;
-  }
-
-  int Bind(int fd, const sockaddr_un& a) {
-    return api().bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
-  }
-
-  int Connect(int fd, const sockaddr_un& a) {
-    return api().connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
-  }
-
-  // revents of one descriptor from a poll with timeout 0.
+  // revents of one descriptor from a poll with timeout 0; EXPECTs poll to
+  // count it exactly when revents is set.
   short Revents(int fd, short events = kAll) {
     pollfd p{fd, events, 0x5a5a};
     const int n = api().poll(&p, 1, 0);
@@ -146,7 +66,7 @@ class ReadinessTest : public BothBackends {
 
   // A listener with one pending (not yet accepted) connection.
   int ListenerWithPending(int type, const char* leaf, bool pending) {
-    const sockaddr_un a = Addr(leaf);
+    const sockaddr_un a = TempAddr(leaf);
     const int l = Socket(type);
     EXPECT_EQ(Bind(l, a), 0);
     EXPECT_EQ(api().listen(l, 4), 0);
@@ -156,9 +76,6 @@ class ReadinessTest : public BothBackends {
     }
     return l;
   }
-
-  std::vector<int> open_;
-  std::vector<int> pipes_;
 };
 
 // ---------------------------------------------------------------------------
@@ -341,7 +258,7 @@ TEST_P(DatagramPollEvents, UnconnectedAndPeerClosed) {
 // net/unix/af_unix.c: unix_dgram_poll clears POLLOUT while the connected
 // peer's queue is full (and the peer is not connected back).
 TEST_P(DatagramPollEvents, FullPeerQueueIsNotWritable) {
-  const sockaddr_un a = Addr("r");
+  const sockaddr_un a = TempAddr("r");
   const int receiver = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(receiver, a), 0);
   const int sender = Socket(SOCK_DGRAM);
@@ -491,7 +408,7 @@ TEST_P(PollDescriptorSets, WokenByPeerClose) {
   Pair(SOCK_STREAM, sv);
   pollfd p{sv[0], POLLIN, 0};
   const int peer = sv[1];
-  open_.erase(std::remove(open_.begin(), open_.end(), peer), open_.end());
+  Untrack(peer);
   std::thread closer([&] {
     SleepMs(100);
     api().close(peer);
@@ -502,7 +419,7 @@ TEST_P(PollDescriptorSets, WokenByPeerClose) {
 }
 
 TEST_P(PollDescriptorSets, WokenByConnect) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int l = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(l, a), 0);
   ASSERT_EQ(api().listen(l, 4), 0);
@@ -535,7 +452,7 @@ TEST_P(PollDescriptorSets, BadArrayPointer) {
 // poll is never restarted after a handler, SA_RESTART or not, with or
 // without a timeout (signal(7)).
 TEST_P(PollDescriptorSets, InterruptedBySignal) {
-  ScopedHandler handler(SA_RESTART);
+  ScopedUsr1Counter handler(SA_RESTART);
   int sv[2];
   Pair(SOCK_STREAM, sv);
   const pthread_t self = pthread_self();
@@ -550,7 +467,7 @@ TEST_P(PollDescriptorSets, InterruptedBySignal) {
     EXPECT_EQ(errno, EINTR) << timeout;
     killer.join();
   }
-  EXPECT_EQ(g_signals.load(), 2);
+  EXPECT_EQ(handler.count(), 2);
 }
 
 SHUNT_BOTH_BACKENDS(PollDescriptorSets);
@@ -721,7 +638,7 @@ TEST_P(SelectDescriptorSets, InvalidArguments) {
 }
 
 TEST_P(SelectDescriptorSets, InterruptedBySignal) {
-  ScopedHandler handler(SA_RESTART);
+  ScopedUsr1Counter handler(SA_RESTART);
   int sv[2];
   Pair(SOCK_STREAM, sv);
   const pthread_t self = pthread_self();
@@ -737,7 +654,7 @@ TEST_P(SelectDescriptorSets, InterruptedBySignal) {
   EXPECT_EQ(api().select(sv[0] + 1, &r, nullptr, nullptr, &tv), -1);
   EXPECT_EQ(errno, EINTR);
   killer.join();
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
 }
 
 SHUNT_BOTH_BACKENDS(SelectDescriptorSets);
@@ -748,7 +665,7 @@ class SignalMaskedWaits : public ReadinessTest {};
 // A signal blocked by ppoll's mask stays pending and does not interrupt;
 // when the mask lets it through, ppoll fails with EINTR at once.
 TEST_P(SignalMaskedWaits, PpollMask) {
-  ScopedHandler handler(0);
+  ScopedUsr1Counter handler(0);
   ScopedBlockUsr1 blocked;
   int sv[2];
   Pair(SOCK_STREAM, sv);
@@ -762,11 +679,11 @@ TEST_P(SignalMaskedWaits, PpollMask) {
   const long start = NowMs();
   EXPECT_EQ(api().ppoll(&p, 1, &tmo, &keep_blocked), 0);
   EXPECT_GE(NowMs() - start, 100);
-  EXPECT_EQ(g_signals.load(), 0);
+  EXPECT_EQ(handler.count(), 0);
   errno = 0;
   EXPECT_EQ(api().ppoll(&p, 1, &tmo, &none), -1);
   EXPECT_EQ(errno, EINTR);
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
   // The thread's own mask is back in force afterwards.
   sigset_t now;
   pthread_sigmask(SIG_BLOCK, nullptr, &now);
@@ -776,7 +693,7 @@ TEST_P(SignalMaskedWaits, PpollMask) {
 }
 
 TEST_P(SignalMaskedWaits, PselectMask) {
-  ScopedHandler handler(0);
+  ScopedUsr1Counter handler(0);
   ScopedBlockUsr1 blocked;
   int sv[2];
   Pair(SOCK_STREAM, sv);
@@ -791,18 +708,18 @@ TEST_P(SignalMaskedWaits, PselectMask) {
   const timespec tmo{0, 100 * 1000000};
   EXPECT_EQ(api().pselect(sv[0] + 1, &r, nullptr, nullptr, &tmo, &keep_blocked),
             0);
-  EXPECT_EQ(g_signals.load(), 0);
+  EXPECT_EQ(handler.count(), 0);
   FD_SET(sv[0], &r);
   errno = 0;
   EXPECT_EQ(api().pselect(sv[0] + 1, &r, nullptr, nullptr, &tmo, &none), -1);
   EXPECT_EQ(errno, EINTR);
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
   EXPECT_EQ(tmo.tv_nsec, 100 * 1000000);
 }
 
 // A signal arriving during the wait, unblocked by the mask, interrupts it.
 TEST_P(SignalMaskedWaits, SignalDuringPpoll) {
-  ScopedHandler handler(SA_RESTART);
+  ScopedUsr1Counter handler(SA_RESTART);
   ScopedBlockUsr1 blocked;
   int sv[2];
   Pair(SOCK_STREAM, sv);
@@ -821,7 +738,7 @@ TEST_P(SignalMaskedWaits, SignalDuringPpoll) {
   EXPECT_EQ(errno, EINTR);
   EXPECT_LT(NowMs() - start, 2000);
   killer.join();
-  EXPECT_EQ(g_signals.load(), 1);
+  EXPECT_EQ(handler.count(), 1);
 }
 
 // A null mask behaves like poll/select; readiness wins over nothing.

@@ -23,18 +23,8 @@
 namespace {
 
 using shunt_test::BothBackends;
-
-long NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void SleepMs(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
+using shunt_test::NowMs;
+using shunt_test::SleepMs;
 
 std::atomic<int> g_sigpipes{0};
 void CountSigpipe(int) { g_sigpipes.fetch_add(1); }
@@ -58,50 +48,6 @@ class SigpipeCounter {
 
 class ShutdownTest : public BothBackends {
  protected:
-  void TearDown() override {
-    for (int fd : open_) api().close(fd);
-    open_.clear();
-    BothBackends::TearDown();
-  }
-
-  int Track(int fd) {
-    if (fd >= 0) open_.push_back(fd);
-    return fd;
-  }
-
-  int Close(int fd) {
-    open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
-    return api().close(fd);
-  }
-
-  void Pair(int type, int sv[2]) {
-    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0) << strerror(errno);
-    Track(sv[0]);
-    Track(sv[1]);
-  }
-
-  int Socket(int type) {
-    const int fd = api().socket(AF_UNIX, type, 0);
-    EXPECT_GE(fd, 0) << strerror(errno);
-    return Track(fd);
-  }
-
-  sockaddr_un Addr(const char* leaf) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    const std::string p = TempDir() + "/" + leaf;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", p.c_str());
-    return a;
-  }
-
-  int Bind(int fd, const sockaddr_un& a) {
-    return api().bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
-  }
-
-  int Connect(int fd, const sockaddr_un& a) {
-    return api().connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
-  }
-
   int SoError(int fd) {
     int v = -1;
     socklen_t len = sizeof(v);
@@ -125,8 +71,6 @@ class ShutdownTest : public BothBackends {
     const ssize_t n = api().send(fd, "s", 1, flags | MSG_DONTWAIT);
     return n < 0 ? -errno : n;
   }
-
-  std::vector<int> open_;
 };
 
 // ---------------------------------------------------------------------------
@@ -196,7 +140,7 @@ TEST_P(ShutdownReadSide, DatagramSenderGetsEpipe) {
   EXPECT_EQ(SendErr(sv[1], 0), -EPIPE);
   EXPECT_EQ(pipes.count(), 0);
   // Unconnected sender to a bound receiver shut for reading.
-  const sockaddr_un a = Addr("r");
+  const sockaddr_un a = TempAddr("r");
   const int receiver = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(receiver, a), 0);
   ASSERT_EQ(api().shutdown(receiver, SHUT_RD), 0);
@@ -214,9 +158,7 @@ TEST_P(ShutdownReadSide, WakesBlockedReceiver) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
     int sv[2];
     Pair(type, sv);
-    timeval tv{5, 0};
-    ASSERT_EQ(api().setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
-              0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
     std::thread shut([&] {
       SleepMs(100);
       api().shutdown(sv[0], SHUT_RD);
@@ -325,7 +267,7 @@ TEST_P(ShutdownWriteSide, DatagramIsLocalOnly) {
 
 // An unconnected datagram socket can be shut down; sendto then fails.
 TEST_P(ShutdownWriteSide, UnconnectedDatagram) {
-  const sockaddr_un a = Addr("r");
+  const sockaddr_un a = TempAddr("r");
   const int receiver = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(receiver, a), 0);
   const int sender = Socket(SOCK_DGRAM);
@@ -428,7 +370,7 @@ TEST_P(ShutdownErrors, UnconnectedSocketsSucceed) {
     EXPECT_EQ(Recv(fd, nullptr, &err), -1) << type;
     EXPECT_EQ(err, type == SOCK_STREAM ? EINVAL : ENOTCONN) << type;
   }
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int listener = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(listener, a), 0);
   ASSERT_EQ(api().listen(listener, 4), 0);
@@ -438,7 +380,7 @@ TEST_P(ShutdownErrors, UnconnectedSocketsSucceed) {
 // After shutting down an unconnected stream socket, connect still works
 // but the connection is unusable for reading.
 TEST_P(ShutdownErrors, ShutdownBeforeConnect) {
-  const sockaddr_un a = Addr("l");
+  const sockaddr_un a = TempAddr("l");
   const int listener = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(listener, a), 0);
   ASSERT_EQ(api().listen(listener, 4), 0);
@@ -559,7 +501,7 @@ TEST_P(PeerCloseStream, SeqpacketSendConsumesReset) {
 // Closing a listener resets the connections it never accepted.
 TEST_P(PeerCloseStream, ListenerCloseResetsPendingConnections) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
-    const sockaddr_un a = Addr(type == SOCK_STREAM ? "ls" : "lq");
+    const sockaddr_un a = TempAddr(type == SOCK_STREAM ? "ls" : "lq");
     const int listener = Socket(type);
     ASSERT_EQ(Bind(listener, a), 0);
     ASSERT_EQ(api().listen(listener, 4), 0);
@@ -585,12 +527,10 @@ TEST_P(PeerCloseStream, ListenerCloseResetsPendingConnections) {
 TEST_P(PeerCloseStream, BlockedReaderGetsReset) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  timeval tv{5, 0};
-  ASSERT_EQ(api().setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
-            0);
+  ASSERT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 5000), 0);
   ASSERT_EQ(api().send(sv[1], "unread", 6, 0), 6);
   const int peer = sv[0];
-  open_.erase(std::remove(open_.begin(), open_.end(), peer), open_.end());
+  Untrack(peer);
   std::thread closer([&] {
     SleepMs(100);
     api().close(peer);
@@ -632,7 +572,7 @@ TEST_P(PeerCloseDatagram, SocketpairSurvivor) {
 
 // The same for a socket connected by name to a receiver that closes.
 TEST_P(PeerCloseDatagram, ConnectedSenderAfterReceiverCloses) {
-  const sockaddr_un a = Addr("r");
+  const sockaddr_un a = TempAddr("r");
   const int receiver = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(receiver, a), 0);
   const int sender = Socket(SOCK_DGRAM);

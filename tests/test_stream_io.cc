@@ -26,6 +26,8 @@
 
 namespace {
 
+using shunt_test::NowSeconds;
+
 enum class PairKind { kSocketpair, kPathBound };
 
 const char* KindName(PairKind k) {
@@ -36,12 +38,6 @@ constexpr PairKind kAllKinds[] = {PairKind::kSocketpair, PairKind::kPathBound};
 
 // Byte i of a long test stream; a period of 251 catches misordered chunks.
 char PatternByte(size_t i) { return static_cast<char>('a' + i % 251); }
-
-double MonotonicSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 class StreamFixture : public shunt_test::BothBackends {
  protected:
@@ -57,7 +53,7 @@ class StreamFixture : public shunt_test::BothBackends {
     }
     sockaddr_un addr = {};
     addr.sun_family = AF_UNIX;
-    const std::string path = TempDir() + "/s" + std::to_string(serial_++);
+    const std::string path = TempPath("s" + std::to_string(serial_++));
     ASSERT_LT(path.size(), sizeof(addr.sun_path));
     memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     const int lfd = api().socket(AF_UNIX, SOCK_STREAM, 0);
@@ -76,26 +72,6 @@ class StreamFixture : public shunt_test::BothBackends {
     sv[1] = api().accept4(lfd, nullptr, nullptr, nb);
     ASSERT_GE(sv[1], 0) << strerror(errno);
     ASSERT_EQ(api().close(lfd), 0);
-  }
-
-  void ClosePair(const int sv[2]) {
-    EXPECT_EQ(api().close(sv[0]), 0);
-    EXPECT_EQ(api().close(sv[1]), 0);
-  }
-
-  void SendAll(int fd, const std::string& s) {
-    ASSERT_EQ(api().send(fd, s.data(), s.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(s.size()))
-        << strerror(errno);
-  }
-
-  // recv(fd, len, flags) expected to succeed; returns the bytes.
-  std::string Recv(int fd, size_t len, int flags = 0) {
-    std::string buf(len, '\0');
-    const ssize_t n = api().recv(fd, buf.data(), len, flags);
-    EXPECT_GE(n, 0) << strerror(errno);
-    buf.resize(n < 0 ? 0 : n);
-    return buf;
   }
 
   void ExpectRecvError(int fd, int flags, int err) {
@@ -125,12 +101,6 @@ class StreamFixture : public shunt_test::BothBackends {
         << strerror(errno);
   }
 
-  void SetTimeout(int fd, int opt, long usec) {
-    timeval tv = {usec / 1000000, usec % 1000000};
-    EXPECT_EQ(api().setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)), 0)
-        << strerror(errno);
-  }
-
  private:
   int serial_ = 0;
 };
@@ -147,9 +117,9 @@ TEST_P(StreamByteBoundaries, PartialReadLeavesRestQueued) {
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv));
     SendAll(sv[0], "abcdefghij");
-    EXPECT_EQ(Recv(sv[1], 3), "abc");
-    EXPECT_EQ(Recv(sv[1], 4), "defg");
-    EXPECT_EQ(Recv(sv[1], 100), "hij");
+    EXPECT_EQ(RecvString(sv[1], 3), "abc");
+    EXPECT_EQ(RecvString(sv[1], 4), "defg");
+    EXPECT_EQ(RecvString(sv[1], 100), "hij");
     ExpectRecvError(sv[1], 0, EAGAIN);
     ClosePair(sv);
   }
@@ -163,14 +133,14 @@ TEST_P(StreamByteBoundaries, SeveralSendsMergeIntoOneRead) {
     SendAll(sv[0], "ab");
     SendAll(sv[0], "cde");
     SendAll(sv[0], "f");
-    EXPECT_EQ(Recv(sv[1], 100), "abcdef");
+    EXPECT_EQ(RecvString(sv[1], 100), "abcdef");
     // A read that ends inside a send's bytes, then one spanning the rest of
     // that send and all of the next.
     SendAll(sv[0], "1234");
     SendAll(sv[0], "5678");
-    EXPECT_EQ(Recv(sv[1], 2), "12");
-    EXPECT_EQ(Recv(sv[1], 5), "34567");
-    EXPECT_EQ(Recv(sv[1], 5), "8");
+    EXPECT_EQ(RecvString(sv[1], 2), "12");
+    EXPECT_EQ(RecvString(sv[1], 5), "34567");
+    EXPECT_EQ(RecvString(sv[1], 5), "8");
     ClosePair(sv);
   }
 }
@@ -186,7 +156,7 @@ TEST_P(StreamByteBoundaries, LargeSendReadInPieces) {
     EXPECT_EQ(Ioctl(sv[1], FIONREAD), 50000);
     std::string got;
     while (got.size() < big.size()) {
-      const std::string piece = Recv(sv[1], 777);
+      const std::string piece = RecvString(sv[1], 777);
       ASSERT_FALSE(piece.empty());
       ASSERT_LE(piece.size(), 777u);
       got += piece;
@@ -263,7 +233,7 @@ TEST_P(StreamByteBoundaries, ZeroLengthRecv) {
     EXPECT_EQ(api().recv(sv[1], buf, 0, 0), 0);
     EXPECT_EQ(api().read(sv[1], buf, 0), 0);
     EXPECT_EQ(Ioctl(sv[1], FIONREAD), 3);
-    EXPECT_EQ(Recv(sv[1], 10), "xyz");
+    EXPECT_EQ(RecvString(sv[1], 10), "xyz");
     // After EOF: 0.
     ASSERT_EQ(api().shutdown(sv[0], SHUT_WR), 0);
     EXPECT_EQ(api().recv(sv[1], buf, 0, 0), 0);
@@ -285,15 +255,15 @@ TEST_P(StreamPeek, PeekDoesNotConsume) {
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv));
     SendAll(sv[0], "abc");
     SendAll(sv[0], "def");
-    EXPECT_EQ(Recv(sv[1], 4, MSG_PEEK), "abcd");
-    EXPECT_EQ(Recv(sv[1], 4, MSG_PEEK), "abcd");
+    EXPECT_EQ(RecvString(sv[1], 4, MSG_PEEK), "abcd");
+    EXPECT_EQ(RecvString(sv[1], 4, MSG_PEEK), "abcd");
     // Without SO_PEEK_OFF a peek always starts at the head and can span
     // several sends.
-    EXPECT_EQ(Recv(sv[1], 100, MSG_PEEK), "abcdef");
+    EXPECT_EQ(RecvString(sv[1], 100, MSG_PEEK), "abcdef");
     EXPECT_EQ(Ioctl(sv[1], FIONREAD), 6);
-    EXPECT_EQ(Recv(sv[1], 2), "ab");
-    EXPECT_EQ(Recv(sv[1], 100, MSG_PEEK), "cdef");
-    EXPECT_EQ(Recv(sv[1], 100), "cdef");
+    EXPECT_EQ(RecvString(sv[1], 2), "ab");
+    EXPECT_EQ(RecvString(sv[1], 100, MSG_PEEK), "cdef");
+    EXPECT_EQ(RecvString(sv[1], 100), "cdef");
     ExpectRecvError(sv[1], MSG_PEEK, EAGAIN);
     ClosePair(sv);
   }
@@ -306,8 +276,8 @@ TEST_P(StreamPeek, PeekAtEofReturnsZero) {
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv));
     SendAll(sv[0], "ab");
     ASSERT_EQ(api().close(sv[0]), 0);
-    EXPECT_EQ(Recv(sv[1], 10, MSG_PEEK), "ab");
-    EXPECT_EQ(Recv(sv[1], 10), "ab");
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_PEEK), "ab");
+    EXPECT_EQ(RecvString(sv[1], 10), "ab");
     char buf[4];
     EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), MSG_PEEK), 0);
     EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 0);
@@ -343,31 +313,31 @@ TEST_P(StreamPeekOffset, PeeksAdvanceAndReadsMoveBack) {
     EXPECT_EQ(GetPeekOff(sv[1]), 2);
     SendAll(sv[0], "abcdef");
     SendAll(sv[0], "ghijkl");
-    EXPECT_EQ(Recv(sv[1], 3, MSG_PEEK), "cde");
+    EXPECT_EQ(RecvString(sv[1], 3, MSG_PEEK), "cde");
     EXPECT_EQ(GetPeekOff(sv[1]), 5);
     // A peek spans send boundaries and stops at the end of the queue.
-    EXPECT_EQ(Recv(sv[1], 100, MSG_PEEK), "fghijkl");
+    EXPECT_EQ(RecvString(sv[1], 100, MSG_PEEK), "fghijkl");
     EXPECT_EQ(GetPeekOff(sv[1]), 12);
     // Everything queued has been peeked past: nothing left to peek.
     ExpectRecvError(sv[1], MSG_PEEK, EAGAIN);
     EXPECT_EQ(GetPeekOff(sv[1]), 12);
     // A read ignores the offset (it reads from the head) and moves it back
     // by the bytes consumed (net/core/sock.c: sk_peek_offset_bwd).
-    EXPECT_EQ(Recv(sv[1], 4), "abcd");
+    EXPECT_EQ(RecvString(sv[1], 4), "abcd");
     EXPECT_EQ(GetPeekOff(sv[1]), 8);
     // New data is peekable at the offset again.
     SendAll(sv[0], "mn");
-    EXPECT_EQ(Recv(sv[1], 100, MSG_PEEK), "mn");
+    EXPECT_EQ(RecvString(sv[1], 100, MSG_PEEK), "mn");
     EXPECT_EQ(GetPeekOff(sv[1]), 10);
     // Reading more than the offset clamps it at 0, not below.
-    EXPECT_EQ(Recv(sv[1], 100), "efghijklmn");
+    EXPECT_EQ(RecvString(sv[1], 100), "efghijklmn");
     EXPECT_EQ(GetPeekOff(sv[1]), 0);
     // Offset 0 still counts as enabled: peeks advance it.
     SendAll(sv[0], "xyz");
-    EXPECT_EQ(Recv(sv[1], 1, MSG_PEEK), "x");
-    EXPECT_EQ(Recv(sv[1], 1, MSG_PEEK), "y");
+    EXPECT_EQ(RecvString(sv[1], 1, MSG_PEEK), "x");
+    EXPECT_EQ(RecvString(sv[1], 1, MSG_PEEK), "y");
     EXPECT_EQ(GetPeekOff(sv[1]), 2);
-    EXPECT_EQ(Recv(sv[1], 100), "xyz");
+    EXPECT_EQ(RecvString(sv[1], 100), "xyz");
     EXPECT_EQ(GetPeekOff(sv[1]), 0);
     ClosePair(sv);
   }
@@ -380,19 +350,19 @@ TEST_P(StreamPeekOffset, NegativeValueDisables) {
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv));
     SendAll(sv[0], "abcdef");
     SetPeekOff(sv[1], 1);
-    EXPECT_EQ(Recv(sv[1], 2, MSG_PEEK), "bc");
+    EXPECT_EQ(RecvString(sv[1], 2, MSG_PEEK), "bc");
     SetPeekOff(sv[1], -1);
     EXPECT_EQ(GetPeekOff(sv[1]), -1);
-    EXPECT_EQ(Recv(sv[1], 2, MSG_PEEK), "ab");
-    EXPECT_EQ(Recv(sv[1], 2, MSG_PEEK), "ab");
+    EXPECT_EQ(RecvString(sv[1], 2, MSG_PEEK), "ab");
+    EXPECT_EQ(RecvString(sv[1], 2, MSG_PEEK), "ab");
     EXPECT_EQ(GetPeekOff(sv[1]), -1);
     // Any negative value disables, and is stored as given.
     SetPeekOff(sv[1], -5);
     EXPECT_EQ(GetPeekOff(sv[1]), -5);
-    EXPECT_EQ(Recv(sv[1], 3), "abc");
+    EXPECT_EQ(RecvString(sv[1], 3), "abc");
     EXPECT_EQ(GetPeekOff(sv[1]), -5);
-    EXPECT_EQ(Recv(sv[1], 2, MSG_PEEK), "de");
-    EXPECT_EQ(Recv(sv[1], 10), "def");
+    EXPECT_EQ(RecvString(sv[1], 2, MSG_PEEK), "de");
+    EXPECT_EQ(RecvString(sv[1], 10), "def");
     ClosePair(sv);
   }
 }
@@ -427,14 +397,14 @@ TEST_P(StreamPeekOffset, DatagramSocketsPeekPerMessage) {
     EXPECT_EQ(msg.msg_flags, 0);
     EXPECT_EQ(GetPeekOff(sv[1]), 6);
     // The offset now points at the start of the second datagram.
-    EXPECT_EQ(Recv(sv[1], 64, MSG_PEEK), "ghijkl");
+    EXPECT_EQ(RecvString(sv[1], 64, MSG_PEEK), "ghijkl");
     EXPECT_EQ(GetPeekOff(sv[1]), 12);
     ExpectRecvError(sv[1], MSG_PEEK, EAGAIN);
     // A plain read takes the first datagram from its start; the offset
     // drops by that datagram's full length (6), not the 4 bytes copied.
-    EXPECT_EQ(Recv(sv[1], 4), "abcd");
+    EXPECT_EQ(RecvString(sv[1], 4), "abcd");
     EXPECT_EQ(GetPeekOff(sv[1]), 6);
-    EXPECT_EQ(Recv(sv[1], 64), "ghijkl");
+    EXPECT_EQ(RecvString(sv[1], 64), "ghijkl");
     EXPECT_EQ(GetPeekOff(sv[1]), 0);
     ClosePair(sv);
   }
@@ -453,11 +423,11 @@ TEST_P(StreamWaitAllReads, EnoughDataQueued) {
     SCOPED_TRACE(KindName(kind));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv, /*nonblock=*/false));
-    SetTimeout(sv[1], SO_RCVTIMEO, 2000000);
+    EXPECT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 2000), 0) << strerror(errno);
     SendAll(sv[0], "abc");
     SendAll(sv[0], "defgh");
-    EXPECT_EQ(Recv(sv[1], 6, MSG_WAITALL), "abcdef");
-    EXPECT_EQ(Recv(sv[1], 2, MSG_WAITALL), "gh");
+    EXPECT_EQ(RecvString(sv[1], 6, MSG_WAITALL), "abcdef");
+    EXPECT_EQ(RecvString(sv[1], 2, MSG_WAITALL), "gh");
     ClosePair(sv);
   }
 }
@@ -467,11 +437,11 @@ TEST_P(StreamWaitAllReads, EofBeforeFullReturnsShort) {
     SCOPED_TRACE(KindName(kind));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv, /*nonblock=*/false));
-    SetTimeout(sv[1], SO_RCVTIMEO, 2000000);
+    EXPECT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 2000), 0) << strerror(errno);
     SendAll(sv[0], "abc");
     ASSERT_EQ(api().shutdown(sv[0], SHUT_WR), 0);
-    EXPECT_EQ(Recv(sv[1], 10, MSG_WAITALL), "abc");
-    EXPECT_EQ(Recv(sv[1], 10, MSG_WAITALL), "");
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_WAITALL), "abc");
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_WAITALL), "");
     ClosePair(sv);
   }
 }
@@ -481,14 +451,14 @@ TEST_P(StreamWaitAllReads, WaitsForBytesSentLater) {
     SCOPED_TRACE(KindName(kind));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv, /*nonblock=*/false));
-    SetTimeout(sv[1], SO_RCVTIMEO, 5000000);
+    EXPECT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 5000), 0) << strerror(errno);
     SendAll(sv[0], "abcd");
     std::atomic<ssize_t> sent{0};
     std::thread writer([&] {
       usleep(50000);
       sent = api().send(sv[0], "efghij", 6, MSG_NOSIGNAL);
     });
-    EXPECT_EQ(Recv(sv[1], 10, MSG_WAITALL), "abcdefghij");
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_WAITALL), "abcdefghij");
     writer.join();
     EXPECT_EQ(sent.load(), 6);
     ClosePair(sv);
@@ -500,11 +470,11 @@ TEST_P(StreamWaitAllReads, TimeoutAfterSomeBytesReturnsThem) {
     SCOPED_TRACE(KindName(kind));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv, /*nonblock=*/false));
-    SetTimeout(sv[1], SO_RCVTIMEO, 100000);
+    EXPECT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 100), 0) << strerror(errno);
     SendAll(sv[0], "abc");
-    const double start = MonotonicSeconds();
-    EXPECT_EQ(Recv(sv[1], 10, MSG_WAITALL), "abc");
-    const double elapsed = MonotonicSeconds() - start;
+    const double start = NowSeconds();
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_WAITALL), "abc");
+    const double elapsed = NowSeconds() - start;
     EXPECT_GE(elapsed, 0.09);
     EXPECT_LT(elapsed, 2.0);
     // With nothing read, the timeout is an error.
@@ -519,7 +489,7 @@ TEST_P(StreamWaitAllReads, NonblockingReturnsWhatIsQueued) {
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv, /*nonblock=*/false));
     SendAll(sv[0], "abc");
-    EXPECT_EQ(Recv(sv[1], 10, MSG_WAITALL | MSG_DONTWAIT), "abc");
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_WAITALL | MSG_DONTWAIT), "abc");
     ExpectRecvError(sv[1], MSG_WAITALL | MSG_DONTWAIT, EAGAIN);
     ClosePair(sv);
   }
@@ -542,7 +512,7 @@ TEST_P(StreamRecvFlags, DontwaitOnEmptyIsEagain) {
     // MSG_DONTWAIT is per call: the socket stays blocking.
     EXPECT_EQ(api().fcntl(sv[1], F_GETFL, 0) & O_NONBLOCK, 0);
     SendAll(sv[0], "a");
-    EXPECT_EQ(Recv(sv[1], 4, MSG_DONTWAIT), "a");
+    EXPECT_EQ(RecvString(sv[1], 4, MSG_DONTWAIT), "a");
     ClosePair(sv);
   }
 }
@@ -579,7 +549,7 @@ TEST_P(StreamRecvFlags, MsgTruncIsIgnored) {
     EXPECT_EQ(api().recvmsg(sv[1], &msg, MSG_TRUNC), 3);
     EXPECT_EQ(std::string(buf, 3), "abc");
     EXPECT_EQ(msg.msg_flags, 0);
-    EXPECT_EQ(Recv(sv[1], 10, MSG_TRUNC), "def");
+    EXPECT_EQ(RecvString(sv[1], 10, MSG_TRUNC), "def");
     ClosePair(sv);
   }
 }
@@ -610,8 +580,8 @@ TEST_P(StreamEndOfStream, EofAfterPeerCloseRepeats) {
     SendAll(sv[0], "last");
     ASSERT_EQ(api().close(sv[0]), 0);
     // Queued bytes come first, then EOF on every later read.
-    EXPECT_EQ(Recv(sv[1], 2), "la");
-    EXPECT_EQ(Recv(sv[1], 10), "st");
+    EXPECT_EQ(RecvString(sv[1], 2), "la");
+    EXPECT_EQ(RecvString(sv[1], 10), "st");
     char buf[4];
     for (int i = 0; i < 3; ++i) {
       EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 0);
@@ -629,14 +599,14 @@ TEST_P(StreamEndOfStream, EofAfterPeerShutWrRepeats) {
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv));
     SendAll(sv[0], "xy");
     ASSERT_EQ(api().shutdown(sv[0], SHUT_WR), 0);
-    EXPECT_EQ(Recv(sv[1], 10), "xy");
+    EXPECT_EQ(RecvString(sv[1], 10), "xy");
     char buf[4];
     for (int i = 0; i < 3; ++i) {
       EXPECT_EQ(api().recv(sv[1], buf, sizeof(buf), 0), 0);
     }
     // The other direction still works.
     SendAll(sv[1], "back");
-    EXPECT_EQ(Recv(sv[0], 10), "back");
+    EXPECT_EQ(RecvString(sv[0], 10), "back");
     // Writing on the shut-down side fails.
     errno = 0;
     EXPECT_EQ(api().send(sv[0], "z", 1, MSG_NOSIGNAL), -1);
@@ -657,7 +627,7 @@ TEST_P(StreamEndOfStream, PeerClosedWithUnreadDataResetsOnce) {
     SendAll(sv[1], "queued-for-0");
     SendAll(sv[0], "never-read");
     ASSERT_EQ(api().close(sv[1]), 0);
-    EXPECT_EQ(Recv(sv[0], 100), "queued-for-0");
+    EXPECT_EQ(RecvString(sv[0], 100), "queued-for-0");
     ExpectRecvError(sv[0], 0, ECONNRESET);
     char buf[4];
     EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), 0), 0);
@@ -750,11 +720,11 @@ TEST_P(StreamQueueIoctls, InqTracksUnreadBytes) {
     EXPECT_EQ(Ioctl(sv[1], FIONREAD), 3);
     SendAll(sv[0], "defg");
     EXPECT_EQ(Ioctl(sv[1], SIOCINQ), 7);  // all sends, not just the first
-    EXPECT_EQ(Recv(sv[1], 2, MSG_PEEK), "ab");
+    EXPECT_EQ(RecvString(sv[1], 2, MSG_PEEK), "ab");
     EXPECT_EQ(Ioctl(sv[1], SIOCINQ), 7);
-    EXPECT_EQ(Recv(sv[1], 2), "ab");
+    EXPECT_EQ(RecvString(sv[1], 2), "ab");
     EXPECT_EQ(Ioctl(sv[1], SIOCINQ), 5);
-    EXPECT_EQ(Recv(sv[1], 5), "cdefg");
+    EXPECT_EQ(RecvString(sv[1], 5), "cdefg");
     EXPECT_EQ(Ioctl(sv[1], SIOCINQ), 0);
     EXPECT_EQ(Ioctl(sv[0], SIOCINQ), 0);
     ClosePair(sv);
@@ -770,9 +740,9 @@ TEST_P(StreamQueueIoctls, OutqNonZeroUntilPeerReadsAll) {
     SendAll(sv[0], "abcdef");
     EXPECT_GE(Ioctl(sv[0], SIOCOUTQ), 6);
     EXPECT_EQ(Ioctl(sv[1], SIOCOUTQ), 0);
-    EXPECT_EQ(Recv(sv[1], 2), "ab");
+    EXPECT_EQ(RecvString(sv[1], 2), "ab");
     EXPECT_GT(Ioctl(sv[0], SIOCOUTQ), 0);
-    EXPECT_EQ(Recv(sv[1], 10), "cdef");
+    EXPECT_EQ(RecvString(sv[1], 10), "cdef");
     EXPECT_EQ(Ioctl(sv[0], SIOCOUTQ), 0);
     ClosePair(sv);
   }
@@ -879,8 +849,8 @@ TEST_P(StreamBulkTransfer, OneMebibyteThroughThreadPair) {
     SCOPED_TRACE(KindName(kind));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakePair(kind, sv, /*nonblock=*/false));
-    SetTimeout(sv[0], SO_SNDTIMEO, 10000000);
-    SetTimeout(sv[1], SO_RCVTIMEO, 10000000);
+    EXPECT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 10000), 0) << strerror(errno);
+    EXPECT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 10000), 0) << strerror(errno);
     std::string data(kTotal, '\0');
     for (size_t i = 0; i < kTotal; ++i) data[i] = PatternByte(i);
     std::atomic<int> writer_errno{0};
@@ -970,7 +940,7 @@ TEST_P(StreamBulkTransfer, FullSendBufferIsEagainAndLosesNothing) {
     EXPECT_TRUE(intact);
     // Room again once drained.
     EXPECT_EQ(api().send(sv[0], "z", 1, MSG_NOSIGNAL), 1);
-    EXPECT_EQ(Recv(sv[1], 4), "z");
+    EXPECT_EQ(RecvString(sv[1], 4), "z");
     ClosePair(sv);
   }
 }
@@ -999,7 +969,7 @@ TEST_P(StreamMultiMessage, SendmmsgSendsEachEntry) {
     EXPECT_EQ(v[0].msg_len, 3u);
     EXPECT_EQ(v[1].msg_len, 4u);
     EXPECT_EQ(v[2].msg_len, 0u);
-    EXPECT_EQ(Recv(sv[1], 100), "onetwo!");
+    EXPECT_EQ(RecvString(sv[1], 100), "onetwo!");
     EXPECT_EQ(api().sendmmsg(sv[0], v, 0, 0), 0);
     ClosePair(sv);
   }

@@ -54,9 +54,13 @@ uint32_t KernelHz() {
 
 std::string ArenaName() {
   const char* env = getenv("SHUNT_ARENA");
-  if (env != nullptr && env[0] != '\0')
-    return env[0] == '/' ? std::string(env) : "/" + std::string(env);
-  return "/shunt-" + std::to_string(geteuid());
+  std::string name = "/";
+  if (env != nullptr && env[0] != '\0') {
+    name.append(env[0] == '/' ? env + 1 : env);
+  } else {
+    name.append("shunt-").append(std::to_string(geteuid()));
+  }
+  return name;
 }
 
 size_t RequestedSize() {

@@ -84,14 +84,18 @@ class Arena {
 
   // Bounds- and alignment-checked access. nullptr for the null offset or an
   // offset whose object would not lie wholly inside the mapping.
+  // (off - 1 wraps for the null offset, so one comparison covers both.)
   template <typename T>
   T* Ptr(Off off) const {
-    if (off == 0 || off > size_ - sizeof(T) || off % alignof(T) != 0)
+    if (__builtin_expect(off - 1 >= size_ - sizeof(T) ||
+                             (off & (alignof(T) - 1)) != 0,
+                         0))
       return nullptr;
     return reinterpret_cast<T*>(base_ + off);
   }
   uint8_t* Bytes(Off off, size_t len) const {
-    if (off == 0 || off > size_ || len > size_ - off) return nullptr;
+    if (__builtin_expect(off - 1 >= size_ || len > size_ - off, 0))
+      return nullptr;
     return base_ + off;
   }
   template <typename T>

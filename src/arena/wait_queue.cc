@@ -5,9 +5,13 @@
 
 namespace shunt {
 
-WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, const WaitBudget& budget) {
-  if (budget.spin_ns > 0) {
-    const timespec spin_end = DeadlineAfterNs(budget.spin_ns);
+WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, WaitBudget* budget) {
+  if (budget->timeout_ns > 0 && !budget->has_deadline) {
+    budget->deadline = DeadlineAfterNs(budget->timeout_ns);
+    budget->has_deadline = true;
+  }
+  if (budget->spin_ns > 0) {
+    const timespec spin_end = DeadlineAfterNs(budget->spin_ns);
     do {
       for (int i = 0; i < 64; ++i) {
         if (wq->seq.load(std::memory_order_acquire) != seen)
@@ -17,9 +21,9 @@ WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, const WaitBudget& budget) {
     } while (NsUntil(spin_end) > 0);
   }
   const int rc = FutexWait(&wq->seq, seen,
-                           budget.has_deadline ? &budget.deadline : nullptr);
+                           budget->has_deadline ? &budget->deadline : nullptr);
   if (rc == -EINTR) return WaitResult::kInterrupted;
-  if (budget.has_deadline && NsUntil(budget.deadline) == 0)
+  if (budget->has_deadline && NsUntil(budget->deadline) == 0)
     return WaitResult::kTimedOut;
   return WaitResult::kChanged;
 }

@@ -28,13 +28,16 @@ struct WaitQueue {
 // Outcome of one BlockOnce: the caller re-checks its condition either way.
 enum class WaitResult { kChanged, kTimedOut, kInterrupted };
 
-// A blocking call's time budget: nonblocking, unlimited, or until a
-// CLOCK_MONOTONIC deadline.
+// A blocking call's time budget: nonblocking, unlimited, or a timeout that
+// starts when the call first has to wait (so a call that never waits never
+// reads the clock).
 struct WaitBudget {
   bool nonblocking = false;
+  int64_t timeout_ns = 0;  // 0: no limit
+  int64_t spin_ns = 0;
+  // Set by the first BlockOnce when timeout_ns is non-zero.
   bool has_deadline = false;
   timespec deadline{};
-  int64_t spin_ns = 0;
 
 };
 
@@ -42,6 +45,6 @@ struct WaitBudget {
 // spins up to budget.spin_ns watching the word without a system call. The
 // caller must hold a `sleepers` registration (see above) made before it
 // last checked its condition and read `seen` under the owner's lock.
-WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, const WaitBudget& budget);
+WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, WaitBudget* budget);
 
 }  // namespace shunt

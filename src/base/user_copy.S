@@ -26,6 +26,20 @@ shunt_copy_user:
 shunt_copy_user_begin:
     cmpq $512, %rdx
     jae 4f
+0:  cmpq $64, %rdx
+    jb 1f
+    movdqu (%rsi), %xmm0
+    movdqu 16(%rsi), %xmm1
+    movdqu 32(%rsi), %xmm2
+    movdqu 48(%rsi), %xmm3
+    movdqu %xmm0, (%rdi)
+    movdqu %xmm1, 16(%rdi)
+    movdqu %xmm2, 32(%rdi)
+    movdqu %xmm3, 48(%rdi)
+    addq $64, %rsi
+    addq $64, %rdi
+    subq $64, %rdx
+    jmp 0b
 1:  cmpq $16, %rdx
     jb 2f
     movdqu (%rsi), %xmm0

@@ -11,12 +11,12 @@
 #include <mutex>
 
 namespace shunt {
-namespace {
-
-constexpr int kMaxFd = 1 << 20;
 
 // Zero-initialised and untouched until used: costs no memory per se.
 std::atomic<Off> g_table[kMaxFd];
+
+namespace {
+
 std::atomic<int> g_high{-1};  // highest descriptor ever installed
 std::mutex g_mu;
 int g_fork_saved_errno = 0;
@@ -34,6 +34,14 @@ void ForEachEntry(void (*fn)(Arena*, Off)) {
 void GetEntry(Arena* a, Off f) {
   if (OpenFile* of = a->Ptr<OpenFile>(f)) FileGet(of);
 }
+// A reference for a child process: the file is no longer this process's
+// alone.
+void GetEntryForChild(Arena* a, Off f) {
+  if (OpenFile* of = a->Ptr<OpenFile>(f)) {
+    FileShared(of);
+    FileGet(of);
+  }
+}
 void PutEntry(Arena* a, Off f) {
   if (OpenFile* of = a->Ptr<OpenFile>(f)) FilePut(a, of);
 }
@@ -44,7 +52,7 @@ void PutEntry(Arena* a, Off f) {
 // handler, which gives them back if there was no child.
 void ForkPrepare() {
   g_mu.lock();
-  ForEachEntry(GetEntry);
+  ForEachEntry(GetEntryForChild);
   g_fork_saved_errno = errno;
   errno = 0;
 }
@@ -95,16 +103,11 @@ void FileRef::Reset() {
   sock_ = Sock{};
 }
 
-bool LookupFd(int fd, FileRef* out) {
-  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return false;
-  const Off off = g_table[fd].load(std::memory_order_acquire);
-  if (off == 0) return false;
-  Arena* a = Arena::IfAttached();
-  if (a == nullptr || !SockFromFile(a, off, &out->sock_)) return false;
-  if (__libc_single_threaded) return true;
+bool LookupFdShared(int fd, Off off, FileRef* out) {
   // Another thread may close fd concurrently: take a reference unless the
   // count already reached zero, then confirm fd still names this file.
   // OpenFiles are pooled, so the count we touch is always an OpenFile's.
+  Arena* a = out->sock_.arena;
   OpenFile* f = out->sock_.file;
   uint32_t r = f->refs.load(std::memory_order_relaxed);
   do {

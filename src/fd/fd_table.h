@@ -18,6 +18,9 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/single_threaded.h>
+
+#include <atomic>
 
 #include "arena/arena.h"
 #include "net/sock.h"
@@ -28,7 +31,9 @@ namespace shunt {
 class FileRef {
  public:
   FileRef() = default;
-  ~FileRef() { Reset(); }
+  ~FileRef() {
+    if (counted_) Reset();
+  }
   FileRef(const FileRef&) = delete;
   FileRef& operator=(const FileRef&) = delete;
 
@@ -37,12 +42,26 @@ class FileRef {
 
  private:
   friend bool LookupFd(int fd, FileRef* out);
+  friend bool LookupFdShared(int fd, Off off, FileRef* out);
   Sock sock_{};
   bool counted_ = false;
 };
 
+constexpr int kMaxFd = 1 << 20;
+extern std::atomic<Off> g_table[kMaxFd];
+bool LookupFdShared(int fd, Off off, FileRef* out);
+
 // True (and *out filled) if fd is a shunt descriptor of this process.
-bool LookupFd(int fd, FileRef* out);
+// Inline: this is the first step of every call.
+inline bool LookupFd(int fd, FileRef* out) {
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return false;
+  const Off off = g_table[fd].load(std::memory_order_acquire);
+  if (off == 0) return false;
+  Arena* a = Arena::IfAttached();
+  if (a == nullptr || !SockFromFile(a, off, &out->sock_)) return false;
+  if (__libc_single_threaded) return true;  // borrowed, like fdget
+  return LookupFdShared(fd, off, out);
+}
 
 // Reserves a descriptor number with a new placeholder. `flags`:
 // SOCK_CLOEXEC and SOCK_NONBLOCK, applied to the placeholder so that the

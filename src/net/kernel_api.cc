@@ -35,15 +35,18 @@ class ErrnoGuard {
   int saved_;
 };
 
-// The first `size` bytes of vec[0..num) as an iovec array.
-size_t Clip(const kvec* vec, size_t num, size_t size, iovec* out) {
-  size_t n = 0;
+// Message arguments for the first `size` bytes of vec[0..num), which the
+// kernel's iov_iter_kvec would cover; iov must hold num entries.
+MsgArgs KvecArgs(const kvec* vec, size_t num, size_t size, iovec* iov) {
+  MsgArgs m{};
+  m.iov = iov;
   for (size_t i = 0; i < num && size > 0; ++i) {
     const size_t len = vec[i].iov_len < size ? vec[i].iov_len : size;
-    out[n++] = iovec{vec[i].iov_base, len};
+    iov[m.iovlen++] = iovec{vec[i].iov_base, len};
+    m.size += len;
     size -= len;
   }
-  return n;
+  return m;
 }
 
 }  // namespace
@@ -119,10 +122,7 @@ SHUNT_EXPORT int shunt_kernel_sendmsg(struct shunt_socket* sock, msghdr* msg,
   if (!ToSock(sock, &s)) return -EBADF;
   if (num > IOV_MAX) return -EMSGSIZE;
   iovec iov[IOV_MAX];
-  MsgArgs m{};
-  m.iov = iov;
-  m.iovlen = Clip(vec, num, size, iov);
-  for (size_t i = 0; i < m.iovlen; ++i) m.size += iov[i].iov_len;
+  MsgArgs m = KvecArgs(vec, num, size, iov);
   m.name = static_cast<const sockaddr*>(msg->msg_name);
   m.namelen = msg->msg_name != nullptr ? msg->msg_namelen : 0;
   return static_cast<int>(SockSendmsg(s, &m, msg->msg_flags));
@@ -136,10 +136,7 @@ SHUNT_EXPORT int shunt_kernel_recvmsg(struct shunt_socket* sock, msghdr* msg,
   if (!ToSock(sock, &s)) return -EBADF;
   if (num > IOV_MAX) return -EMSGSIZE;
   iovec iov[IOV_MAX];
-  MsgArgs m{};
-  m.iov = iov;
-  m.iovlen = Clip(vec, num, size, iov);
-  for (size_t i = 0; i < m.iovlen; ++i) m.size += iov[i].iov_len;
+  MsgArgs m = KvecArgs(vec, num, size, iov);
   UnixAddress from{};
   m.from = msg->msg_name != nullptr ? &from : nullptr;
   const ssize_t r = SockRecvmsg(s, &m, flags);

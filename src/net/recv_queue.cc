@@ -7,7 +7,17 @@
 
 namespace shunt {
 
-bool IovCursor::CopyOut(const uint8_t* src, size_t len) {
+template <bool kToIov>
+bool IovCursor::Copy(uint8_t* ours, size_t len) {
+  // Common case: the current entry has room for everything.
+  if (idx_ < n_ && iov_[idx_].iov_len - off_ >= len) {
+    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
+    if (!(kToIov ? CopyUser(theirs, ours, len) : CopyUser(ours, theirs, len)))
+      return false;
+    off_ += len;
+    done_ += len;
+    return true;
+  }
   while (len > 0 && idx_ < n_) {
     const size_t room = iov_[idx_].iov_len - off_;
     if (room == 0) {
@@ -16,40 +26,23 @@ bool IovCursor::CopyOut(const uint8_t* src, size_t len) {
       continue;
     }
     const size_t k = room < len ? room : len;
-    if (!CopyUser(static_cast<uint8_t*>(iov_[idx_].iov_base) + off_, src, k))
+    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
+    if (!(kToIov ? CopyUser(theirs, ours, k) : CopyUser(ours, theirs, k)))
       return false;
     off_ += k;
     done_ += k;
-    src += k;
+    ours += k;
     len -= k;
   }
   return true;
+}
+
+bool IovCursor::CopyOut(const uint8_t* src, size_t len) {
+  return Copy<true>(const_cast<uint8_t*>(src), len);
 }
 
 bool IovCursor::CopyIn(uint8_t* dst, size_t len) {
-  while (len > 0 && idx_ < n_) {
-    const size_t room = iov_[idx_].iov_len - off_;
-    if (room == 0) {
-      ++idx_;
-      off_ = 0;
-      continue;
-    }
-    const size_t k = room < len ? room : len;
-    if (!CopyUser(dst, static_cast<const uint8_t*>(iov_[idx_].iov_base) + off_,
-                  k))
-      return false;
-    off_ += k;
-    done_ += k;
-    dst += k;
-    len -= k;
-  }
-  return true;
-}
-
-Segment* RecvQueue::At(Arena* a, uint32_t index) const {
-  if (index - seg_head >= count() || seg_cap == 0) return nullptr;
-  const size_t slot = index & (seg_cap - 1);
-  return a->Ptr<Segment>(segs + slot * sizeof(Segment));
+  return Copy<false>(dst, len);
 }
 
 int RecvQueue::Reserve(Arena* a, size_t n) {
@@ -95,66 +88,57 @@ int RecvQueue::ReserveSegment(Arena* a) {
   return 0;
 }
 
-int RecvQueue::Append(Arena* a, IovCursor* from, size_t n, const Segment& meta,
-                      bool merge) {
-  Segment* last = empty() ? nullptr : Back(a);
-  const bool extend = merge && last != nullptr && last->sender == 0 &&
-                      last->charge == 0 && last->pos + last->len == tail;
-  if (!extend) {
+int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
+                      const Segment& meta) {
+  if (count() >= seg_cap) {
     if (const int rc = ReserveSegment(a); rc != 0) return rc;
   }
-  if (const int rc = Reserve(a, n); rc != 0) return rc;
-  uint8_t* base = a->Bytes(ring, ring_cap);
-  if (base == nullptr && n > 0) return -ENOBUFS;
-  for (uint64_t p = tail; p < tail + n;) {
-    const size_t at = p & (ring_cap - 1);
-    size_t k = tail + n - p;
-    if (k > ring_cap - at) k = ring_cap - at;
-    if (!from->CopyIn(base + at, k)) return -EFAULT;
-    p += k;
+  if ((tail - head) + n > ring_cap) {
+    if (const int rc = Reserve(a, n); rc != 0) return rc;
   }
-  if (extend) {
-    Back(a)->len += static_cast<uint32_t>(n);
-  } else {
-    ++seg_tail;
-    Segment* s = Back(a);
-    *s = meta;
-    s->pos = tail;
-    s->len = static_cast<uint32_t>(n);
-  }
+  QueueView v;
+  if (!View(a, &v) || v.segs == nullptr || (n > 0 && v.bytes == nullptr))
+    return -EIO;
+  const size_t at = tail & (v.cap - 1);
+  const size_t first = n < v.cap - at ? n : v.cap - at;
+  if (!from->CopyIn(v.bytes + at, first) ||
+      (first < n && !from->CopyIn(v.bytes, n - first)))
+    return -EFAULT;
+  Segment& s = v.seg(seg_tail);
+  s = meta;
+  s.pos = tail;
+  s.len = static_cast<uint32_t>(n);
+  __atomic_store_n(&seg_tail, seg_tail + 1, __ATOMIC_RELAXED);
   tail += n;
   __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
                    __ATOMIC_RELAXED);
   return 0;
 }
 
-bool RecvQueue::CopyOut(Arena* a, const Segment& s, size_t skip, size_t len,
-                        IovCursor* to) const {
-  const uint8_t* base = a->Bytes(ring, ring_cap);
-  if (base == nullptr) return len == 0;
-  for (uint64_t p = s.pos + skip; p < s.pos + skip + len;) {
-    const size_t at = p & (ring_cap - 1);
-    size_t k = s.pos + skip + len - p;
-    if (k > ring_cap - at) k = ring_cap - at;
-    if (!to->CopyOut(base + at, k)) return false;
-    p += k;
-  }
-  return true;
+bool RecvQueue::CopyOut(const QueueView& v, const Segment& s, size_t skip,
+                        size_t len, IovCursor* to) {
+  if (len == 0) return true;
+  if (v.bytes == nullptr) return false;
+  const size_t at = (s.pos + skip) & (v.cap - 1);
+  const size_t first = len < v.cap - at ? len : v.cap - at;
+  return to->CopyOut(v.bytes + at, first) &&
+         (first == len || to->CopyOut(v.bytes, len - first));
 }
 
-void RecvQueue::ConsumeFront(Arena* a, uint32_t n) {
+void RecvQueue::ConsumeFront(const QueueView& v, uint32_t n) {
   // Bytes are consumed in queue order, so the front segment always starts
   // at the ring's head.
-  Segment* s = Front(a);
-  if (s == nullptr) return;
-  s->pos += n;
-  s->len -= n;
+  Segment& s = v.seg(seg_head);
+  s.pos += n;
+  s.len -= n;
   head += n;
   __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
                    __ATOMIC_RELAXED);
 }
 
-void RecvQueue::PopFront() { ++seg_head; }
+void RecvQueue::PopFront() {
+  __atomic_store_n(&seg_head, seg_head + 1, __ATOMIC_RELAXED);
+}
 
 void RecvQueue::Free(Arena* a) {
   if (ring_cap != 0) a->FreeBuffer(ring, ring_cap);

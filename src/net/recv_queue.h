@@ -33,11 +33,27 @@ class IovCursor {
   size_t done() const { return done_; }
 
  private:
+  // Copies between our bytes and the caller's iovecs, in the direction
+  // kToIov says; `ours` is only read when kToIov.
+  template <bool kToIov>
+  bool Copy(uint8_t* ours, size_t len);
+
   const iovec* iov_;
   size_t n_;
   size_t idx_ = 0;
   size_t off_ = 0;
   size_t done_ = 0;
+};
+
+// Both rings of a RecvQueue as pointers checked once against the arena, for
+// the duration of one operation under the owner's lock. Indexing masks with
+// the capacity, so it stays inside the checked range.
+struct QueueView {
+  uint8_t* bytes = nullptr;
+  uint32_t cap = 0;
+  Segment* segs = nullptr;
+  uint32_t seg_cap = 0;
+  Segment& seg(uint32_t index) const { return segs[index & (seg_cap - 1)]; }
 };
 
 // Bytes live in a power-of-two ring addressed by monotonic positions;
@@ -51,7 +67,7 @@ struct RecvQueue {
   Off segs;
   uint64_t head;  // position of the first unread byte
   uint64_t tail;  // position after the last queued byte
-  uint32_t seg_head;
+  uint32_t seg_head;  // stored atomically: poll reads both without the lock
   uint32_t seg_tail;
   uint32_t bytes;  // tail - head, kept for lock-free readers (poll)
 
@@ -59,19 +75,32 @@ struct RecvQueue {
   bool empty() const { return seg_tail == seg_head; }
   // nullptr when empty or when the arena is corrupt.
   Segment* Front(Arena* a) const { return At(a, seg_head); }
-  Segment* At(Arena* a, uint32_t index) const;
-  Segment* Back(Arena* a) const { return At(a, seg_tail - 1); }
+  Segment* At(Arena* a, uint32_t index) const {
+    if (index - seg_head >= count() || seg_cap == 0) return nullptr;
+    const size_t slot = index & (seg_cap - 1);
+    return a->Ptr<Segment>(segs + slot * sizeof(Segment));
+  }
 
-  // Appends n bytes gathered from `from` as a new segment (or onto the last
-  // one when `merge` and it is plain). Returns 0, -EFAULT (nothing queued),
-  // or -ENOBUFS when the arena is full.
-  int Append(Arena* a, IovCursor* from, size_t n, const Segment& meta,
-             bool merge);
+  // Checks both rings lie in the arena; false if it is corrupt. (Masking
+  // with cap - 1 keeps every index below cap whatever cap is.)
+  bool View(Arena* a, QueueView* v) const {
+    v->cap = ring_cap;
+    v->seg_cap = seg_cap;
+    v->bytes = a->Bytes(ring, ring_cap);
+    v->segs = reinterpret_cast<Segment*>(
+        a->Bytes(segs, size_t{seg_cap} * sizeof(Segment)));
+    return (ring_cap == 0 || v->bytes != nullptr) &&
+           (seg_cap == 0 || (v->segs != nullptr && segs % 8 == 0));
+  }
+  // Appends n bytes gathered from `from` as a new segment described by
+  // `meta`. Returns 0, -EFAULT (nothing queued), -ENOBUFS (arena full) or
+  // -EIO (corrupt arena).
+  int Append(Arena* a, IovCursor* from, size_t n, const Segment& meta);
   // Copies len bytes starting `skip` bytes into segment `s` out to `to`.
-  bool CopyOut(Arena* a, const Segment& s, size_t skip, size_t len,
-               IovCursor* to) const;
+  static bool CopyOut(const QueueView& v, const Segment& s, size_t skip,
+                      size_t len, IovCursor* to);
   // Drops the first n unread bytes of the front segment (n <= its len).
-  void ConsumeFront(Arena* a, uint32_t n);
+  void ConsumeFront(const QueueView& v, uint32_t n);
   // Removes the front segment (its bytes must be consumed or discarded).
   void PopFront();
   // Returns both rings to the arena.

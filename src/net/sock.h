@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/single_threaded.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "arena/arena.h"
 #include "arena/mutex.h"
 #include "arena/wait_queue.h"
+#include "base/process.h"
 #include "net/recv_queue.h"
 
 namespace shunt {
@@ -60,13 +62,15 @@ struct SockState {
   std::atomic<uint64_t> gen;  // pool generation; must stay first
   std::atomic<uint32_t> refs;
   uint8_t type;  // SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET
-  SockPhase phase;
+  // Written under the lock; atomic because the data path and poll read
+  // them without it.
+  std::atomic<SockPhase> phase;
   uint8_t dead;  // SOCK_DEAD: released, awaiting its last reference
-  uint8_t passcred;
+  std::atomic<uint8_t> passcred;
   ArenaMutex lock;  // guards everything below unless noted
   std::atomic<uint32_t> shutdown;  // kRcvShutdown | kSendShutdown
   std::atomic<int32_t> err;        // pending SO_ERROR (positive errno)
-  Off peer;                        // referenced
+  std::atomic<Off> peer;           // referenced; written under the lock
   uint64_t inode;
 
   // Options, read without the lock by the data path.
@@ -98,6 +102,9 @@ struct SockState {
 
   RecvQueue rq;
   WaitQueue wq;
+  // The OpenFile on this socket while it has one (1:1), for ExclusivePair;
+  // 0 for an embryo and after release.
+  std::atomic<Off> file;
 };
 static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
 
@@ -106,6 +113,9 @@ struct OpenFile {
   std::atomic<uint32_t> refs;
   std::atomic<uint32_t> status;  // O_NONBLOCK
   Off sock;                      // referenced
+  // The process holding every reference, or 0 once one may have left it
+  // (fork; never reset). See ExclusivePair.
+  std::atomic<int32_t> sole_pid;
 };
 static_assert(sizeof(OpenFile) <= 64, "see kPoolSizes in arena.cc");
 
@@ -127,6 +137,24 @@ struct Sock {
 // CopyUser). nullptr with *err set when it cannot be attached.
 Arena* AttachArena(int* err);
 
+// True when this single-threaded process holds every reference to the
+// open files of both s and its peer: then no other thread or process can
+// reach either socket's queue, and the data path may skip the queue lock
+// (the kernel's fdget skips its reference count on the same reasoning).
+inline bool ExclusivePair(const Sock& s, SockState* peer) {
+  if (!__libc_single_threaded) return false;
+  const int32_t me = ProcessId();
+  if (s.file->sole_pid.load(std::memory_order_relaxed) != me) return false;
+  const OpenFile* pf =
+      s.arena->Ptr<OpenFile>(peer->file.load(std::memory_order_relaxed));
+  return pf != nullptr && pf->sole_pid.load(std::memory_order_relaxed) == me &&
+         pf->sock == s.arena->OffsetOf(peer);
+}
+// Marks f as possibly held outside this process (fork, descriptor passing).
+inline void FileShared(OpenFile* f) {
+  f->sole_pid.store(0, std::memory_order_relaxed);
+}
+
 // ---- Lifetime ------------------------------------------------------------
 
 // Creates a socket and an open file on it (one reference). *file receives
@@ -140,7 +168,14 @@ void FilePut(Arena* a, OpenFile* f);
 void SockHold(SockState* sk);
 void SockPut(Arena* a, SockState* sk);
 // Resolves an OpenFile offset to a Sock; false if the arena is corrupt.
-bool SockFromFile(Arena* a, Off file, Sock* out);
+inline bool SockFromFile(Arena* a, Off file, Sock* out) {
+  OpenFile* f = a->Ptr<OpenFile>(file);
+  if (f == nullptr) return false;
+  SockState* sk = a->Ptr<SockState>(f->sock);
+  if (sk == nullptr) return false;
+  *out = Sock{a, f, sk};
+  return true;
+}
 
 // ---- Operations (socket.cc and protocols) ---------------------------------
 
@@ -229,20 +264,32 @@ int64_t DefaultSpinNs();
 
 // Runs `attempt` with `owner` locked until it returns something other than
 // kWouldBlock, sleeping on owner's wait queue in between. Returns attempt's
-// result, -EAGAIN (nonblocking or timed out) or -EINTR.
+// result, -EAGAIN (nonblocking or timed out) or -EINTR. The budget is
+// shared by successive waits of one call, as the kernel's timeo is.
 constexpr long kWouldBlock = -100000;
 template <typename Attempt>
-long WaitLoop(SockState* owner, const WaitBudget& budget, Attempt attempt);
+long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt);
 
 // The wait budget of a call on s: O_NONBLOCK/MSG_DONTWAIT (`dontwait`),
 // the socket's timeout option in jiffies, and its spin setting.
-WaitBudget BudgetFor(const Sock& s, bool dontwait, int64_t timeo_jiffies);
+inline WaitBudget BudgetFor(const Sock& s, bool dontwait, int64_t timeo_jiffies) {
+  WaitBudget b;
+  b.spin_ns = s.sk->spin_ns.load(std::memory_order_relaxed);
+  b.nonblocking = dontwait || s.nonblocking() || timeo_jiffies < 0;
+  if (!b.nonblocking && timeo_jiffies > 0) {
+    const int64_t ns_per_jiffy = 1000000000 / s.arena->limits().hz;
+    if (timeo_jiffies < INT64_MAX / ns_per_jiffy / 2)
+      b.timeout_ns = timeo_jiffies * ns_per_jiffy;
+  }
+  return b;
+}
+
 
 // Credentials of the calling process.
 PeerCred CurrentCred();
 
 template <typename Attempt>
-long WaitLoop(SockState* owner, const WaitBudget& budget, Attempt attempt) {
+long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {
   bool registered = false;
   bool last_try = false;
   long r;
@@ -250,7 +297,7 @@ long WaitLoop(SockState* owner, const WaitBudget& budget, Attempt attempt) {
     owner->lock.Lock();
     r = attempt();
     if (r != kWouldBlock) break;
-    if (budget.nonblocking || last_try) {
+    if (budget->nonblocking || last_try) {
       r = -EAGAIN;
       break;
     }

@@ -69,7 +69,8 @@ void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
   RecvQueue rq = sk->rq;
   sk->rq = RecvQueue{};
   Off pending = sk->acceptq_head;
-  sk->acceptq_head = sk->acceptq_tail = 0;
+  __atomic_store_n(&sk->acceptq_head, Off{0}, __ATOMIC_RELAXED);
+  sk->acceptq_tail = 0;
   sk->acceptq_len = 0;
   SockChanged(a, sk);
   sk->lock.Unlock();
@@ -99,20 +100,6 @@ void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
 }
 
 }  // namespace
-
-WaitBudget BudgetFor(const Sock& s, bool dontwait, int64_t timeo_jiffies) {
-  WaitBudget b;
-  b.spin_ns = s.sk->spin_ns.load(std::memory_order_relaxed);
-  b.nonblocking = dontwait || s.nonblocking() || timeo_jiffies < 0;
-  if (!b.nonblocking && timeo_jiffies > 0) {
-    const int64_t ns_per_jiffy = 1000000000 / s.arena->limits().hz;
-    if (timeo_jiffies < INT64_MAX / ns_per_jiffy / 2) {
-      b.has_deadline = true;
-      b.deadline = DeadlineAfterNs(timeo_jiffies * ns_per_jiffy);
-    }
-  }
-  return b;
-}
 
 Arena* AttachArena(int* err) {
   if (Arena* a = Arena::IfAttached()) return a;
@@ -144,21 +131,14 @@ void SockPut(Arena* a, SockState* sk) {
 void FileGet(OpenFile* f) { f->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void FilePut(Arena* a, OpenFile* f) {
+  if (f == nullptr) return;  // a corrupt offset: nothing we may touch
   if (f->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (SockState* sk = a->Ptr<SockState>(f->sock)) {
+    sk->file.store(0, std::memory_order_relaxed);
     ReleaseSock(a, sk, false);
     SockPut(a, sk);
   }
   a->FreeObject(Pool::kOpenFile, a->OffsetOf(f));
-}
-
-bool SockFromFile(Arena* a, Off file, Sock* out) {
-  OpenFile* f = a->Ptr<OpenFile>(file);
-  if (f == nullptr) return false;
-  SockState* sk = a->Ptr<SockState>(f->sock);
-  if (sk == nullptr) return false;
-  *out = Sock{a, f, sk};
-  return true;
 }
 
 int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file) {
@@ -168,6 +148,8 @@ int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file) {
   f->refs.store(1, std::memory_order_relaxed);
   f->status.store(O_RDWR | (nonblock ? O_NONBLOCK : 0));
   f->sock = a->OffsetOf(sk);
+  f->sole_pid.store(ProcessId(), std::memory_order_relaxed);
+  sk->file.store(off, std::memory_order_relaxed);
   *file = off;
   return 0;
 }
@@ -209,9 +191,12 @@ int SockPair(Arena* a, int family, int type, int protocol, Off files[2]) {
     FilePut(a, a->Ptr<OpenFile>(files[0]));
     return rc;
   }
-  Sock s0, s1;
-  SockFromFile(a, files[0], &s0);
-  SockFromFile(a, files[1], &s1);
+  Sock s0{}, s1{};
+  if (!SockFromFile(a, files[0], &s0) || !SockFromFile(a, files[1], &s1)) {
+    FilePut(a, a->Ptr<OpenFile>(files[0]));
+    FilePut(a, a->Ptr<OpenFile>(files[1]));
+    return -EIO;
+  }
   // net/unix/af_unix.c: unix_socketpair: each end is the other's peer and
   // carries the creator's credentials.
   SockHold(s0.sk);
@@ -290,7 +275,7 @@ int SockAccept(const Sock& s, bool new_nonblock, Off* file,
   SockState* sk = s.sk;
   // net/unix/af_unix.c: unix_accept
   if (sk->type == SOCK_DGRAM) return -EOPNOTSUPP;
-  const WaitBudget budget = BudgetFor(s, false, sk->rcvtimeo.load());
+  WaitBudget budget = BudgetFor(s, false, sk->rcvtimeo.load());
   bool registered = false;
   SockState* e = nullptr;
   int err = 0;
@@ -303,7 +288,7 @@ int SockAccept(const Sock& s, bool new_nonblock, Off* file,
       if (e == nullptr) {
         err = -EIO;
       } else {
-        sk->acceptq_head = e->accept_next;
+        __atomic_store_n(&sk->acceptq_head, e->accept_next, __ATOMIC_RELAXED);
         if (sk->acceptq_head == 0) sk->acceptq_tail = 0;
         e->accept_next = 0;
         --sk->acceptq_len;
@@ -319,7 +304,7 @@ int SockAccept(const Sock& s, bool new_nonblock, Off* file,
     } else {
       const uint32_t seen = sk->wq.seq.load(std::memory_order_relaxed);
       sk->lock.Unlock();
-      const WaitResult r = BlockOnce(&sk->wq, seen, budget);
+      const WaitResult r = BlockOnce(&sk->wq, seen, &budget);
       if (r == WaitResult::kInterrupted) {
         err = -EINTR;
         break;
@@ -651,7 +636,7 @@ uint32_t SockPoll(const Sock& s) {
   if (shut == kShutdownMask) mask |= POLLHUP;
   if (shut & kRcvShutdown) mask |= POLLRDHUP | POLLIN | POLLRDNORM;
   const bool listening = sk->phase == SockPhase::kListen;
-  if (listening ? __atomic_load_n(&sk->acceptq_len, __ATOMIC_RELAXED) != 0
+  if (listening ? __atomic_load_n(&sk->acceptq_head, __ATOMIC_RELAXED) != 0
                 : __atomic_load_n(&sk->rq.seg_tail, __ATOMIC_RELAXED) !=
                       __atomic_load_n(&sk->rq.seg_head, __ATOMIC_RELAXED))
     mask |= POLLIN | POLLRDNORM;

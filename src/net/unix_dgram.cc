@@ -178,11 +178,11 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     put_other();
     return -EMSGSIZE;
   }
-  const WaitBudget budget =
+  WaitBudget budget =
       BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   // sock_alloc_send_pskb: error, shutdown, then room in our send buffer.
   const uint32_t charge = DatagramTruesize(len);
-  long r = WaitLoop(sk, budget, [&]() -> long {
+  long r = WaitLoop(sk, &budget, [&]() -> long {
     if (const int err = SockTakeError(sk); err != 0) return err;
     if (sk->shutdown.load() & kSendShutdown) return -EPIPE;
     if (sk->wmem.load() >= static_cast<uint32_t>(sk->sndbuf.load()))
@@ -210,7 +210,7 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
         break;
       }
     }
-    r = WaitLoop(other, budget, [&]() -> long {
+    r = WaitLoop(other, &budget, [&]() -> long {
       if (!MaySend(a, sk, other)) return -EPERM;
       if (other->dead) return kRestart;
       if (other->shutdown.load() & kRcvShutdown) return -EPIPE;
@@ -220,7 +220,7 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
       Segment meta{};
       meta.sender = a->OffsetOf(sk);
       meta.charge = charge;
-      if (const int rc = other->rq.Append(a, &from, len, meta, false);
+      if (const int rc = other->rq.Append(a, &from, len, meta);
           rc != 0)
         return rc;
       SockHold(sk);
@@ -266,12 +266,12 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     return -ENOTCONN;  // unix_seqpacket_recvmsg
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   const bool peek = flags & MSG_PEEK;
-  const WaitBudget budget =
+  WaitBudget budget =
       BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   const bool nonblock = budget.nonblocking;
   IovCursor to(m->iov, m->iovlen);
   Segment taken{};  // a dequeued segment whose sender we still hold
-  const long r = WaitLoop(sk, budget, [&]() -> long {
+  const long r = WaitLoop(sk, &budget, [&]() -> long {
     // __skb_try_recv_datagram reports a pending error before anything,
     // even with datagrams queued.
     if (const int err = SockTakeError(sk); err != 0) return err;
@@ -281,15 +281,16 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       const int off = sk->peek_off.load();
       skip = off > 0 ? static_cast<size_t>(off) : 0;
     }
+    QueueView v;
+    if (!sk->rq.View(a, &v)) return -EIO;
     const Segment* seg = nullptr;
     for (uint32_t i = sk->rq.seg_head; i != sk->rq.seg_tail; ++i) {
-      seg = sk->rq.At(a, i);
-      if (seg == nullptr) return -EIO;
-      if (skip >= seg->len && (seg->len != 0 || skip != 0)) {
-        skip -= seg->len;
-        seg = nullptr;
+      const Segment& cand = v.seg(i);
+      if (skip >= cand.len && (cand.len != 0 || skip != 0)) {
+        skip -= cand.len;
         continue;
       }
+      seg = &cand;
       break;
     }
     if (seg == nullptr) {
@@ -316,7 +317,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     } else {
       m->msg_flags |= MSG_TRUNC;
     }
-    const bool ok = sk->rq.CopyOut(a, *seg, skip, size, &to);
+    const bool ok = RecvQueue::CopyOut(v, *seg, skip, size, &to);
     m->copied = to.done();
     const long result = !ok ? -EFAULT
                             : static_cast<long>((flags & MSG_TRUNC) ? avail
@@ -324,7 +325,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     if (!peek) {
       // Dequeued before the copy in Linux: a fault loses the datagram.
       taken = *seg;
-      sk->rq.ConsumeFront(a, seg->len);
+      sk->rq.ConsumeFront(v, seg->len);
       sk->rq.PopFront();
       const int off = sk->peek_off.load();  // sk_peek_offset_bwd
       if (off >= 0)

@@ -24,6 +24,76 @@ size_t SkbPayload(const SockState* sk, size_t left) {
   return n;
 }
 
+// What a stream sender may still queue at its peer: unix_stream_sendmsg
+// waits while the sender's in-flight bytes reach its send buffer (counted
+// in payload bytes here, see DIFFERENCES.md).
+int64_t StreamRoom(const SockState* sk, const SockState* peer) {
+  return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
+}
+
+// The common send, tried first: one buffer that fits one skb and the room
+// the peer has now, with nothing to wait for or to report. Returns the
+// bytes queued, or kWouldBlock to let the general path decide (nothing was
+// queued then, not even after a fault).
+long TrySendFast(const Sock& s, SockState* peer, const MsgArgs& m,
+                 int flags) {
+  SockState* sk = s.sk;
+  const size_t n = m.size;
+  if (m.iovlen != 1 || (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0 ||
+      n != SkbPayload(sk, n) ||
+      sk->err.load(std::memory_order_relaxed) != 0 ||
+      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
+    return kWouldBlock;
+  const bool exclusive = ExclusivePair(s, peer);
+  if (!exclusive) peer->lock.Lock();
+  long r = kWouldBlock;
+  if (!peer->dead &&
+      !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
+      StreamRoom(sk, peer) >= static_cast<int64_t>(n)) {
+    IovCursor from(m.iov, 1);
+    if (peer->rq.Append(s.arena, &from, n, Segment{}) == 0) {
+      SockChanged(s.arena, peer);
+      r = static_cast<long>(n);
+    }
+  }
+  if (!exclusive) peer->lock.Unlock();
+  return r;
+}
+
+// The common receive, tried first: plain flags, one buffer, default low
+// water mark and no peek offset, with data queued. Copies what is there up
+// to the buffer's size, as the general loop would. Returns the bytes, or
+// kWouldBlock to let the general path decide (nothing was consumed then).
+long TryRecvFast(const Sock& s, MsgArgs* m, int flags) {
+  SockState* sk = s.sk;
+  if (m->iovlen != 1 || m->from != nullptr || (flags & ~MSG_DONTWAIT) ||
+      sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
+      sk->peek_off.load(std::memory_order_relaxed) != -1 ||
+      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
+    return kWouldBlock;
+  SockState* peer = s.arena->Ptr<SockState>(sk->peer.load());
+  const bool exclusive = peer != nullptr && ExclusivePair(s, peer);
+  if (!exclusive) sk->lock.Lock();
+  IovCursor to(m->iov, 1);
+  size_t copied = 0;
+  QueueView v;
+  if (sk->rq.View(s.arena, &v)) {
+    while (copied < m->size && !sk->rq.empty()) {
+      Segment& seg = v.seg(sk->rq.seg_head);
+      size_t chunk = m->size - copied;
+      if (chunk > seg.len) chunk = seg.len;
+      if (!RecvQueue::CopyOut(v, seg, 0, chunk, &to)) break;
+      copied += chunk;
+      sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
+      if (seg.len == 0) sk->rq.PopFront();
+    }
+    if (copied != 0) SockChanged(s.arena, sk);
+  }
+  if (!exclusive) sk->lock.Unlock();
+  m->copied = copied;
+  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
+}
+
 }  // namespace
 
 int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
@@ -33,13 +103,13 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
   if (sk->passcred && sk->addr.len == 0) {
     if (const int rc = Autobind(a, sk); rc != 0) return rc;
   }
-  const WaitBudget budget = BudgetFor(s, false, sk->sndtimeo.load());
+  WaitBudget budget = BudgetFor(s, false, sk->sndtimeo.load());
   const auto* sun = reinterpret_cast<const sockaddr_un*>(addr);
   for (;;) {
     SockState* other = nullptr;
     if (const int rc = FindByName(a, sun, len, sk->type, &other); rc != 0)
       return rc;
-    const long r = WaitLoop(other, budget, [&]() -> long {
+    const long r = WaitLoop(other, &budget, [&]() -> long {
       if (other->dead) return kRestart;
       if (other->phase != SockPhase::kListen ||
           (other->shutdown.load() & kRcvShutdown))
@@ -72,7 +142,7 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
       if (SockState* tail = a->Ptr<SockState>(other->acceptq_tail))
         tail->accept_next = eoff;
       else
-        other->acceptq_head = eoff;
+        __atomic_store_n(&other->acceptq_head, eoff, __ATOMIC_RELAXED);
       other->acceptq_tail = eoff;
       ++other->acceptq_len;
       SockChanged(a, other);
@@ -92,8 +162,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
     return sk->phase == SockPhase::kEstablished ? -EISCONN : -EOPNOTSUPP;
   // The peer of a stream socket never changes once set, and our reference
   // on it lives as long as our socket: no lock needed to read it.
-  SockState* peer = a->Ptr<SockState>(
-      __atomic_load_n(&sk->peer, __ATOMIC_ACQUIRE));
+  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
   if (peer == nullptr) return -ENOTCONN;
   if (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) {
     RaiseSigpipe(flags);
@@ -101,12 +170,13 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   }
   const size_t total = m->size;
   if (total == 0) return 0;
-  const WaitBudget budget =
+  if (const long r = TrySendFast(s, peer, *m, flags); r != kWouldBlock) return r;
+  WaitBudget budget =
       BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   IovCursor from(m->iov, m->iovlen);
   size_t sent = 0;
   const Segment plain{};
-  const long r = WaitLoop(peer, budget, [&]() -> long {
+  const long r = WaitLoop(peer, &budget, [&]() -> long {
     for (;;) {
       // sock_alloc_send_pskb's order: pending error, our shutdown; then
       // the receiver's state.
@@ -115,8 +185,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
           peer->dead || (peer->shutdown.load(std::memory_order_relaxed) &
                          kRcvShutdown))
         return -EPIPE;
-      const int64_t room = int64_t{sk->sndbuf.load(std::memory_order_relaxed)} -
-                           peer->rq.bytes;
+      const int64_t room = StreamRoom(sk, peer);
       if (room <= 0) return kWouldBlock;
       // One segment per skb the kernel would build, so a fault while
       // reading stops at the same boundary (the bytes of earlier skbs are
@@ -124,7 +193,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       size_t chunk = SkbPayload(sk, total - sent);
       if (static_cast<uint64_t>(room) < chunk)
         chunk = static_cast<size_t>(room);
-      if (const int rc = peer->rq.Append(a, &from, chunk, plain, false);
+      if (const int rc = peer->rq.Append(a, &from, chunk, plain);
           rc != 0)
         return rc;
       sent += chunk;
@@ -144,6 +213,7 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // so is MSG_OOB while no urgent byte is queued.
   if (sk->phase != SockPhase::kEstablished) return -EINVAL;
   if (flags & MSG_OOB) return -EINVAL;
+  if (const long r = TryRecvFast(s, m, flags); r != kWouldBlock) return r;
   const size_t size = m->size;
   const bool peek = flags & MSG_PEEK;
   // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
@@ -153,7 +223,7 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     if (lowat < target) target = lowat;
   }
   if (target == 0) target = 1;
-  const WaitBudget budget =
+  WaitBudget budget =
       BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   IovCursor to(m->iov, m->iovlen);
   size_t copied = 0;
@@ -162,18 +232,20 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     const int off = sk->peek_off.load();
     skip = off > 0 ? static_cast<size_t>(off) : 0;
   }
-  const long r = WaitLoop(sk, budget, [&]() -> long {
+  const long r = WaitLoop(sk, &budget, [&]() -> long {
+    QueueView v;
+    if (!sk->rq.View(a, &v)) return -EIO;
     for (;;) {
       // Find the byte `skip` bytes into the queue.
-      uint32_t idx = sk->rq.seg_head;
       size_t in_seg = skip;
       const Segment* seg = nullptr;
-      for (; idx != sk->rq.seg_tail; ++idx) {
-        seg = sk->rq.At(a, idx);
-        if (seg == nullptr) return -EIO;
-        if (in_seg < seg->len) break;
-        in_seg -= seg->len;
-        seg = nullptr;
+      for (uint32_t idx = sk->rq.seg_head; idx != sk->rq.seg_tail; ++idx) {
+        const Segment& cand = v.seg(idx);
+        if (in_seg < cand.len) {
+          seg = &cand;
+          break;
+        }
+        in_seg -= cand.len;
       }
       if (seg == nullptr) {
         if (copied >= target) return static_cast<long>(copied);
@@ -188,12 +260,12 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       }
       size_t chunk = seg->len - in_seg;
       if (chunk > size - copied) chunk = size - copied;
-      if (!sk->rq.CopyOut(a, *seg, in_seg, chunk, &to))
+      if (!RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to))
         return copied ? static_cast<long>(copied) : -EFAULT;
       copied += chunk;
       if (!peek) {
-        sk->rq.ConsumeFront(a, static_cast<uint32_t>(chunk));
-        if (sk->rq.Front(a)->len == 0) sk->rq.PopFront();
+        sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
+        if (seg->len == 0) sk->rq.PopFront();
         // sk_peek_offset_bwd
         const int off = sk->peek_off.load();
         if (off >= 0)
