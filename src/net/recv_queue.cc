@@ -143,7 +143,18 @@ void RecvQueue::PopFront() {
 void RecvQueue::Free(Arena* a) {
   if (ring_cap != 0) a->FreeBuffer(ring, ring_cap);
   if (seg_cap != 0) a->FreeBuffer(segs, size_t{seg_cap} * sizeof(Segment));
-  *this = RecvQueue{};
+  Detach();
+}
+
+RecvQueue RecvQueue::Detach() {
+  const RecvQueue out = *this;
+  ring = segs = 0;
+  ring_cap = seg_cap = 0;
+  head = tail = 0;
+  __atomic_store_n(&seg_head, 0u, __ATOMIC_RELAXED);
+  __atomic_store_n(&seg_tail, 0u, __ATOMIC_RELAXED);
+  __atomic_store_n(&bytes, 0u, __ATOMIC_RELAXED);
+  return out;
 }
 
 }  // namespace shunt

@@ -105,6 +105,9 @@ struct RecvQueue {
   void PopFront();
   // Returns both rings to the arena.
   void Free(Arena* a);
+  // Moves the contents out, leaving this queue empty. The fields poll reads
+  // without the lock are cleared with atomic stores.
+  RecvQueue Detach();
 
  private:
   int Reserve(Arena* a, size_t n);

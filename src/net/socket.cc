@@ -66,13 +66,11 @@ void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
   SockState* peer = a->Ptr<SockState>(sk->peer);
   sk->peer = 0;
   // Detach the queue and the accept queue; they are dropped unlocked.
-  RecvQueue rq = sk->rq;
-  sk->rq = RecvQueue{};
+  RecvQueue rq = sk->rq.Detach();
   Off pending = sk->acceptq_head;
   __atomic_store_n(&sk->acceptq_head, Off{0}, __ATOMIC_RELAXED);
   sk->acceptq_tail = 0;
   sk->acceptq_len = 0;
-  SockChanged(a, sk);
   sk->lock.Unlock();
 
   if (peer != nullptr) {
@@ -89,6 +87,12 @@ void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
     }
     SockPut(a, peer);
   }
+  // Our sleepers and pollers (a writer waiting for room here, above all)
+  // are woken only now, with the peer's error and shutdown in place, as
+  // unix_release_sock wakes them through the peer's state change.
+  sk->lock.Lock();
+  SockChanged(a, sk);
+  sk->lock.Unlock();
   DropQueue(a, &rq);
   for (int guard = 0; pending != 0 && guard < (1 << 20); ++guard) {
     SockState* e = a->Ptr<SockState>(pending);

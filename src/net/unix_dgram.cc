@@ -67,8 +67,7 @@ void Disconnected(Arena* a, SockState* sk, SockState* old_peer) {
   {
     MutexLock lock(&sk->lock);
     if (sk->rq.empty()) return;
-    rq = sk->rq;
-    sk->rq = RecvQueue{};
+    rq = sk->rq.Detach();
     SockChanged(a, sk);
   }
   DropQueue(a, &rq);
