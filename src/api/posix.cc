@@ -189,7 +189,8 @@ SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
   FileRef f;
   if (!LookupFd(fd, &f)) return send(fd, buf, len, flags);
   if (len > kMaxRwCount) len = kMaxRwCount;
-  // The hot path: one iovec straight to the socket layer.
+  if (const long r = SockSendFast(f.sock(), buf, len, flags); r != kWouldBlock)
+    return r;
   iovec iov{const_cast<void*>(buf), len};
   MsgArgs m{};
   m.iov = &iov;
@@ -267,7 +268,8 @@ SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
   FileRef f;
   if (!LookupFd(fd, &f)) return recv(fd, buf, len, flags);
   if (len > kMaxRwCount) len = kMaxRwCount;
-  // The hot path: one iovec straight to the socket layer.
+  if (const long r = SockRecvFast(f.sock(), buf, len, flags); r != kWouldBlock)
+    return r;
   iovec iov{buf, len};
   MsgArgs m{};
   m.iov = &iov;

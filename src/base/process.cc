@@ -3,29 +3,22 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include <atomic>
-
 namespace shunt {
+
+std::atomic<int32_t> g_process_id{0};
+
 namespace {
-
-std::atomic<int32_t> g_pid{0};
-
-void Refresh() { g_pid.store(getpid(), std::memory_order_relaxed); }
-
+void Refresh() { g_process_id.store(getpid(), std::memory_order_relaxed); }
 }  // namespace
 
-int32_t ProcessId() {
-  int32_t pid = g_pid.load(std::memory_order_relaxed);
-  if (pid == 0) {
-    static const bool registered = [] {
-      pthread_atfork(nullptr, nullptr, Refresh);
-      return true;
-    }();
-    (void)registered;
-    Refresh();
-    pid = g_pid.load(std::memory_order_relaxed);
-  }
-  return pid;
+int32_t ProcessIdSlow() {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, Refresh);
+    return true;
+  }();
+  (void)registered;
+  Refresh();
+  return g_process_id.load(std::memory_order_relaxed);
 }
 
 }  // namespace shunt

@@ -4,8 +4,16 @@
 
 #include <stdint.h>
 
+#include <atomic>
+
 namespace shunt {
 
-int32_t ProcessId();
+extern std::atomic<int32_t> g_process_id;  // 0 until first use
+int32_t ProcessIdSlow();
+
+inline int32_t ProcessId() {
+  const int32_t pid = g_process_id.load(std::memory_order_relaxed);
+  return pid != 0 ? pid : ProcessIdSlow();
+}
 
 }  // namespace shunt

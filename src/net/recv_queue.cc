@@ -104,6 +104,25 @@ int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
   if (!from->CopyIn(v.bytes + at, first) ||
       (first < n && !from->CopyIn(v.bytes, n - first)))
     return -EFAULT;
+  Commit(v, meta, n);
+  return 0;
+}
+
+bool RecvQueue::TryAppendFlat(Arena* a, const void* src, size_t n) {
+  if (count() >= seg_cap || (tail - head) + n > ring_cap) return false;
+  QueueView v;
+  if (!View(a, &v) || v.segs == nullptr || v.bytes == nullptr) return false;
+  const size_t at = tail & (v.cap - 1);
+  const size_t first = n < v.cap - at ? n : v.cap - at;
+  const auto* p = static_cast<const uint8_t*>(src);
+  if (!CopyUser(v.bytes + at, p, first) ||
+      (first < n && !CopyUser(v.bytes, p + first, n - first)))
+    return false;
+  Commit(v, Segment{}, n);
+  return true;
+}
+
+void RecvQueue::Commit(const QueueView& v, const Segment& meta, size_t n) {
   Segment& s = v.seg(seg_tail);
   s = meta;
   s.pos = tail;
@@ -112,7 +131,6 @@ int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
   tail += n;
   __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
                    __ATOMIC_RELAXED);
-  return 0;
 }
 
 bool RecvQueue::CopyOut(const QueueView& v, const Segment& s, size_t skip,

@@ -96,6 +96,10 @@ struct RecvQueue {
   // `meta`. Returns 0, -EFAULT (nothing queued), -ENOBUFS (arena full) or
   // -EIO (corrupt arena).
   int Append(Arena* a, IovCursor* from, size_t n, const Segment& meta);
+  // Appends n bytes from one caller buffer as a plain segment if both rings
+  // have room now (no allocation). False if not, or on a fault (nothing is
+  // queued either way).
+  bool TryAppendFlat(Arena* a, const void* src, size_t n);
   // Copies len bytes starting `skip` bytes into segment `s` out to `to`.
   static bool CopyOut(const QueueView& v, const Segment& s, size_t skip,
                       size_t len, IovCursor* to);
@@ -110,6 +114,8 @@ struct RecvQueue {
   RecvQueue Detach();
 
  private:
+  // Publishes the n bytes just written at `tail` as a segment like meta.
+  void Commit(const QueueView& v, const Segment& meta, size_t n);
   int Reserve(Arena* a, size_t n);
   int ReserveSegment(Arena* a);
 };

@@ -35,6 +35,10 @@
 
 namespace shunt {
 
+// "Not done: wait (or take the general path)", from attempts and fast
+// paths; never returned to callers of the socket layer.
+constexpr long kWouldBlock = -100000;
+
 // Socket states, named after the kernel's (include/net/tcp_states.h).
 enum class SockPhase : uint8_t { kClose = 0, kListen, kEstablished };
 
@@ -242,6 +246,22 @@ int ValidateAddr(const sockaddr* addr, socklen_t len);
 // The open file a received embryo or a new socket gets.
 int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file);
 
+// The common stream send and receive of one flat buffer with plain flags,
+// tried by the POSIX layer before building a message: they do exactly what
+// the general path would when nothing has to wait, fail or be reported,
+// and otherwise return kWouldBlock having changed nothing.
+long StreamSendFast(const Sock& s, const void* buf, size_t n, int flags);
+long StreamRecvFast(const Sock& s, void* buf, size_t n, int flags);
+inline long SockSendFast(const Sock& s, const void* buf, size_t n,
+                         int flags) {
+  return s.sk->type == SOCK_STREAM ? StreamSendFast(s, buf, n, flags)
+                                   : kWouldBlock;
+}
+inline long SockRecvFast(const Sock& s, void* buf, size_t n, int flags) {
+  return s.sk->type == SOCK_STREAM ? StreamRecvFast(s, buf, n, flags)
+                                   : kWouldBlock;
+}
+
 // Datagram-family entry points used by SockSendmsg/SockRecvmsg.
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags);
@@ -266,7 +286,6 @@ int64_t DefaultSpinNs();
 // kWouldBlock, sleeping on owner's wait queue in between. Returns attempt's
 // result, -EAGAIN (nonblocking or timed out) or -EINTR. The budget is
 // shared by successive waits of one call, as the kernel's timeo is.
-constexpr long kWouldBlock = -100000;
 template <typename Attempt>
 long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/user_copy.h"
 #include "net/sock.h"
 
 namespace shunt {
@@ -29,69 +30,6 @@ size_t SkbPayload(const SockState* sk, size_t left) {
 // in payload bytes here, see DIFFERENCES.md).
 int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
-}
-
-// The common send, tried first: one buffer that fits one skb and the room
-// the peer has now, with nothing to wait for or to report. Returns the
-// bytes queued, or kWouldBlock to let the general path decide (nothing was
-// queued then, not even after a fault).
-long TrySendFast(const Sock& s, SockState* peer, const MsgArgs& m,
-                 int flags) {
-  SockState* sk = s.sk;
-  const size_t n = m.size;
-  if (m.iovlen != 1 || (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0 ||
-      n != SkbPayload(sk, n) ||
-      sk->err.load(std::memory_order_relaxed) != 0 ||
-      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
-    return kWouldBlock;
-  const bool exclusive = ExclusivePair(s, peer);
-  if (!exclusive) peer->lock.Lock();
-  long r = kWouldBlock;
-  if (!peer->dead &&
-      !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
-      StreamRoom(sk, peer) >= static_cast<int64_t>(n)) {
-    IovCursor from(m.iov, 1);
-    if (peer->rq.Append(s.arena, &from, n, Segment{}) == 0) {
-      SockChanged(s.arena, peer);
-      r = static_cast<long>(n);
-    }
-  }
-  if (!exclusive) peer->lock.Unlock();
-  return r;
-}
-
-// The common receive, tried first: plain flags, one buffer, default low
-// water mark and no peek offset, with data queued. Copies what is there up
-// to the buffer's size, as the general loop would. Returns the bytes, or
-// kWouldBlock to let the general path decide (nothing was consumed then).
-long TryRecvFast(const Sock& s, MsgArgs* m, int flags) {
-  SockState* sk = s.sk;
-  if (m->iovlen != 1 || m->from != nullptr || (flags & ~MSG_DONTWAIT) ||
-      sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
-      sk->peek_off.load(std::memory_order_relaxed) != -1 ||
-      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
-    return kWouldBlock;
-  SockState* peer = s.arena->Ptr<SockState>(sk->peer.load());
-  const bool exclusive = peer != nullptr && ExclusivePair(s, peer);
-  if (!exclusive) sk->lock.Lock();
-  IovCursor to(m->iov, 1);
-  size_t copied = 0;
-  QueueView v;
-  if (sk->rq.View(s.arena, &v)) {
-    while (copied < m->size && !sk->rq.empty()) {
-      Segment& seg = v.seg(sk->rq.seg_head);
-      size_t chunk = m->size - copied;
-      if (chunk > seg.len) chunk = seg.len;
-      if (!RecvQueue::CopyOut(v, seg, 0, chunk, &to)) break;
-      copied += chunk;
-      sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
-      if (seg.len == 0) sk->rq.PopFront();
-    }
-    if (copied != 0) SockChanged(s.arena, sk);
-  }
-  if (!exclusive) sk->lock.Unlock();
-  m->copied = copied;
-  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
 }
 
 }  // namespace
@@ -170,7 +108,6 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   }
   const size_t total = m->size;
   if (total == 0) return 0;
-  if (const long r = TrySendFast(s, peer, *m, flags); r != kWouldBlock) return r;
   WaitBudget budget =
       BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   IovCursor from(m->iov, m->iovlen);
@@ -213,7 +150,6 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // so is MSG_OOB while no urgent byte is queued.
   if (sk->phase != SockPhase::kEstablished) return -EINVAL;
   if (flags & MSG_OOB) return -EINVAL;
-  if (const long r = TryRecvFast(s, m, flags); r != kWouldBlock) return r;
   const size_t size = m->size;
   const bool peek = flags & MSG_PEEK;
   // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
@@ -284,6 +220,70 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   m->copied = copied;
   if (r < 0 && copied != 0) return static_cast<ssize_t>(copied);
   return r;
+}
+
+}  // namespace shunt
+
+namespace shunt {
+
+long StreamSendFast(const Sock& s, const void* buf, size_t n, int flags) {
+  SockState* sk = s.sk;
+  if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
+  SockState* peer =
+      s.arena->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
+  if (peer == nullptr || n != SkbPayload(sk, n) ||
+      sk->err.load(std::memory_order_relaxed) != 0 ||
+      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
+    return kWouldBlock;
+  const bool exclusive = ExclusivePair(s, peer);
+  if (!exclusive) peer->lock.Lock();
+  long r = kWouldBlock;
+  if (!peer->dead &&
+      !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
+      StreamRoom(sk, peer) >= static_cast<int64_t>(n) &&
+      peer->rq.TryAppendFlat(s.arena, buf, n)) {
+    SockChanged(s.arena, peer);
+    r = static_cast<long>(n);
+  }
+  if (!exclusive) peer->lock.Unlock();
+  return r;
+}
+
+long StreamRecvFast(const Sock& s, void* buf, size_t size, int flags) {
+  SockState* sk = s.sk;
+  if ((flags & ~MSG_DONTWAIT) || size == 0 ||
+      sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
+      sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
+      sk->peek_off.load(std::memory_order_relaxed) != -1 ||
+      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
+    return kWouldBlock;
+  SockState* peer = s.arena->Ptr<SockState>(sk->peer.load());
+  const bool exclusive = peer != nullptr && ExclusivePair(s, peer);
+  if (!exclusive) sk->lock.Lock();
+  auto* dst = static_cast<uint8_t*>(buf);
+  size_t copied = 0;
+  QueueView v;
+  if (sk->rq.View(s.arena, &v) && v.bytes != nullptr) {
+    // unix_stream_read_generic with nothing special asked: take queued
+    // segments in order until the buffer is full or the queue empty.
+    while (copied < size && !sk->rq.empty()) {
+      Segment& seg = v.seg(sk->rq.seg_head);
+      size_t chunk = size - copied;
+      if (chunk > seg.len) chunk = seg.len;
+      const size_t at = seg.pos & (v.cap - 1);
+      const size_t first = chunk < v.cap - at ? chunk : v.cap - at;
+      if (!CopyUser(dst + copied, v.bytes + at, first) ||
+          (first < chunk &&
+           !CopyUser(dst + copied + first, v.bytes, chunk - first)))
+        break;
+      copied += chunk;
+      sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
+      if (seg.len == 0) sk->rq.PopFront();
+    }
+    if (copied != 0) SockChanged(s.arena, sk);
+  }
+  if (!exclusive) sk->lock.Unlock();
+  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
 }
 
 }  // namespace shunt
