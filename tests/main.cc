@@ -5,11 +5,11 @@
 #include <poll.h>
 #include <shunt/shunt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <string>
@@ -53,7 +53,8 @@ int RunConnectChild(const char* path) {
 }
 
 int main(int argc, char** argv) {
-  if (const char* path = getenv("SHUNT_TEST_CONNECT")) return RunConnectChild(path);
+  if (const char* path = getenv("SHUNT_TEST_CONNECT"))
+    return RunConnectChild(path);
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
   setenv("SHUNT_ARENA", arena.c_str(), 1);
   ::testing::InitGoogleTest(&argc, argv);

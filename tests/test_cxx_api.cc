@@ -2,8 +2,8 @@
 // over the same socket layer.
 #include <errno.h>
 #include <gtest/gtest.h>
-#include <shunt/shunt.hpp>
 
+#include <shunt/shunt.hpp>
 #include <string>
 #include <utility>
 

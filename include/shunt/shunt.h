@@ -89,8 +89,8 @@ int shunt_dup3(int oldfd, int newfd, int flags);
 int shunt_poll(struct pollfd *fds, nfds_t nfds, int timeout);
 int shunt_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo,
                 const sigset_t *sigmask);
-int shunt_select(int nfds, fd_set *readfds, fd_set *writefds,
-                 fd_set *exceptfds, struct timeval *timeout);
+int shunt_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+                 struct timeval *timeout);
 int shunt_pselect(int nfds, fd_set *readfds, fd_set *writefds,
                   fd_set *exceptfds, const struct timespec *timeout,
                   const sigset_t *sigmask);
@@ -124,8 +124,8 @@ struct shunt_socket *shunt_sockfd_lookup(int fd, int *err);
 
 int shunt_kernel_bind(struct shunt_socket *sock, const struct sockaddr *addr,
                       int addrlen);
-int shunt_kernel_connect(struct shunt_socket *sock,
-                         const struct sockaddr *addr, int addrlen, int flags);
+int shunt_kernel_connect(struct shunt_socket *sock, const struct sockaddr *addr,
+                         int addrlen, int flags);
 int shunt_kernel_listen(struct shunt_socket *sock, int backlog);
 /* flags: O_NONBLOCK to fail with -EAGAIN instead of waiting. */
 int shunt_kernel_accept(struct shunt_socket *sock,

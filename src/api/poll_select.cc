@@ -36,8 +36,8 @@ struct Watched {
 
 // The events a socket reports for a request, as do_pollfd filters them.
 short Filter(uint32_t mask, short events) {
-  return static_cast<short>(mask & (static_cast<uint32_t>(events) | POLLERR |
-                                    POLLHUP));
+  return static_cast<short>(
+      mask & (static_cast<uint32_t>(events) | POLLERR | POLLHUP));
 }
 
 // Fills revents for every entry; returns how many are non-zero.
@@ -113,7 +113,8 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
   }
   timespec deadline{};
   if (timeout != nullptr)
-    deadline = DeadlineAfterNs(timeout->tv_sec * 1000000000LL + timeout->tv_nsec);
+    deadline =
+        DeadlineAfterNs(timeout->tv_sec * 1000000000LL + timeout->tv_nsec);
   Arena* arena = shunt.front().ref.sock().arena;
   const bool kernel_wake = !kernel.empty() || sigmask != nullptr;
   for (;;) {
@@ -156,7 +157,7 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
 }
 
 long PollCall(pollfd* ufds, nfds_t nfds, const timespec* timeout,
-               const sigset_t* sigmask) {
+              const sigset_t* sigmask) {
   rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && nfds > rl.rlim_cur) return -EINVAL;
   std::vector<pollfd> fds(nfds);
@@ -181,7 +182,8 @@ bool AnyShunt(int nfds, const fd_set* r, const fd_set* w, const fd_set* e) {
   return false;
 }
 
-constexpr short kSelectIn = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
+constexpr short kSelectIn =
+    POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 constexpr short kSelectOut = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 constexpr short kSelectEx = POLLPRI;
 
@@ -244,9 +246,8 @@ SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                               timeval* timeout) {
   if (nfds < 0 || nfds > FD_SETSIZE || !AnyShunt(nfds, rd, wr, ex))
     return select(nfds, rd, wr, ex, timeout);
-  if (timeout != nullptr &&
-      (timeout->tv_sec < 0 || timeout->tv_usec < 0 ||
-       timeout->tv_usec >= 1000000))
+  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_usec < 0 ||
+                             timeout->tv_usec >= 1000000))
     return static_cast<int>(PosixResult(-EINVAL));
   timespec ts{};
   timespec end{};
@@ -254,8 +255,8 @@ SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
     ts = timespec{timeout->tv_sec, timeout->tv_usec * 1000};
     end = DeadlineAfterNs(ts.tv_sec * 1000000000LL + ts.tv_nsec);
   }
-  const long r = SelectEntry(nfds, rd, wr, ex, timeout ? &ts : nullptr,
-                             nullptr);
+  const long r =
+      SelectEntry(nfds, rd, wr, ex, timeout ? &ts : nullptr, nullptr);
   if (timeout != nullptr) {
     // Linux (and glibc) report the time left.
     const int64_t left = NsUntil(end);
@@ -270,9 +271,8 @@ SHUNT_EXPORT int shunt_pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                                const sigset_t* sigmask) {
   if (nfds < 0 || nfds > FD_SETSIZE || !AnyShunt(nfds, rd, wr, ex))
     return pselect(nfds, rd, wr, ex, timeout, sigmask);
-  if (timeout != nullptr &&
-      (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-       timeout->tv_nsec >= 1000000000))
+  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+                             timeout->tv_nsec >= 1000000000))
     return static_cast<int>(PosixResult(-EINVAL));
   return static_cast<int>(
       PosixResult(SelectEntry(nfds, rd, wr, ex, timeout, sigmask)));

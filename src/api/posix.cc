@@ -77,9 +77,8 @@ SHUNT_EXPORT struct shunt_socket* shunt_sockfd_lookup(int fd, int* err) {
   }
   FileGet(ref.sock().file);
   return new ShuntSocketHandle{ref.sock().arena,
-                          ref.sock().arena->OffsetOf(ref.sock().file)};
+                               ref.sock().arena->OffsetOf(ref.sock().file)};
 }
-
 
 SHUNT_EXPORT int shunt_socket(int domain, int type, int protocol) {
   if (domain != AF_UNIX) return socket(domain, type, protocol);
@@ -132,8 +131,8 @@ SHUNT_EXPORT int shunt_bind(int fd, const sockaddr* addr, socklen_t len) {
   KernelAddr ka;
   if (const int rc = CopyAddrIn(addr, len, &ka); rc != 0)
     return static_cast<int>(PosixResult(rc));
-  return static_cast<int>(PosixResult(SockBind(
-      f.sock(), reinterpret_cast<const sockaddr*>(&ka.storage), len)));
+  return static_cast<int>(PosixResult(
+      SockBind(f.sock(), reinterpret_cast<const sockaddr*>(&ka.storage), len)));
 }
 
 SHUNT_EXPORT int shunt_listen(int fd, int backlog) {
@@ -203,8 +202,8 @@ SHUNT_EXPORT ssize_t shunt_write(int fd, const void* buf, size_t count) {
   FileRef f;
   if (!LookupFd(fd, &f)) return write(fd, buf, count);
   // sock_write_iter: seqpacket writes are records (MSG_EOR).
-  return PosixResult(SendSimple(f.sock(), buf, count,
-                                SockTypeFlags(f.sock()), nullptr, 0));
+  return PosixResult(
+      SendSimple(f.sock(), buf, count, SockTypeFlags(f.sock()), nullptr, 0));
 }
 
 SHUNT_EXPORT ssize_t shunt_writev(int fd, const iovec* iov, int iovcnt) {
@@ -223,8 +222,7 @@ SHUNT_EXPORT ssize_t shunt_sendmsg(int fd, const msghdr* msg, int flags) {
   if (!LookupFd(fd, &f)) return sendmsg(fd, msg, flags);
   if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
   KernelMsg km;
-  if (const int rc = CopyMsgIn(msg, true, &km); rc != 0)
-    return PosixResult(rc);
+  if (const int rc = CopyMsgIn(msg, true, &km); rc != 0) return PosixResult(rc);
   return PosixResult(SendOn(f.sock(), &km, flags));
 }
 
@@ -323,7 +321,8 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   timespec end{};
   if (timeout != nullptr) {
     timespec t;
-    if (!CopyUser(&t, timeout, sizeof t)) return static_cast<int>(PosixResult(-EFAULT));
+    if (!CopyUser(&t, timeout, sizeof t))
+      return static_cast<int>(PosixResult(-EFAULT));
     if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000)
       return static_cast<int>(PosixResult(-EINVAL));
     end = DeadlineAfterNs(t.tv_sec * 1000000000LL + t.tv_nsec);
@@ -340,8 +339,8 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
     UnixAddress from{};
     if (err == 0) err = RecvOn(s, &km, flags & ~MSG_WAITFORONE, &from);
     if (err < 0) break;
-    if (const int rc = FinishRecvmsg(&vec[done].msg_hdr, km, from,
-                                     km.hdr.msg_flags);
+    if (const int rc =
+            FinishRecvmsg(&vec[done].msg_hdr, km, from, km.hdr.msg_flags);
         rc != 0) {
       err = rc;
       break;
@@ -406,7 +405,8 @@ SHUNT_EXPORT int shunt_setsockopt(int fd, int level, int optname,
                                   const void* optval, socklen_t optlen) {
   FileRef f;
   if (!LookupFd(fd, &f)) return setsockopt(fd, level, optname, optval, optlen);
-  if (static_cast<int>(optlen) < 0) return static_cast<int>(PosixResult(-EINVAL));
+  if (static_cast<int>(optlen) < 0)
+    return static_cast<int>(PosixResult(-EINVAL));
   unsigned char buf[sizeof(timeval)] = {};
   const socklen_t n = optlen < sizeof buf ? optlen : sizeof buf;
   if (n != 0 && !CopyUser(buf, optval, n))

@@ -118,8 +118,8 @@ int FinishRecvmsg(msghdr* umsg, const KernelMsg& km, const UnixAddress& from,
   // ___sys_recvmsg: the name through move_addr_to_user, then msg_flags and
   // msg_controllen (no control messages are produced yet).
   if (km.hdr.msg_name != nullptr) {
-    if (const int rc = CopyAddrOut(from, static_cast<sockaddr*>(km.hdr.msg_name),
-                                   &umsg->msg_namelen);
+    if (const int rc = CopyAddrOut(
+            from, static_cast<sockaddr*>(km.hdr.msg_name), &umsg->msg_namelen);
         rc != 0)
       return rc;
   }

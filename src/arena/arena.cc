@@ -45,8 +45,7 @@ uint32_t KernelHz() {
   socklen_t len = sizeof tv;
   uint32_t hz = 1000;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
-      getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 &&
-      tv.tv_usec > 0)
+      getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && tv.tv_usec > 0)
     hz = static_cast<uint32_t>(1000000 / tv.tv_usec);
   close(fd);
   return hz;

@@ -87,9 +87,8 @@ class Arena {
   // (off - 1 wraps for the null offset, so one comparison covers both.)
   template <typename T>
   T* Ptr(Off off) const {
-    if (__builtin_expect(off - 1 >= size_ - sizeof(T) ||
-                             (off & (alignof(T) - 1)) != 0,
-                         0))
+    if (__builtin_expect(
+            off - 1 >= size_ - sizeof(T) || (off & (alignof(T) - 1)) != 0, 0))
       return nullptr;
     return reinterpret_cast<T*>(base_ + off);
   }

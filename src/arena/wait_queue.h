@@ -38,7 +38,6 @@ struct WaitBudget {
   // Set by the first BlockOnce when timeout_ns is non-zero.
   bool has_deadline = false;
   timespec deadline{};
-
 };
 
 // Sleeps until `wq->seq` moves past `seen` or the budget runs out. First

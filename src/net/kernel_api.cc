@@ -1,17 +1,17 @@
 // The kernel-style C interface of the socket layer (shunt_sock_*,
 // shunt_kernel_*): the same operations the POSIX layer calls, on
 // caller-held socket handles, returning negative errnos.
+#include "net/kernel_api.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <shunt/shunt.h>
 #include <string.h>
 
 #include "base/export.h"
-#include "net/kernel_api.h"
 #include "net/sock.h"
 
 using namespace shunt;  // NOLINT: C boundary
-
 
 namespace {
 
@@ -74,16 +74,17 @@ SHUNT_EXPORT void shunt_sock_release(struct shunt_socket* sock) {
   delete sock;
 }
 
-SHUNT_EXPORT int shunt_kernel_bind(struct shunt_socket* sock, const sockaddr* addr,
-                                   int addrlen) {
+SHUNT_EXPORT int shunt_kernel_bind(struct shunt_socket* sock,
+                                   const sockaddr* addr, int addrlen) {
   ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
   return SockBind(s, addr, static_cast<socklen_t>(addrlen));
 }
 
-SHUNT_EXPORT int shunt_kernel_connect(struct shunt_socket* sock, const sockaddr* addr,
-                                      int addrlen, int flags) {
+SHUNT_EXPORT int shunt_kernel_connect(struct shunt_socket* sock,
+                                      const sockaddr* addr, int addrlen,
+                                      int flags) {
   ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s, flags)) return -EBADF;

@@ -65,8 +65,8 @@ struct RecvQueue {
   uint32_t ring_cap;
   uint32_t seg_cap;
   Off segs;
-  uint64_t head;  // position of the first unread byte
-  uint64_t tail;  // position after the last queued byte
+  uint64_t head;      // position of the first unread byte
+  uint64_t tail;      // position after the last queued byte
   uint32_t seg_head;  // stored atomically: poll reads both without the lock
   uint32_t seg_tail;
   uint32_t bytes;  // tail - head, kept for lock-free readers (poll)

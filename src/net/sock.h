@@ -17,13 +17,12 @@
 // count, or a negative errno, and never touches errno.
 #pragma once
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <sys/single_threaded.h>
+#include <sys/socket.h>
 #include <sys/un.h>
-
-#include <errno.h>
 
 #include <atomic>
 
@@ -71,7 +70,7 @@ struct SockState {
   std::atomic<SockPhase> phase;
   uint8_t dead;  // SOCK_DEAD: released, awaiting its last reference
   std::atomic<uint8_t> passcred;
-  ArenaMutex lock;  // guards everything below unless noted
+  ArenaMutex lock;                 // guards everything below unless noted
   std::atomic<uint32_t> shutdown;  // kRcvShutdown | kSendShutdown
   std::atomic<int32_t> err;        // pending SO_ERROR (positive errno)
   std::atomic<Off> peer;           // referenced; written under the lock
@@ -100,8 +99,8 @@ struct SockState {
   Off acceptq_tail;
   Off accept_next;  // link while this socket waits in an accept queue
 
-  UnixAddress addr;  // set once by bind or autobind
-  Off name_next;     // chain in the arena's name table
+  UnixAddress addr;             // set once by bind or autobind
+  Off name_next;                // chain in the arena's name table
   uint64_t name_dev, name_ino;  // filesystem names: the socket file
 
   RecvQueue rq;
@@ -206,10 +205,10 @@ struct MsgArgs {
   size_t size;  // total of the iov lengths (capped as the kernel caps it)
   const sockaddr* name;  // send: destination (may be null)
   socklen_t namelen;
-  UnixAddress* from;     // receive: source address out (may be null)
-  int msg_flags;         // receive: in, as ___sys_recvmsg presets it
-                         // (flags & MSG_CMSG_CLOEXEC); protocols add to it
-  size_t copied;         // receive: bytes actually written to the iov
+  UnixAddress* from;  // receive: source address out (may be null)
+  int msg_flags;      // receive: in, as ___sys_recvmsg presets it
+                      // (flags & MSG_CMSG_CLOEXEC); protocols add to it
+  size_t copied;      // receive: bytes actually written to the iov
 };
 ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags);
@@ -252,8 +251,7 @@ int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file);
 // and otherwise return kWouldBlock having changed nothing.
 long StreamSendFast(const Sock& s, const void* buf, size_t n, int flags);
 long StreamRecvFast(const Sock& s, void* buf, size_t n, int flags);
-inline long SockSendFast(const Sock& s, const void* buf, size_t n,
-                         int flags) {
+inline long SockSendFast(const Sock& s, const void* buf, size_t n, int flags) {
   return s.sk->type == SOCK_STREAM ? StreamSendFast(s, buf, n, flags)
                                    : kWouldBlock;
 }
@@ -291,7 +289,8 @@ long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt);
 
 // The wait budget of a call on s: O_NONBLOCK/MSG_DONTWAIT (`dontwait`),
 // the socket's timeout option in jiffies, and its spin setting.
-inline WaitBudget BudgetFor(const Sock& s, bool dontwait, int64_t timeo_jiffies) {
+inline WaitBudget BudgetFor(const Sock& s, bool dontwait,
+                            int64_t timeo_jiffies) {
   WaitBudget b;
   b.spin_ns = s.sk->spin_ns.load(std::memory_order_relaxed);
   b.nonblocking = dontwait || s.nonblocking() || timeo_jiffies < 0;
@@ -302,7 +301,6 @@ inline WaitBudget BudgetFor(const Sock& s, bool dontwait, int64_t timeo_jiffies)
   }
   return b;
 }
-
 
 // Credentials of the calling process.
 PeerCred CurrentCred();

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <pthread.h>
+#include <shunt/shunt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
-#include <shunt/shunt.h>
 
 #include "base/user_copy.h"
 #include "net/poll.h"
@@ -124,7 +123,9 @@ PeerCred CurrentCred() {
   return PeerCred{static_cast<int32_t>(getpid()), geteuid(), getegid(), 1};
 }
 
-void SockHold(SockState* sk) { sk->refs.fetch_add(1, std::memory_order_relaxed); }
+void SockHold(SockState* sk) {
+  sk->refs.fetch_add(1, std::memory_order_relaxed);
+}
 
 void SockPut(Arena* a, SockState* sk) {
   if (sk->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
@@ -429,8 +430,7 @@ void GetTimeout(Arena* a, int64_t jiffies, timeval* tv) {
 
 }  // namespace
 
-int SockGetOpt(const Sock& s, int level, int name, void* val,
-               socklen_t* len) {
+int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
     if (name != SHUNT_SO_SPIN_NS) return -ENOPROTOOPT;
@@ -489,12 +489,12 @@ int SockGetOpt(const Sock& s, int level, int name, void* val,
     case SO_SNDTIMEO_NEW:
       // On x86-64 the old timeval and the new __kernel_sock_timeval have
       // the same layout.
-      GetTimeout(s.arena,
-                 (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW
-                      ? sk->rcvtimeo
-                      : sk->sndtimeo)
-                     .load(),
-                 &v.tv);
+      GetTimeout(
+          s.arena,
+          (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW ? sk->rcvtimeo
+                                                              : sk->sndtimeo)
+              .load(),
+          &v.tv);
       lv = sizeof(timeval);
       break;
     case SO_PEERCRED: {
@@ -547,12 +547,12 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
   };
   switch (name) {
     case SO_SNDBUF:
-      set_buf(&sk->sndbuf,
-              std::min(static_cast<uint32_t>(v), lim.wmem_max), kMinSndbuf);
+      set_buf(&sk->sndbuf, std::min(static_cast<uint32_t>(v), lim.wmem_max),
+              kMinSndbuf);
       break;
     case SO_RCVBUF:
-      set_buf(&sk->rcvbuf,
-              std::min(static_cast<uint32_t>(v), lim.rmem_max), kMinRcvbuf);
+      set_buf(&sk->rcvbuf, std::min(static_cast<uint32_t>(v), lim.rmem_max),
+              kMinRcvbuf);
       break;
     case SO_SNDBUFFORCE:
     case SO_RCVBUFFORCE:
@@ -599,7 +599,8 @@ uint32_t OutqLen(const Sock& s) {
   SockState* sk = s.sk;
   if (sk->type != SOCK_STREAM) return sk->wmem.load();
   SockState* peer = s.arena->Ptr<SockState>(sk->peer);
-  return peer == nullptr ? 0 : __atomic_load_n(&peer->rq.bytes, __ATOMIC_RELAXED);
+  return peer == nullptr ? 0
+                         : __atomic_load_n(&peer->rq.bytes, __ATOMIC_RELAXED);
 }
 
 int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {

@@ -14,8 +14,8 @@ namespace shunt {
 namespace {
 
 constexpr size_t kPage = 4096;
-constexpr size_t kSkbShinfo = 320;    // SKB_DATA_ALIGN(sizeof skb_shared_info)
-constexpr size_t kSkbStruct = 256;    // SKB_DATA_ALIGN(sizeof sk_buff)
+constexpr size_t kSkbShinfo = 320;  // SKB_DATA_ALIGN(sizeof skb_shared_info)
+constexpr size_t kSkbStruct = 256;  // SKB_DATA_ALIGN(sizeof sk_buff)
 constexpr size_t kSkbMaxAlloc = 16064;  // SKB_MAX_ALLOC
 constexpr size_t kMaxSkbFrags = 17;
 
@@ -128,7 +128,10 @@ int DgramConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
   sk->peer = other == nullptr ? 0 : a->OffsetOf(other);
   sk->phase = other == nullptr ? SockPhase::kClose : SockPhase::kEstablished;
   SockChanged(a, sk);
-  if (other != nullptr) UnlockPair(sk, other); else sk->lock.Unlock();
+  if (other != nullptr)
+    UnlockPair(sk, other);
+  else
+    sk->lock.Unlock();
   if (old != nullptr) {
     {
       MutexLock lock(&old->lock);  // its pollers watched it for us
@@ -177,8 +180,7 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     put_other();
     return -EMSGSIZE;
   }
-  WaitBudget budget =
-      BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   // sock_alloc_send_pskb: error, shutdown, then room in our send buffer.
   const uint32_t charge = DatagramTruesize(len);
   long r = WaitLoop(sk, &budget, [&]() -> long {
@@ -192,7 +194,6 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
   if (r != 0) {
     put_other();
     return r;  // no SIGPIPE: only stream sends raise it
-
   }
   // From here the charge is ours to hand to a queue or give back.
   IovCursor from(m->iov, m->iovlen);
@@ -219,8 +220,7 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
       Segment meta{};
       meta.sender = a->OffsetOf(sk);
       meta.charge = charge;
-      if (const int rc = other->rq.Append(a, &from, len, meta);
-          rc != 0)
+      if (const int rc = other->rq.Append(a, &from, len, meta); rc != 0)
         return rc;
       SockHold(sk);
       SockChanged(a, other);
@@ -265,8 +265,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     return -ENOTCONN;  // unix_seqpacket_recvmsg
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   const bool peek = flags & MSG_PEEK;
-  WaitBudget budget =
-      BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
+  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   const bool nonblock = budget.nonblocking;
   IovCursor to(m->iov, m->iovlen);
   Segment taken{};  // a dequeued segment whose sender we still hold
@@ -307,7 +306,8 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       return kWouldBlock;
     }
     if (m->from != nullptr) {
-      if (SockState* from = a->Ptr<SockState>(seg->sender)) *m->from = from->addr;
+      if (SockState* from = a->Ptr<SockState>(seg->sender))
+        *m->from = from->addr;
     }
     const size_t avail = seg->len - skip;
     size_t size = m->size;
@@ -318,9 +318,8 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     }
     const bool ok = RecvQueue::CopyOut(v, *seg, skip, size, &to);
     m->copied = to.done();
-    const long result = !ok ? -EFAULT
-                            : static_cast<long>((flags & MSG_TRUNC) ? avail
-                                                                    : size);
+    const long result =
+        !ok ? -EFAULT : static_cast<long>((flags & MSG_TRUNC) ? avail : size);
     if (!peek) {
       // Dequeued before the copy in Linux: a fault loses the datagram.
       taken = *seg;

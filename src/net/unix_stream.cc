@@ -108,8 +108,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   }
   const size_t total = m->size;
   if (total == 0) return 0;
-  WaitBudget budget =
-      BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   IovCursor from(m->iov, m->iovlen);
   size_t sent = 0;
   const Segment plain{};
@@ -119,8 +118,8 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       // the receiver's state.
       if (const int err = SockTakeError(sk); err != 0) return err;
       if ((sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
-          peer->dead || (peer->shutdown.load(std::memory_order_relaxed) &
-                         kRcvShutdown))
+          peer->dead ||
+          (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown))
         return -EPIPE;
       const int64_t room = StreamRoom(sk, peer);
       if (room <= 0) return kWouldBlock;
@@ -130,8 +129,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       size_t chunk = SkbPayload(sk, total - sent);
       if (static_cast<uint64_t>(room) < chunk)
         chunk = static_cast<size_t>(room);
-      if (const int rc = peer->rq.Append(a, &from, chunk, plain);
-          rc != 0)
+      if (const int rc = peer->rq.Append(a, &from, chunk, plain); rc != 0)
         return rc;
       sent += chunk;
       SockChanged(a, peer);
@@ -159,8 +157,7 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     if (lowat < target) target = lowat;
   }
   if (target == 0) target = 1;
-  WaitBudget budget =
-      BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
+  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   IovCursor to(m->iov, m->iovlen);
   size_t copied = 0;
   size_t skip = 0;
@@ -187,12 +184,14 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         if (copied >= target) return static_cast<long>(copied);
         if (const int err = SockTakeError(sk); err != 0)
           return copied ? static_cast<long>(copied) : err;
-        if (sk->shutdown.load() & kRcvShutdown) return static_cast<long>(copied);
+        if (sk->shutdown.load() & kRcvShutdown)
+          return static_cast<long>(copied);
         return kWouldBlock;
       }
       if (copied == 0 && m->from != nullptr) {
         // The sender's name, read now as unix_copy_addr reads skb->sk.
-        if (SockState* from = a->Ptr<SockState>(sk->peer)) *m->from = from->addr;
+        if (SockState* from = a->Ptr<SockState>(sk->peer))
+          *m->from = from->addr;
       }
       size_t chunk = seg->len - in_seg;
       if (chunk > size - copied) chunk = size - copied;
