@@ -1,6 +1,10 @@
 // struct shunt_socket: the handle of the kernel-style C interface.
 #pragma once
 
+// Declares the C API first: defining the struct before the function of the
+// same name is declared would make GCC's -Wshadow object.
+#include <shunt/shunt.h>
+
 #include "arena/arena.h"
 
 // One reference on an arena OpenFile, owned by whoever holds the handle;
