@@ -101,7 +101,10 @@ int shunt_is_socket(int fd);
 /* ---- Kernel-style socket layer ------------------------------------------
  * struct shunt_socket is one open socket (the kernel's struct socket plus
  * its struct file): it holds a reference on the arena socket. Every function
- * returns 0 or a byte count on success and -errno on failure.
+ * returns 0 or a byte count on success and -errno on failure, and leaves
+ * errno alone. A handle belongs to the process that made it, like an
+ * in-kernel socket: a forked child must neither use nor release its
+ * parent's handles (descriptors, unlike handles, are inherited).
  */
 struct shunt_socket;
 
