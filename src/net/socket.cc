@@ -595,6 +595,10 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
 
 // ---- ioctl and poll -------------------------------------------------------
 
+namespace {
+
+// In-flight bytes a sender has queued (SIOCOUTQ, unix_writable): payload
+// at the peer for stream (DIFFERENCES.md 1), truesize charge otherwise.
 uint32_t OutqLen(const Sock& s) {
   SockState* sk = s.sk;
   if (sk->type != SOCK_STREAM) return sk->wmem.load();
@@ -602,6 +606,8 @@ uint32_t OutqLen(const Sock& s) {
   return peer == nullptr ? 0
                          : __atomic_load_n(&peer->rq.bytes, __ATOMIC_RELAXED);
 }
+
+}  // namespace
 
 int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
   SockState* sk = s.sk;
