@@ -22,17 +22,16 @@ int NewSocketFd(Arena* a, Off file, int type_flags) {
   return static_cast<int>(PosixResult(InstallNewFd(a, file, type_flags)));
 }
 
-// Common body of recv, recvfrom, read and readv.
-ssize_t RecvSimple(const Sock& s, const iovec* iov, size_t n, size_t size,
-                   int flags, sockaddr* uaddr, socklen_t* ulen) {
+// Common body of recvfrom and read: one caller buffer (the twin of
+// SendSimple).
+ssize_t RecvSimple(const Sock& s, void* buf, size_t len, int flags,
+                   sockaddr* uaddr, socklen_t* ulen) {
   KernelMsg km;
-  if (iov != nullptr) {
-    if (const int rc = ImportIovec(iov, n, &km); rc != 0) return rc;
-  } else {
-    km.iov[0] = iovec{nullptr, size};
-    km.hdr.msg_iovlen = 0;
-    km.size = 0;
-  }
+  if (len > kMaxRwCount) len = kMaxRwCount;
+  km.iov[0] = iovec{buf, len};
+  km.hdr.msg_iov = km.iov;
+  km.hdr.msg_iovlen = 1;
+  km.size = len;
   UnixAddress from{};
   const ssize_t r = RecvOn(s, &km, flags, uaddr != nullptr ? &from : nullptr);
   if (r >= 0 && uaddr != nullptr) {
@@ -161,8 +160,7 @@ SHUNT_EXPORT int shunt_accept4(int fd, sockaddr* addr, socklen_t* len,
 }
 
 SHUNT_EXPORT int shunt_accept(int fd, sockaddr* addr, socklen_t* len) {
-  if (PeekFd(fd) == 0) return accept(fd, addr, len);
-  return shunt_accept4(fd, addr, len, 0);
+  return shunt_accept4(fd, addr, len, 0);  // accept(2) is accept4 with 0
 }
 
 SHUNT_EXPORT int shunt_connect(int fd, const sockaddr* addr, socklen_t len) {
@@ -257,9 +255,7 @@ SHUNT_EXPORT ssize_t shunt_recvfrom(int fd, void* buf, size_t len, int flags,
                                     sockaddr* addr, socklen_t* addrlen) {
   FileRef f;
   if (!LookupFd(fd, &f)) return recvfrom(fd, buf, len, flags, addr, addrlen);
-  if (len > kMaxRwCount) len = kMaxRwCount;
-  const iovec iov{buf, len};
-  return PosixResult(RecvSimple(f.sock(), &iov, 1, len, flags, addr, addrlen));
+  return PosixResult(RecvSimple(f.sock(), buf, len, flags, addr, addrlen));
 }
 
 SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
@@ -280,9 +276,7 @@ SHUNT_EXPORT ssize_t shunt_read(int fd, void* buf, size_t count) {
   FileRef f;
   if (!LookupFd(fd, &f)) return read(fd, buf, count);
   if (count == 0) return 0;  // sock_read_iter: SysV behaviour
-  if (count > kMaxRwCount) count = kMaxRwCount;
-  const iovec iov{buf, count};
-  return PosixResult(RecvSimple(f.sock(), &iov, 1, count, 0, nullptr, nullptr));
+  return PosixResult(RecvSimple(f.sock(), buf, count, 0, nullptr, nullptr));
 }
 
 SHUNT_EXPORT ssize_t shunt_readv(int fd, const iovec* iov, int iovcnt) {

@@ -30,6 +30,20 @@ bool IsAbstract(const UnixAddress& a) {
   return a.len > kSunPathOffset && a.bytes[kSunPathOffset] == 0;
 }
 
+// The socket bound to abstract name `name` (len bytes, family included) of
+// socket type `type`: the table's key for abstract names.
+bool HasAbstractName(const SockState* o, const void* name, socklen_t len,
+                     int type) {
+  return o->type == type && o->addr.len == len &&
+         memcmp(o->addr.bytes, name, len) == 0;
+}
+
+// The socket whose socket file is (dev, ino): the key for path names.
+bool HasSocketFile(const SockState* o, const struct stat& st) {
+  return !IsAbstract(o->addr) && o->name_ino == st.st_ino &&
+         o->name_dev == st.st_dev;
+}
+
 uint32_t BucketOf(const SockState* sk) {
   if (IsAbstract(sk->addr))
     return HashBytes(sk->addr.bytes, sk->addr.len, sk->type);
@@ -112,8 +126,7 @@ int Autobind(Arena* a, SockState* sk) {
     memcpy(sun->sun_path + 1, name, 5);
     const uint32_t b = HashBytes(cand.bytes, cand.len, sk->type);
     const bool taken = FindInBucket(a, b, [&](SockState* o) {
-      return o->type == sk->type && o->addr.len == cand.len &&
-             memcmp(o->addr.bytes, cand.bytes, cand.len) == 0;
+      return HasAbstractName(o, cand.bytes, cand.len, sk->type);
     });
     if (!taken) break;
     if (n == first) return -ENOSPC;
@@ -159,10 +172,7 @@ int SockBind(const Sock& s, const sockaddr* addr, socklen_t len) {
     // unlinked (and the inode number reused): it is unreachable by path.
     const uint32_t b = HashBytes(reinterpret_cast<const uint8_t*>(&st.st_ino),
                                  sizeof(st.st_ino), st.st_dev);
-    const auto same_file = [&](SockState* o) {
-      return !IsAbstract(o->addr) && o->name_ino == st.st_ino &&
-             o->name_dev == st.st_dev;
-    };
+    const auto same_file = [&](SockState* o) { return HasSocketFile(o, st); };
     while (SockState* old = FindInBucket(a, b, same_file)) Unlink(a, b, old);
     sk->name_dev = st.st_dev;
     sk->name_ino = st.st_ino;
@@ -176,8 +186,7 @@ int SockBind(const Sock& s, const sockaddr* addr, socklen_t len) {
   if (sk->addr.len != 0) return -EINVAL;
   const uint32_t b = HashBytes(name.bytes, name.len, sk->type);
   if (FindInBucket(a, b, [&](SockState* o) {
-        return o->type == sk->type && o->addr.len == name.len &&
-               memcmp(o->addr.bytes, name.bytes, name.len) == 0;
+        return HasAbstractName(o, name.bytes, name.len, sk->type);
       }))
     return -EADDRINUSE;
   sk->addr = name;
@@ -201,10 +210,8 @@ int FindByName(Arena* a, const sockaddr_un* sun, socklen_t len, int type,
     MutexLock lock(&h->names_lock);
     const uint32_t b = HashBytes(reinterpret_cast<const uint8_t*>(&st.st_ino),
                                  sizeof(st.st_ino), st.st_dev);
-    found = FindInBucket(a, b, [&](SockState* o) {
-      return !IsAbstract(o->addr) && o->name_ino == st.st_ino &&
-             o->name_dev == st.st_dev;
-    });
+    found =
+        FindInBucket(a, b, [&](SockState* o) { return HasSocketFile(o, st); });
     if (found == nullptr) return -ECONNREFUSED;
     if (found->type != type) return -EPROTOTYPE;
     SockHold(found);
@@ -212,10 +219,8 @@ int FindByName(Arena* a, const sockaddr_un* sun, socklen_t len, int type,
     MutexLock lock(&h->names_lock);
     const uint32_t b =
         HashBytes(reinterpret_cast<const uint8_t*>(sun), len, type);
-    found = FindInBucket(a, b, [&](SockState* o) {
-      return o->type == type && o->addr.len == len &&
-             memcmp(o->addr.bytes, sun, len) == 0;
-    });
+    found = FindInBucket(
+        a, b, [&](SockState* o) { return HasAbstractName(o, sun, len, type); });
     if (found == nullptr) return -ECONNREFUSED;
     SockHold(found);
   }

@@ -99,10 +99,8 @@ int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
   QueueView v;
   if (!View(a, &v) || v.segs == nullptr || (n > 0 && v.bytes == nullptr))
     return -EIO;
-  const size_t at = tail & (v.cap - 1);
-  const size_t first = n < v.cap - at ? n : v.cap - at;
-  if (!from->CopyIn(v.bytes + at, first) ||
-      (first < n && !from->CopyIn(v.bytes, n - first)))
+  if (!v.Span(tail, n,
+              [&](uint8_t* p, size_t k) { return from->CopyIn(p, k); }))
     return -EFAULT;
   Commit(v, meta, n);
   return 0;
@@ -112,11 +110,12 @@ bool RecvQueue::TryAppendFlat(Arena* a, const void* src, size_t n) {
   if (count() >= seg_cap || (tail - head) + n > ring_cap) return false;
   QueueView v;
   if (!View(a, &v) || v.segs == nullptr || v.bytes == nullptr) return false;
-  const size_t at = tail & (v.cap - 1);
-  const size_t first = n < v.cap - at ? n : v.cap - at;
-  const auto* p = static_cast<const uint8_t*>(src);
-  if (!CopyUser(v.bytes + at, p, first) ||
-      (first < n && !CopyUser(v.bytes, p + first, n - first)))
+  const auto* from = static_cast<const uint8_t*>(src);
+  if (!v.Span(tail, n, [&](uint8_t* p, size_t k) {
+        const bool ok = CopyUser(p, from, k);
+        from += k;
+        return ok;
+      }))
     return false;
   Commit(v, Segment{}, n);
   return true;
@@ -135,12 +134,8 @@ void RecvQueue::Commit(const QueueView& v, const Segment& meta, size_t n) {
 
 bool RecvQueue::CopyOut(const QueueView& v, const Segment& s, size_t skip,
                         size_t len, IovCursor* to) {
-  if (len == 0) return true;
-  if (v.bytes == nullptr) return false;
-  const size_t at = (s.pos + skip) & (v.cap - 1);
-  const size_t first = len < v.cap - at ? len : v.cap - at;
-  return to->CopyOut(v.bytes + at, first) &&
-         (first == len || to->CopyOut(v.bytes, len - first));
+  return v.Span(s.pos + skip, len,
+                [&](uint8_t* p, size_t k) { return to->CopyOut(p, k); });
 }
 
 void RecvQueue::ConsumeFront(const QueueView& v, uint32_t n) {

@@ -54,6 +54,17 @@ struct QueueView {
   Segment* segs = nullptr;
   uint32_t seg_cap = 0;
   Segment& seg(uint32_t index) const { return segs[index & (seg_cap - 1)]; }
+  // Calls f(pointer, length) for the one or two contiguous pieces of the
+  // ring that hold `len` bytes from position `pos` (the ring wraps), and
+  // stops at the first that returns false. Nothing to call for len 0.
+  template <typename F>
+  bool Span(uint64_t pos, size_t len, F f) const {
+    if (len == 0) return true;
+    if (bytes == nullptr) return false;
+    const size_t at = pos & (cap - 1);
+    const size_t first = len < cap - at ? len : cap - at;
+    return f(bytes + at, first) && (first == len || f(bytes, len - first));
+  }
 };
 
 // Bytes live in a power-of-two ring addressed by monotonic positions;

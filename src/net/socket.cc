@@ -577,14 +577,7 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
     case SO_SNDTIMEO_OLD:
     case SO_SNDTIMEO_NEW:
       return SetTimeout(s.arena, &sk->sndtimeo, val, len);
-    case SO_TYPE:
-    case SO_DOMAIN:
-    case SO_PROTOCOL:
-    case SO_ERROR:
-    case SO_ACCEPTCONN:
-    case SO_PEERCRED:
-      return -ENOPROTOOPT;
-    default:
+    default:  // read-only (SO_TYPE, SO_PEERCRED, ...) or unknown
       return -ENOPROTOOPT;
   }
   // A larger send buffer may free blocked senders and pollers.

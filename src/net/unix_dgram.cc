@@ -300,8 +300,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         return eof && sk->type == SOCK_SEQPACKET ? 0 : kWouldBlock;
       }
       if (eof) return 0;
-      if (!nonblock && sk->type == SOCK_SEQPACKET &&
-          sk->phase != SockPhase::kEstablished)
+      if (sk->type == SOCK_SEQPACKET && sk->phase != SockPhase::kEstablished)
         return -ENOTCONN;
       return kWouldBlock;
     }

@@ -269,11 +269,12 @@ long StreamRecvFast(const Sock& s, void* buf, size_t size, int flags) {
       Segment& seg = v.seg(sk->rq.seg_head);
       size_t chunk = size - copied;
       if (chunk > seg.len) chunk = seg.len;
-      const size_t at = seg.pos & (v.cap - 1);
-      const size_t first = chunk < v.cap - at ? chunk : v.cap - at;
-      if (!CopyUser(dst + copied, v.bytes + at, first) ||
-          (first < chunk &&
-           !CopyUser(dst + copied + first, v.bytes, chunk - first)))
+      uint8_t* out = dst + copied;
+      if (!v.Span(seg.pos, chunk, [&](uint8_t* p, size_t k) {
+            const bool ok = CopyUser(out, p, k);
+            out += k;
+            return ok;
+          }))
         break;
       copied += chunk;
       sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
