@@ -57,9 +57,11 @@ done
   fail "libshunt.so soname links missing"
 soname=$(objdump -p "$libdir/libshunt.so" | awk '$1 == "SONAME" {print $2}')
 [[ $soname == libshunt.so.0 ]] || fail "SONAME is '$soname'"
+# Outputs are captured before grep -q reads them: under pipefail, a grep that
+# exits at its first match can kill the writer with SIGPIPE and fail the check.
+exported=$(nm -D --defined-only "$libdir/libshunt.so")
 for sym in shunt_socketpair shunt_send shunt_recv shunt_close; do
-  nm -D --defined-only "$libdir/libshunt.so" | grep -qw "$sym" ||
-    fail "libshunt.so does not export $sym"
+  grep -qw "$sym" <<<"$exported" || fail "libshunt.so does not export $sym"
 done
 
 step "installed tool"
@@ -80,7 +82,8 @@ for exe in consumer_shared consumer_static consumer_cxx; do
   "$work/cmake-build/$exe" || fail "$exe exited $?"
 done
 # The shared consumer must load the installed library, not some other one.
-ldd "$work/cmake-build/consumer_shared" | grep -q "$libdir/libshunt.so" ||
+loaded=$(ldd "$work/cmake-build/consumer_shared")
+grep -qF "$libdir/libshunt.so" <<<"$loaded" ||
   fail "consumer_shared does not load $libdir/libshunt.so"
 
 step "pkg-config consumer"
