@@ -13,6 +13,7 @@
 #include "api/posix_util.h"
 #include "base/user_copy.h"
 #include "net/kernel_api.h"
+#include "net/unix_stream.h"
 
 using namespace shunt;  // NOLINT: this file is the C boundary
 
@@ -181,12 +182,16 @@ SHUNT_EXPORT ssize_t shunt_sendto(int fd, const void* buf, size_t len,
   return PosixResult(SendSimple(f.sock(), buf, len, flags, addr, addrlen));
 }
 
-SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
-                                int flags) {
+namespace {
+
+// shunt_send and shunt_recv past their single-threaded fast path.
+[[gnu::noinline]] ssize_t SendGeneral(int fd, const void* buf, size_t len,
+                                      int flags) {
   FileRef f;
   if (!LookupFd(fd, &f)) return send(fd, buf, len, flags);
   if (len > kMaxRwCount) len = kMaxRwCount;
-  if (const long r = SockSendFast(f.sock(), buf, len, flags); r != kWouldBlock)
+  if (const long r = SockSendFast(f.sock().arena, f.sock().sk, buf, len, flags);
+      r != kWouldBlock)
     return r;
   iovec iov{const_cast<void*>(buf), len};
   MsgArgs m{};
@@ -194,6 +199,35 @@ SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
   m.iovlen = 1;
   m.size = len;
   return PosixResult(SockSendmsg(f.sock(), &m, flags));
+}
+
+[[gnu::noinline]] ssize_t RecvGeneral(int fd, void* buf, size_t len,
+                                      int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return recv(fd, buf, len, flags);
+  if (len > kMaxRwCount) len = kMaxRwCount;
+  if (const long r = SockRecvFast(f.sock().arena, f.sock().sk, buf, len, flags);
+      r != kWouldBlock)
+    return r;
+  iovec iov{buf, len};
+  MsgArgs m{};
+  m.iov = &iov;
+  m.iovlen = 1;
+  m.size = len;
+  return PosixResult(SockRecvmsg(f.sock(), &m, flags));
+}
+
+}  // namespace
+
+// The fast paths need no clamp to kMaxRwCount: they take far less.
+SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
+                                int flags) {
+  if (SockState* sk = LookupFdBorrowed(fd)) {
+    // A borrowed entry implies the arena is attached.
+    const long r = SockSendFast(Arena::IfAttached(), sk, buf, len, flags);
+    if (r != kWouldBlock) return r;
+  }
+  return SendGeneral(fd, buf, len, flags);
 }
 
 SHUNT_EXPORT ssize_t shunt_write(int fd, const void* buf, size_t count) {
@@ -259,17 +293,11 @@ SHUNT_EXPORT ssize_t shunt_recvfrom(int fd, void* buf, size_t len, int flags,
 }
 
 SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
-  FileRef f;
-  if (!LookupFd(fd, &f)) return recv(fd, buf, len, flags);
-  if (len > kMaxRwCount) len = kMaxRwCount;
-  if (const long r = SockRecvFast(f.sock(), buf, len, flags); r != kWouldBlock)
-    return r;
-  iovec iov{buf, len};
-  MsgArgs m{};
-  m.iov = &iov;
-  m.iovlen = 1;
-  m.size = len;
-  return PosixResult(SockRecvmsg(f.sock(), &m, flags));
+  if (SockState* sk = LookupFdBorrowed(fd)) {
+    const long r = SockRecvFast(Arena::IfAttached(), sk, buf, len, flags);
+    if (r != kWouldBlock) return r;
+  }
+  return RecvGeneral(fd, buf, len, flags);
 }
 
 SHUNT_EXPORT ssize_t shunt_read(int fd, void* buf, size_t count) {

@@ -14,12 +14,27 @@ namespace shunt {
 
 // Zero-initialised and untouched until used: costs no memory per se.
 std::atomic<Off> g_table[kMaxFd];
+SockState* g_socks[kMaxFd];
 
 namespace {
 
 std::atomic<int> g_high{-1};  // highest descriptor ever installed
 std::mutex g_mu;
 int g_fork_saved_errno = 0;
+
+// Writes fd's entry and its resolved socket (g_mu held); returns the old
+// entry.
+Off SetEntry(int fd, Off file) {
+  SockState* sk = nullptr;
+  if (file != 0) {
+    Sock s;
+    if (Arena* a = Arena::IfAttached();
+        a != nullptr && SockFromFile(a, file, &s))
+      sk = s.sk;
+  }
+  g_socks[fd] = sk;
+  return g_table[fd].exchange(file, std::memory_order_acq_rel);
+}
 
 void ForEachEntry(void (*fn)(Arena*, Off)) {
   Arena* a = Arena::IfAttached();
@@ -38,7 +53,7 @@ void GetEntry(Arena* a, Off f) {
 // alone.
 void GetEntryForChild(Arena* a, Off f) {
   if (OpenFile* of = a->Ptr<OpenFile>(f)) {
-    FileShared(of);
+    if (SockState* sk = a->Ptr<SockState>(of->sock)) FileShared(sk);
     FileGet(of);
   }
 }
@@ -76,7 +91,7 @@ void CloseAllAtExit() {
   std::lock_guard<std::mutex> lock(g_mu);
   const int high = g_high.load();
   for (int fd = 0; fd <= high; ++fd) {
-    const Off f = g_table[fd].exchange(0);
+    const Off f = SetEntry(fd, 0);
     if (f != 0) PutEntry(a, f);
   }
 }
@@ -141,7 +156,7 @@ int NewPlaceholder(int flags) {
 void InstallFd(int fd, Off file) {
   std::lock_guard<std::mutex> lock(g_mu);
   NoteHigh(fd);
-  g_table[fd].store(file, std::memory_order_release);
+  SetEntry(fd, file);
 }
 
 int InstallNewFd(Arena* a, Off file, int flags) {
@@ -160,7 +175,7 @@ void InstallDupFd(Arena* a, int newfd, Off file) {
   {
     std::lock_guard<std::mutex> lock(g_mu);
     NoteHigh(newfd);
-    old = g_table[newfd].exchange(file, std::memory_order_acq_rel);
+    old = SetEntry(newfd, file);
   }
   if (old != 0) PutEntry(a, old);
 }
@@ -168,7 +183,7 @@ void InstallDupFd(Arena* a, int newfd, Off file) {
 Off RemoveFd(int fd) {
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return 0;
   std::lock_guard<std::mutex> lock(g_mu);
-  return g_table[fd].exchange(0, std::memory_order_acq_rel);
+  return SetEntry(fd, 0);
 }
 
 }  // namespace shunt

@@ -49,6 +49,12 @@ class FileRef {
 
 constexpr int kMaxFd = 1 << 20;
 extern std::atomic<Off> g_table[kMaxFd];
+// The socket of each g_table entry, resolved and checked when the entry is
+// written, so single-threaded lookups skip two bounds checks; nullptr for
+// an empty entry. Written with g_table under the table's mutex and read
+// only by single-threaded processes, so the two never disagree for a
+// reader. (A process-local cache: these pointers never enter the arena.)
+extern SockState* g_socks[kMaxFd];
 bool LookupFdShared(int fd, Off off, FileRef* out);
 
 // True (and *out filled) if fd is a shunt descriptor of this process.
@@ -61,6 +67,16 @@ inline bool LookupFd(int fd, FileRef* out) {
   if (a == nullptr || !SockFromFile(a, off, &out->sock_)) return false;
   if (__libc_single_threaded) return true;  // borrowed, like fdget
   return LookupFdShared(fd, off, out);
+}
+
+// LookupFd for single-threaded processes, where it borrows the entry and
+// needs no FileRef: the socket, or nullptr when fd is not a shunt
+// descriptor or other threads exist (then the caller uses LookupFd).
+inline SockState* LookupFdBorrowed(int fd) {
+  if (!__libc_single_threaded ||
+      static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd))
+    return nullptr;
+  return g_socks[fd];
 }
 
 // Reserves a descriptor number with a new placeholder. `flags`:

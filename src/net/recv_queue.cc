@@ -106,32 +106,6 @@ int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
   return 0;
 }
 
-bool RecvQueue::TryAppendFlat(Arena* a, const void* src, size_t n) {
-  if (count() >= seg_cap || (tail - head) + n > ring_cap) return false;
-  QueueView v;
-  if (!View(a, &v) || v.segs == nullptr || v.bytes == nullptr) return false;
-  const auto* from = static_cast<const uint8_t*>(src);
-  if (!v.Span(tail, n, [&](uint8_t* p, size_t k) {
-        const bool ok = CopyUser(p, from, k);
-        from += k;
-        return ok;
-      }))
-    return false;
-  Commit(v, Segment{}, n);
-  return true;
-}
-
-void RecvQueue::Commit(const QueueView& v, const Segment& meta, size_t n) {
-  Segment& s = v.seg(seg_tail);
-  s = meta;
-  s.pos = tail;
-  s.len = static_cast<uint32_t>(n);
-  __atomic_store_n(&seg_tail, seg_tail + 1, __ATOMIC_RELAXED);
-  tail += n;
-  __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
-                   __ATOMIC_RELAXED);
-}
-
 bool RecvQueue::CopyOut(const QueueView& v, const Segment& s, size_t skip,
                         size_t len, IovCursor* to) {
   return v.Span(s.pos + skip, len,

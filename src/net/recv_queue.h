@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include "arena/arena.h"
+#include "base/user_copy.h"
 
 namespace shunt {
 
@@ -109,8 +110,16 @@ struct RecvQueue {
   int Append(Arena* a, IovCursor* from, size_t n, const Segment& meta);
   // Appends n bytes from one caller buffer as a plain segment if both rings
   // have room now (no allocation). False if not, or on a fault (nothing is
-  // queued either way).
+  // queued either way). Inline: the stream fast path is built on it.
   bool TryAppendFlat(Arena* a, const void* src, size_t n);
+  // Moves up to `size` bytes from the front of the queue into one caller
+  // buffer, whole segments first, the last one possibly in part, as a
+  // stream read with nothing special asked takes them. A fault stops the
+  // copy before the segment it hit, which stays queued whole (the bytes of
+  // earlier segments count, as skb_copy_datagram_msg failing on an skb
+  // does in unix_stream_read_generic). Returns the bytes taken; 0 also for
+  // a corrupt arena.
+  size_t TakeFlat(Arena* a, void* dst, size_t size);
   // Copies len bytes starting `skip` bytes into segment `s` out to `to`.
   static bool CopyOut(const QueueView& v, const Segment& s, size_t skip,
                       size_t len, IovCursor* to);
@@ -126,9 +135,69 @@ struct RecvQueue {
 
  private:
   // Publishes the n bytes just written at `tail` as a segment like meta.
-  void Commit(const QueueView& v, const Segment& meta, size_t n);
+  void Commit(const QueueView& v, const Segment& meta, size_t n) {
+    Segment& s = v.seg(seg_tail);
+    s = meta;
+    s.pos = tail;
+    s.len = static_cast<uint32_t>(n);
+    __atomic_store_n(&seg_tail, seg_tail + 1, __ATOMIC_RELAXED);
+    tail += n;
+    __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
+                     __ATOMIC_RELAXED);
+  }
   int Reserve(Arena* a, size_t n);
   int ReserveSegment(Arena* a);
 };
+
+[[gnu::always_inline]] inline bool RecvQueue::TryAppendFlat(Arena* a,
+                                                            const void* src,
+                                                            size_t n) {
+  // Both capacities are non-zero past this check.
+  if (count() >= seg_cap || (tail - head) + n > ring_cap) return false;
+  QueueView v;
+  if (!View(a, &v)) return false;
+  const auto* from = static_cast<const uint8_t*>(src);
+  if (!v.Span(tail, n, [&](uint8_t* p, size_t k) {
+        const bool ok = CopyUser(p, from, k);
+        from += k;
+        return ok;
+      }))
+    return false;
+  Commit(v, Segment{}, n);
+  return true;
+}
+
+[[gnu::always_inline]] inline size_t RecvQueue::TakeFlat(Arena* a, void* dst,
+                                                         size_t size) {
+  QueueView v;
+  if (empty() || !View(a, &v)) return 0;  // non-empty: both rings exist
+  auto* out = static_cast<uint8_t*>(dst);
+  size_t copied = 0;
+  uint32_t idx = seg_head;
+  while (copied < size && idx != seg_tail) {
+    Segment& seg = v.seg(idx);
+    const size_t chunk = size - copied < seg.len ? size - copied : seg.len;
+    uint8_t* to = out + copied;
+    if (!v.Span(seg.pos, chunk, [&](uint8_t* p, size_t k) {
+          const bool ok = CopyUser(to, p, k);
+          to += k;
+          return ok;
+        }))
+      break;
+    copied += chunk;
+    if (chunk == seg.len) {
+      ++idx;
+    } else {
+      seg.pos += chunk;
+      seg.len -= static_cast<uint32_t>(chunk);
+    }
+  }
+  // Bytes are consumed in queue order, so they leave from `head`.
+  head += copied;
+  __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
+                   __ATOMIC_RELAXED);
+  __atomic_store_n(&seg_head, idx, __ATOMIC_RELAXED);
+  return copied;
+}
 
 }  // namespace shunt

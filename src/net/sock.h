@@ -38,6 +38,8 @@ namespace shunt {
 // paths; never returned to callers of the socket layer.
 constexpr long kWouldBlock = -100000;
 
+constexpr int kMinSndbuf = 4608;  // SOCK_MIN_SNDBUF on x86-64
+
 // Socket states, named after the kernel's (include/net/tcp_states.h).
 enum class SockPhase : uint8_t { kClose = 0, kListen, kEstablished };
 
@@ -105,9 +107,12 @@ struct SockState {
 
   RecvQueue rq;
   WaitQueue wq;
-  // The OpenFile on this socket while it has one (1:1), for ExclusivePair;
-  // 0 for an embryo and after release.
-  std::atomic<Off> file;
+  // The process holding every reference to the open file on this socket
+  // (1:1 while it has one), for ExclusivePair; 0 for an embryo, after
+  // release, and once the file may be held elsewhere (fork, descriptor
+  // passing; never set again). Kept here rather than in the OpenFile so
+  // that the data path reads it from the sockets it touches anyway.
+  std::atomic<int32_t> sole_pid;
 };
 static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
 
@@ -116,9 +121,6 @@ struct OpenFile {
   std::atomic<uint32_t> refs;
   std::atomic<uint32_t> status;  // O_NONBLOCK
   Off sock;                      // referenced
-  // The process holding every reference, or 0 once one may have left it
-  // (fork; never reset). See ExclusivePair.
-  std::atomic<int32_t> sole_pid;
 };
 static_assert(sizeof(OpenFile) <= 64, "see kPoolSizes in arena.cc");
 
@@ -141,21 +143,19 @@ struct Sock {
 Arena* AttachArena(int* err);
 
 // True when this single-threaded process holds every reference to the
-// open files of both s and its peer: then no other thread or process can
+// open files of both sk and its peer: then no other thread or process can
 // reach either socket's queue, and the data path may skip the queue lock
 // (the kernel's fdget skips its reference count on the same reasoning).
-inline bool ExclusivePair(const Sock& s, SockState* peer) {
+inline bool ExclusivePair(const SockState* sk, const SockState* peer) {
   if (!__libc_single_threaded) return false;
   const int32_t me = ProcessId();
-  if (s.file->sole_pid.load(std::memory_order_relaxed) != me) return false;
-  const OpenFile* pf =
-      s.arena->Ptr<OpenFile>(peer->file.load(std::memory_order_relaxed));
-  return pf != nullptr && pf->sole_pid.load(std::memory_order_relaxed) == me &&
-         pf->sock == s.arena->OffsetOf(peer);
+  return sk->sole_pid.load(std::memory_order_relaxed) == me &&
+         peer->sole_pid.load(std::memory_order_relaxed) == me;
 }
-// Marks f as possibly held outside this process (fork, descriptor passing).
-inline void FileShared(OpenFile* f) {
-  f->sole_pid.store(0, std::memory_order_relaxed);
+// Marks the file on sk as possibly held outside this process (fork,
+// descriptor passing).
+inline void FileShared(SockState* sk) {
+  sk->sole_pid.store(0, std::memory_order_relaxed);
 }
 
 // ---- Lifetime ------------------------------------------------------------
@@ -224,8 +224,15 @@ uint32_t SockPoll(const Sock& s);
 void LockPair(SockState* a, SockState* b);
 void UnlockPair(SockState* a, SockState* b);
 // Bump the socket's wait queue after a state change (lock held); wakes
-// sleepers and pollers only if there are any.
-void SockChanged(Arena* a, SockState* sk);
+// sleepers and pollers only if there are any (WaitQueue's protocol).
+void WakeAll(Arena* a, WaitQueue* wq);
+inline void SockChanged(Arena* a, SockState* sk) {
+  WaitQueue* wq = &sk->wq;
+  wq->seq.store(wq->seq.load(std::memory_order_relaxed) + 1,
+                std::memory_order_release);
+  if (__builtin_expect(wq->sleepers.load(std::memory_order_seq_cst) != 0, 0))
+    WakeAll(a, wq);
+}
 // Sends SIGPIPE to the calling thread (unless MSG_NOSIGNAL).
 void RaiseSigpipe(int flags);
 // Takes and clears the pending socket error (net/core/sock.c: sock_error).
@@ -245,20 +252,8 @@ int ValidateAddr(const sockaddr* addr, socklen_t len);
 // The open file a received embryo or a new socket gets.
 int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file);
 
-// The common stream send and receive of one flat buffer with plain flags,
-// tried by the POSIX layer before building a message: they do exactly what
-// the general path would when nothing has to wait, fail or be reported,
-// and otherwise return kWouldBlock having changed nothing.
-long StreamSendFast(const Sock& s, const void* buf, size_t n, int flags);
-long StreamRecvFast(const Sock& s, void* buf, size_t n, int flags);
-inline long SockSendFast(const Sock& s, const void* buf, size_t n, int flags) {
-  return s.sk->type == SOCK_STREAM ? StreamSendFast(s, buf, n, flags)
-                                   : kWouldBlock;
-}
-inline long SockRecvFast(const Sock& s, void* buf, size_t n, int flags) {
-  return s.sk->type == SOCK_STREAM ? StreamRecvFast(s, buf, n, flags)
-                                   : kWouldBlock;
-}
+// The send and receive fast paths (SockSendFast, SockRecvFast) are inline
+// in net/unix_stream.h: only stream sockets have them so far.
 
 // Datagram-family entry points used by SockSendmsg/SockRecvmsg.
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags);

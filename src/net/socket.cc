@@ -21,7 +21,6 @@
 namespace shunt {
 namespace {
 
-constexpr int kMinSndbuf = 4608;  // SOCK_MIN_SNDBUF on x86-64
 constexpr int kMinRcvbuf = 2304;  // SOCK_MIN_RCVBUF
 
 bool IsConnectionType(const SockState* sk) {
@@ -139,7 +138,7 @@ void FilePut(Arena* a, OpenFile* f) {
   if (f == nullptr) return;  // a corrupt offset: nothing we may touch
   if (f->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (SockState* sk = a->Ptr<SockState>(f->sock)) {
-    sk->file.store(0, std::memory_order_relaxed);
+    FileShared(sk);  // no file any more
     ReleaseSock(a, sk, false);
     SockPut(a, sk);
   }
@@ -153,8 +152,7 @@ int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file) {
   f->refs.store(1, std::memory_order_relaxed);
   f->status.store(O_RDWR | (nonblock ? O_NONBLOCK : 0));
   f->sock = a->OffsetOf(sk);
-  f->sole_pid.store(ProcessId(), std::memory_order_relaxed);
-  sk->file.store(off, std::memory_order_relaxed);
+  sk->sole_pid.store(ProcessId(), std::memory_order_relaxed);
   *file = off;
   return 0;
 }
@@ -229,13 +227,6 @@ void LockPair(SockState* x, SockState* y) {
 void UnlockPair(SockState* x, SockState* y) {
   x->lock.Unlock();
   if (x != y) y->lock.Unlock();
-}
-
-void SockChanged(Arena* a, SockState* sk) {
-  WaitQueue* wq = &sk->wq;
-  wq->seq.store(wq->seq.load(std::memory_order_relaxed) + 1,
-                std::memory_order_release);
-  if (wq->sleepers.load(std::memory_order_seq_cst) != 0) WakeAll(a, wq);
 }
 
 void RaiseSigpipe(int flags) {

@@ -4,33 +4,17 @@
 // Flow control is by the sender's send buffer: a sender may queue bytes at
 // its peer while the peer's queue holds fewer than sk_sndbuf bytes. Linux
 // counts skb truesize, we count payload bytes (docs/DIFFERENCES.md).
+#include "net/unix_stream.h"
+
 #include <errno.h>
 #include <string.h>
 
 #include "base/user_copy.h"
-#include "net/sock.h"
 
 namespace shunt {
 namespace {
 
 constexpr long kRestart = -100001;  // the listener died under us: look again
-
-// unix_stream_sendmsg: an skb carries at most half the send buffer less 64
-// bytes, and at most SKB_MAX_HEAD(0) plus UNIX_SKB_FRAGS_SZ.
-size_t SkbPayload(const SockState* sk, size_t left) {
-  constexpr size_t kMaxSkb = 3776 + 32768;
-  const int half = sk->sndbuf.load(std::memory_order_relaxed) / 2 - 64;
-  size_t n = left < kMaxSkb ? left : kMaxSkb;
-  if (half > 0 && static_cast<size_t>(half) < n) n = static_cast<size_t>(half);
-  return n;
-}
-
-// What a stream sender may still queue at its peer: unix_stream_sendmsg
-// waits while the sender's in-flight bytes reach its send buffer (counted
-// in payload bytes here, see DIFFERENCES.md).
-int64_t StreamRoom(const SockState* sk, const SockState* peer) {
-  return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
-}
 
 }  // namespace
 
@@ -223,67 +207,4 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
 
 }  // namespace shunt
 
-namespace shunt {
-
-long StreamSendFast(const Sock& s, const void* buf, size_t n, int flags) {
-  SockState* sk = s.sk;
-  if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
-  SockState* peer =
-      s.arena->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
-  if (peer == nullptr || n != SkbPayload(sk, n) ||
-      sk->err.load(std::memory_order_relaxed) != 0 ||
-      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
-    return kWouldBlock;
-  const bool exclusive = ExclusivePair(s, peer);
-  if (!exclusive) peer->lock.Lock();
-  long r = kWouldBlock;
-  if (!peer->dead &&
-      !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
-      StreamRoom(sk, peer) >= static_cast<int64_t>(n) &&
-      peer->rq.TryAppendFlat(s.arena, buf, n)) {
-    SockChanged(s.arena, peer);
-    r = static_cast<long>(n);
-  }
-  if (!exclusive) peer->lock.Unlock();
-  return r;
-}
-
-long StreamRecvFast(const Sock& s, void* buf, size_t size, int flags) {
-  SockState* sk = s.sk;
-  if ((flags & ~MSG_DONTWAIT) || size == 0 ||
-      sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
-      sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
-      sk->peek_off.load(std::memory_order_relaxed) != -1 ||
-      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
-    return kWouldBlock;
-  SockState* peer = s.arena->Ptr<SockState>(sk->peer.load());
-  const bool exclusive = peer != nullptr && ExclusivePair(s, peer);
-  if (!exclusive) sk->lock.Lock();
-  auto* dst = static_cast<uint8_t*>(buf);
-  size_t copied = 0;
-  QueueView v;
-  if (sk->rq.View(s.arena, &v) && v.bytes != nullptr) {
-    // unix_stream_read_generic with nothing special asked: take queued
-    // segments in order until the buffer is full or the queue empty.
-    while (copied < size && !sk->rq.empty()) {
-      Segment& seg = v.seg(sk->rq.seg_head);
-      size_t chunk = size - copied;
-      if (chunk > seg.len) chunk = seg.len;
-      uint8_t* out = dst + copied;
-      if (!v.Span(seg.pos, chunk, [&](uint8_t* p, size_t k) {
-            const bool ok = CopyUser(out, p, k);
-            out += k;
-            return ok;
-          }))
-        break;
-      copied += chunk;
-      sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
-      if (seg.len == 0) sk->rq.PopFront();
-    }
-    if (copied != 0) SockChanged(s.arena, sk);
-  }
-  if (!exclusive) sk->lock.Unlock();
-  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
-}
-
-}  // namespace shunt
+namespace shunt {}  // namespace shunt

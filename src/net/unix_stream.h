@@ -1,0 +1,97 @@
+// SOCK_STREAM rules shared by the general path (unix_stream.cc) and the
+// fast paths, which are inline here so that shunt_send and shunt_recv
+// compile to one straight-line function each.
+//
+// The fast paths handle the common same-process call: one flat buffer,
+// plain flags, nothing to wait for, fail on or report. They do exactly what
+// StreamSendmsg / StreamRecvmsg would do then, and otherwise return
+// kWouldBlock having changed nothing, so the caller takes the general path.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/sock.h"
+
+namespace shunt {
+
+// unix_stream_sendmsg: an skb carries at most half the send buffer less 64
+// bytes, and at most SKB_MAX_HEAD(0) plus UNIX_SKB_FRAGS_SZ.
+inline size_t SkbPayload(const SockState* sk, size_t left) {
+  constexpr size_t kMaxSkb = 3776 + 32768;
+  const int half = sk->sndbuf.load(std::memory_order_relaxed) / 2 - 64;
+  size_t n = left < kMaxSkb ? left : kMaxSkb;
+  if (half > 0 && static_cast<size_t>(half) < n) n = static_cast<size_t>(half);
+  return n;
+}
+// A send of up to this many bytes is one skb whatever the send buffer.
+constexpr size_t kSkbMinPayload = kMinSndbuf / 2 - 64;
+
+// What a stream sender may still queue at its peer: unix_stream_sendmsg
+// waits while the sender's in-flight bytes reach its send buffer (counted
+// in payload bytes here, see DIFFERENCES.md).
+inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
+  return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
+}
+
+// unix_stream_sendmsg for one buffer that fits one skb and the peer's
+// queue as it is now.
+[[gnu::always_inline]] inline long StreamSendFast(Arena* a, SockState* sk,
+                                                  const void* buf, size_t n,
+                                                  int flags) {
+  if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
+  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
+  if (peer == nullptr || (n > kSkbMinPayload && n != SkbPayload(sk, n)) ||
+      sk->err.load(std::memory_order_relaxed) != 0 ||
+      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
+    return kWouldBlock;
+  const bool exclusive = ExclusivePair(sk, peer);
+  if (!exclusive) peer->lock.Lock();
+  long r = kWouldBlock;
+  if (!peer->dead &&
+      !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
+      StreamRoom(sk, peer) >= static_cast<int64_t>(n) &&
+      peer->rq.TryAppendFlat(a, buf, n)) {
+    SockChanged(a, peer);
+    r = static_cast<long>(n);
+  }
+  if (!exclusive) peer->lock.Unlock();
+  return r;
+}
+
+// unix_stream_read_generic with nothing special asked and data queued: take
+// queued segments in order until the buffer is full or the queue empty.
+[[gnu::always_inline]] inline long StreamRecvFast(Arena* a, SockState* sk,
+                                                  void* buf, size_t size,
+                                                  int flags) {
+  if ((flags & ~MSG_DONTWAIT) || size == 0 ||
+      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0 ||
+      sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
+      sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
+      sk->peek_off.load(std::memory_order_relaxed) != -1)
+    return kWouldBlock;
+  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
+  const bool exclusive = peer != nullptr && ExclusivePair(sk, peer);
+  if (!exclusive) sk->lock.Lock();
+  const size_t copied = sk->rq.TakeFlat(a, buf, size);
+  if (copied != 0) SockChanged(a, sk);  // room for the sender
+  if (!exclusive) sk->lock.Unlock();
+  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
+}
+
+// The fast paths of any socket: the caller has looked sk up in arena a
+// and keeps it alive.
+[[gnu::always_inline]] inline long SockSendFast(Arena* a, SockState* sk,
+                                                const void* buf, size_t n,
+                                                int flags) {
+  return sk->type == SOCK_STREAM ? StreamSendFast(a, sk, buf, n, flags)
+                                 : kWouldBlock;
+}
+[[gnu::always_inline]] inline long SockRecvFast(Arena* a, SockState* sk,
+                                                void* buf, size_t n,
+                                                int flags) {
+  return sk->type == SOCK_STREAM ? StreamRecvFast(a, sk, buf, n, flags)
+                                 : kWouldBlock;
+}
+
+}  // namespace shunt
