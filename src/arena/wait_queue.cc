@@ -3,23 +3,38 @@
 #include <errno.h>
 #include <immintrin.h>
 
+#include <algorithm>
+
 namespace shunt {
 
-WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, WaitBudget* budget) {
+namespace {
+
+void StartDeadline(WaitBudget* budget) {
   if (budget->timeout_ns > 0 && !budget->has_deadline) {
     budget->deadline = DeadlineAfterNs(budget->timeout_ns);
     budget->has_deadline = true;
   }
-  if (budget->spin_ns > 0) {
-    const timespec spin_end = DeadlineAfterNs(budget->spin_ns);
-    do {
-      for (int i = 0; i < 64; ++i) {
-        if (wq->seq.load(std::memory_order_acquire) != seen)
-          return WaitResult::kChanged;
-        _mm_pause();
-      }
-    } while (NsUntil(spin_end) > 0);
-  }
+}
+
+}  // namespace
+
+bool SpinUntilChanged(const WaitQueue* wq, uint32_t seen, WaitBudget* budget) {
+  if (budget->spin_ns <= 0) return false;
+  StartDeadline(budget);
+  int64_t spin = budget->spin_ns;
+  if (budget->has_deadline) spin = std::min(spin, NsUntil(budget->deadline));
+  const timespec spin_end = DeadlineAfterNs(spin);
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (wq->seq.load(std::memory_order_acquire) != seen) return true;
+      _mm_pause();
+    }
+  } while (NsUntil(spin_end) > 0);
+  return false;
+}
+
+WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, WaitBudget* budget) {
+  StartDeadline(budget);
   const int rc = FutexWait(&wq->seq, seen,
                            budget->has_deadline ? &budget->deadline : nullptr);
   if (rc == -EINTR) return WaitResult::kInterrupted;

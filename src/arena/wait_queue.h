@@ -40,8 +40,14 @@ struct WaitBudget {
   timespec deadline{};
 };
 
-// Sleeps until `wq->seq` moves past `seen` or the budget runs out. First
-// spins up to budget.spin_ns watching the word without a system call. The
+// Busy-waits up to budget->spin_ns (never past the budget's deadline) for
+// `wq->seq` to move past `seen`, with no system call and no registration:
+// a spinner is not a sleeper, so wakers stay on their fast path. True if
+// seq moved. Runs only when the socket's spin option is set (bounded, off
+// by default); a signal arriving meanwhile is seen once the caller sleeps.
+bool SpinUntilChanged(const WaitQueue* wq, uint32_t seen, WaitBudget* budget);
+
+// Sleeps until `wq->seq` moves past `seen` or the budget runs out. The
 // caller must hold a `sleepers` registration (see above) made before it
 // last checked its condition and read `seen` under the owner's lock.
 WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, WaitBudget* budget);

@@ -303,6 +303,7 @@ PeerCred CurrentCred();
 template <typename Attempt>
 long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {
   bool registered = false;
+  bool spun = false;
   bool last_try = false;
   long r;
   for (;;) {
@@ -314,7 +315,16 @@ long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {
       break;
     }
     if (!registered) {
-      // Registered before the next check, so a waker cannot miss us.
+      // First spin, if the socket asks for it: unregistered, so the waker
+      // makes no system call. Then register before the next check, so a
+      // waker cannot miss us.
+      if (!spun && budget->spin_ns > 0) {
+        spun = true;
+        const uint32_t seen = owner->wq.seq.load(std::memory_order_relaxed);
+        owner->lock.Unlock();
+        SpinUntilChanged(&owner->wq, seen, budget);
+        continue;
+      }
       owner->wq.sleepers.fetch_add(1);
       registered = true;
       owner->lock.Unlock();

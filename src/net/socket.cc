@@ -113,7 +113,8 @@ int64_t DefaultSpinNs() {
   static const int64_t ns = [] {
     const char* env = getenv("SHUNT_SPIN_NS");
     const long long v = env == nullptr ? 0 : strtoll(env, nullptr, 10);
-    return static_cast<int64_t>(v < 0 ? 0 : v);
+    // The same bound as the socket option, which takes an int.
+    return static_cast<int64_t>(v < 0 ? 0 : v > INT32_MAX ? INT32_MAX : v);
   }();
   return ns;
 }
