@@ -2,13 +2,10 @@
 
 #include <regex.h>
 #include <sched.h>
-#include <shunt/shunt.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -16,98 +13,6 @@
 
 namespace shunt_tool {
 namespace {
-
-// The two backends a row is instantiated for. Rows are written once as
-// templates over Api so both sides run byte-for-byte the same loop.
-struct KernelApi {
-  static constexpr bool kIsShunt = false;
-  static int socketpair(int d, int t, int p, int sv[2]) {
-    return ::socketpair(d, t, p, sv);
-  }
-  static ssize_t send(int fd, const void* b, size_t n, int f) {
-    return ::send(fd, b, n, f);
-  }
-  static ssize_t recv(int fd, void* b, size_t n, int f) {
-    return ::recv(fd, b, n, f);
-  }
-  static int close(int fd) { return ::close(fd); }
-};
-
-struct ShuntApi {
-  static constexpr bool kIsShunt = true;
-  static int socketpair(int d, int t, int p, int sv[2]) {
-    return shunt_socketpair(d, t, p, sv);
-  }
-  static ssize_t send(int fd, const void* b, size_t n, int f) {
-    return shunt_send(fd, b, n, f);
-  }
-  static ssize_t recv(int fd, void* b, size_t n, int f) {
-    return shunt_recv(fd, b, n, f);
-  }
-  static int close(int fd) { return shunt_close(fd); }
-};
-
-using Clock = std::chrono::steady_clock;
-
-std::string Errno(const char* what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
-
-template <typename Api>
-bool MakePair(int type, int sv[2], std::string* error) {
-  if (Api::socketpair(AF_UNIX, type, 0, sv) < 0) {
-    *error = Errno("socketpair");
-    return false;
-  }
-  // A shunt row that silently measured kernel sockets would be worthless.
-  if (Api::kIsShunt && !shunt_is_socket(sv[0])) {
-    *error = "shunt_socketpair returned a non-shunt descriptor";
-    Api::close(sv[0]);
-    Api::close(sv[1]);
-    return false;
-  }
-  return true;
-}
-
-// ---- Row: same-thread nonblocking send+recv of 64 bytes -----------------
-template <typename Api>
-bool SendRecvSameThread64(long iterations, double* per_op, std::string* error) {
-  constexpr size_t kSize = 64;
-  int sv[2];
-  if (!MakePair<Api>(SOCK_STREAM, sv, error)) return false;
-  char out[kSize];
-  char in[kSize];
-  std::memset(out, 'x', sizeof(out));
-  bool ok = true;
-  auto one = [&]() {
-    if (Api::send(sv[0], out, kSize, MSG_DONTWAIT) !=
-        static_cast<ssize_t>(kSize)) {
-      *error = Errno("send");
-      return false;
-    }
-    if (Api::recv(sv[1], in, kSize, MSG_DONTWAIT) !=
-        static_cast<ssize_t>(kSize)) {
-      *error = Errno("recv");
-      return false;
-    }
-    return true;
-  };
-  // Warm caches and lazily created state outside the timed region.
-  for (int i = 0; i < 64 && ok; ++i) ok = one();
-  if (ok && std::memcmp(in, out, kSize) != 0) {
-    *error = "received bytes differ from sent bytes";
-    ok = false;
-  }
-  Clock::time_point start = Clock::now();
-  for (long i = 0; i < iterations && ok; ++i) ok = one();
-  Clock::time_point end = Clock::now();
-  Api::close(sv[0]);
-  Api::close(sv[1]);
-  if (!ok) return false;
-  *per_op = std::chrono::duration<double, std::nano>(end - start).count() /
-            static_cast<double>(iterations);
-  return true;
-}
 
 // Quantile with linear interpolation over sorted samples.
 double Quantile(const std::vector<double>& sorted, double q) {
@@ -132,6 +37,7 @@ Summary Summarize(std::vector<double> samples) {
 struct RowResult {
   const Row* row;
   Summary kernel, shunt;
+  double kernel_p99_us = 0, shunt_p99_us = 0;  // latency rows only
   double ratio;
 };
 
@@ -163,11 +69,15 @@ bool WriteJson(const std::string& path, const std::vector<RowResult>& rs) {
   std::fprintf(f, "[");
   for (size_t i = 0; i < rs.size(); ++i) {
     std::fprintf(f,
-                 "%s\n  {\"name\": %s, \"unit\": %s, \"kernel\": %.3f, "
-                 "\"shunt\": %.3f, \"ratio\": %.4f}",
+                 "%s\n  {\"name\": %s, \"unit\": %s, \"kernel\": %.4f, "
+                 "\"shunt\": %.4f, \"ratio\": %.4f",
                  i ? "," : "", JsonString(rs[i].row->name).c_str(),
                  JsonString(rs[i].row->unit).c_str(), rs[i].kernel.median,
                  rs[i].shunt.median, rs[i].ratio);
+    if (rs[i].row->latency)
+      std::fprintf(f, ", \"kernel_p99_us\": %.4f, \"shunt_p99_us\": %.4f",
+                   rs[i].kernel_p99_us, rs[i].shunt_p99_us);
+    std::fprintf(f, "}");
   }
   std::fprintf(f, "%s]\n", rs.empty() ? "" : "\n");
   if (std::fclose(f) != 0) {
@@ -178,22 +88,7 @@ bool WriteJson(const std::string& path, const std::vector<RowResult>& rs) {
   return true;
 }
 
-int UsableCpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
-  return CPU_COUNT(&set);
-}
-
 }  // namespace
-
-const std::vector<Row>& Rows() {
-  static const std::vector<Row> rows = {
-      {"same-thread nonblocking send+recv 64 B, stream socketpair", "ns/op",
-       20000, &SendRecvSameThread64<KernelApi>,
-       &SendRecvSameThread64<ShuntApi>},
-  };
-  return rows;
-}
 
 int RunBench(const BenchOptions& options) {
   // POSIX extended regex: std::regex trips GCC 12 -Wmaybe-uninitialized
@@ -225,62 +120,97 @@ int RunBench(const BenchOptions& options) {
   }
 
   const int reps = options.quick ? 11 : 30;
-  const long divisor = options.quick ? 2 : 1;
+  const long divisor = options.quick ? 4 : 1;
+  const Placement& place = CpuPlacement();
+  if (place.pinned) {
+    std::printf(
+        "shunt bench: %ld CPUs online; two-sided rows pin their threads to "
+        "CPUs %d and %d (one-CPU rows: both on %d)\n",
+        sysconf(_SC_NPROCESSORS_ONLN), place.cpu_a, place.cpu_b, place.cpu_a);
+  } else {
+    std::printf("shunt bench: %ld CPUs online; threads not pinned\n",
+                sysconf(_SC_NPROCESSORS_ONLN));
+  }
   std::printf(
-      "shunt bench: %ld CPUs online, %d usable, threads not pinned; "
-      "%d alternating kernel/shunt batches per row%s\n",
-      sysconf(_SC_NPROCESSORS_ONLN), UsableCpus(), reps,
-      options.quick ? " (--quick)" : "");
-  std::printf(
-      "medians of per-batch means; spread = p10-p90 of batch means; "
-      "ratio = kernel/shunt (>1: shunt faster)\n");
-  std::printf("%-*s  %14s %-17s  %14s %-17s  %7s\n", static_cast<int>(width),
-              "row", "kernel", "(p10-p90)", "shunt", "(p10-p90)", "ratio");
+      "%d alternating kernel/shunt batches per row%s; medians of batch "
+      "figures; spread = p10-p90 of batches;\n"
+      "p99 = 99th percentile of single round trips; ratio > 1: shunt "
+      "faster\n",
+      reps, options.quick ? " (--quick)" : "");
+  std::printf("%-*s  %16s %-17s %9s  %16s %-17s %9s  %7s\n",
+              static_cast<int>(width), "row", "kernel", "(p10-p90)", "p99",
+              "shunt", "(p10-p90)", "p99", "ratio");
   std::fflush(stdout);
 
   std::vector<RowResult> results;
   bool failed = false;
   for (const Row* row : selected) {
     const long iterations = std::max(1L, row->iterations / divisor);
-    std::vector<double> kernel, shunt;
+    std::vector<double> kernel, shunt, kernel_lat, shunt_lat;
     std::string error;
-    bool ok = true;
     auto run = [&](bool is_shunt, bool record) {
-      double per_op = 0;
+      Batch batch;
       BatchFn fn = is_shunt ? row->shunt : row->kernel;
-      if (!fn(iterations, &per_op, &error)) {
+      if (!fn(iterations, &batch, &error)) {
         std::fprintf(stderr, "shunt bench: %s: %s side failed: %s\n", row->name,
                      is_shunt ? "shunt" : "kernel", error.c_str());
         return false;
       }
-      if (record) (is_shunt ? shunt : kernel).push_back(per_op);
+      if (record) {
+        (is_shunt ? shunt : kernel).push_back(batch.value);
+        auto& lat = is_shunt ? shunt_lat : kernel_lat;
+        lat.insert(lat.end(), batch.latencies_ns.begin(),
+                   batch.latencies_ns.end());
+      }
       return true;
     };
     // One unrecorded warm-up batch per side, then alternate which side goes
     // first so neither systematically benefits from a warmer machine.
-    ok = run(false, false) && run(true, false);
+    bool ok = run(false, false) && run(true, false);
     for (int r = 0; r < reps && ok; ++r) {
-      bool shunt_first = (r % 2) == 1;
+      const bool shunt_first = (r % 2) == 1;
       ok = run(shunt_first, true) && run(!shunt_first, true);
     }
     if (!ok) {
       failed = true;
       continue;
     }
-    RowResult res{row, Summarize(kernel), Summarize(shunt), 0};
-    res.ratio = res.shunt.median > 0 ? res.kernel.median / res.shunt.median : 0;
-    char kvalue[48], kspread[48], svalue[48], sspread[48];
-    std::snprintf(kvalue, sizeof(kvalue), "%.1f %s", res.kernel.median,
-                  row->unit);
-    std::snprintf(kspread, sizeof(kspread), "(%.1f-%.1f)", res.kernel.p10,
-                  res.kernel.p90);
-    std::snprintf(svalue, sizeof(svalue), "%.1f %s", res.shunt.median,
-                  row->unit);
-    std::snprintf(sspread, sizeof(sspread), "(%.1f-%.1f)", res.shunt.p10,
-                  res.shunt.p90);
-    std::printf("%-*s  %14s %-17s  %14s %-17s  %6.2fx\n",
-                static_cast<int>(width), row->name, kvalue, kspread, svalue,
-                sspread, res.ratio);
+    RowResult res{row, Summarize(kernel), Summarize(shunt)};
+    if (row->latency) {
+      std::sort(kernel_lat.begin(), kernel_lat.end());
+      std::sort(shunt_lat.begin(), shunt_lat.end());
+      res.kernel_p99_us = Quantile(kernel_lat, 0.99) / 1000.0;
+      res.shunt_p99_us = Quantile(shunt_lat, 0.99) / 1000.0;
+    }
+    const double num =
+        row->higher_is_better ? res.shunt.median : res.kernel.median;
+    const double den =
+        row->higher_is_better ? res.kernel.median : res.shunt.median;
+    res.ratio = den > 0 ? num / den : 0;
+    auto cell = [](double v, const char* unit) {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : "%.1f %s", v, unit);
+      return std::string(buf);
+    };
+    auto spread = [](const Summary& x) {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, x.p10 < 10 ? "(%.2f-%.2f)" : "(%.1f-%.1f)",
+                    x.p10, x.p90);
+      return std::string(buf);
+    };
+    auto p99 = [&](double v) {
+      if (!row->latency) return std::string("-");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f us", v);
+      return std::string(buf);
+    };
+    std::printf("%-*s  %16s %-17s %9s  %16s %-17s %9s  %6.2fx\n",
+                static_cast<int>(width), row->name,
+                cell(res.kernel.median, row->unit).c_str(),
+                spread(res.kernel).c_str(), p99(res.kernel_p99_us).c_str(),
+                cell(res.shunt.median, row->unit).c_str(),
+                spread(res.shunt).c_str(), p99(res.shunt_p99_us).c_str(),
+                res.ratio);
     std::fflush(stdout);
     results.push_back(res);
   }

@@ -1,11 +1,15 @@
 // `shunt bench`: kernel-vs-shunt comparison rows.
 //
-// Each row measures one operation twice: once on kernel AF_UNIX sockets and
+// Each row measures one workload twice: once on kernel AF_UNIX sockets and
 // once on shunt sockets, with kernel and shunt batches alternating inside one
 // run so that frequency scaling and background noise hit both sides alike.
-// Adding a row means writing two BatchFns and appending one Row to the table
-// in bench.cc (usually one templated function instantiated for KernelApi and
-// ShuntApi).
+// The figure of a side is the median over its batches (this machine loses
+// whole milliseconds to its host now and then: medians of many short batches
+// shrug that off, a mean over one long loop would not).
+//
+// Adding a row means writing one templated batch function, instantiated for
+// KernelApi and ShuntApi (bench_api.h), and appending one Row in
+// bench_rows.cc.
 
 #ifndef SHUNT_TOOLS_BENCH_H_
 #define SHUNT_TOOLS_BENCH_H_
@@ -15,23 +19,38 @@
 
 namespace shunt_tool {
 
-// Runs `iterations` operations (setup and teardown excluded from timing) and
-// stores the mean cost of one operation in *per_op, in the row's unit.
-// Returns false and sets *error on failure.
-using BatchFn = bool (*)(long iterations, double* per_op, std::string* error);
+// What one batch measured.
+struct Batch {
+  double value = 0;  // in the row's unit
+  // Latency rows: every operation's latency in ns (for p99 across batches).
+  std::vector<double> latencies_ns;
+};
+
+// Runs `iterations` operations (set-up and teardown excluded from timing)
+// and fills *out. Returns false and sets *error on failure.
+using BatchFn = bool (*)(long iterations, Batch* out, std::string* error);
 
 struct Row {
   const char* name;  // Stable: used by --filter and in the JSON output.
-  // Unit of per_op. It must be a cost (lower is better, e.g. "ns/op" or
-  // "ns/KiB") so that ratio = kernel/shunt > 1 always means shunt is faster.
   const char* unit;
-  long iterations;  // Operations per batch in a full run.
+  // A rate (GB/s, msg/s): higher is better, ratio = shunt/kernel. Otherwise
+  // a cost (ns/op): lower is better, ratio = kernel/shunt. Either way a
+  // ratio above 1 means shunt is faster.
+  bool higher_is_better;
+  bool latency;     // per-operation latencies recorded: p99 is reported
+  long iterations;  // operations per batch in a full run
   BatchFn kernel;
   BatchFn shunt;
 };
 
-// The table of all rows, in display order.
+// The table of all rows, in display order (bench_rows.cc).
 const std::vector<Row>& Rows();
+// The CPUs rows pin their threads to, and whether they could (bench_rows.cc).
+struct Placement {
+  int cpu_a, cpu_b;  // two distinct CPUs when available
+  bool pinned;       // false when affinity cannot be set (or one CPU only)
+};
+const Placement& CpuPlacement();
 
 struct BenchOptions {
   bool quick = false;     // Fewer repetitions and shorter batches.

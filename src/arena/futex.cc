@@ -10,6 +10,7 @@ namespace shunt {
 
 int FutexWait(std::atomic<uint32_t>* word, uint32_t expected,
               const timespec* deadline) {
+  FlushDeferredWakes();  // never sleep on a wake this thread still owes
   // FUTEX_WAIT_BITSET takes an absolute deadline, so a restarted wait does
   // not stretch the timeout. Not FUTEX_PRIVATE_FLAG: sleepers and wakers
   // live in different processes.
@@ -26,6 +27,46 @@ int FutexWait(std::atomic<uint32_t>* word, uint32_t expected,
 void FutexWake(std::atomic<uint32_t>* word, int n) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, n, nullptr,
           nullptr, 0);
+}
+
+namespace internal {
+
+thread_local int t_deferred_wakes __attribute__((tls_model("initial-exec"))) =
+    0;
+
+namespace {
+struct DeferredWake {
+  std::atomic<uint32_t>* word;
+  int n;
+};
+constexpr int kMaxDeferred = 8;
+thread_local DeferredWake t_deferred[kMaxDeferred]
+    __attribute__((tls_model("initial-exec")));
+}  // namespace
+
+void FlushDeferredWakesSlow() {
+  // Reset first: a wake never defers another, but keep the loop re-entrant.
+  const int n = t_deferred_wakes;
+  t_deferred_wakes = 0;
+  for (int i = 0; i < n; ++i) FutexWake(t_deferred[i].word, t_deferred[i].n);
+}
+
+}  // namespace internal
+
+void FutexWakeDeferred(std::atomic<uint32_t>* word, int n) {
+  using internal::t_deferred;
+  using internal::t_deferred_wakes;
+  for (int i = 0; i < t_deferred_wakes; ++i) {
+    if (t_deferred[i].word == word) {
+      if (n > t_deferred[i].n) t_deferred[i].n = n;
+      return;
+    }
+  }
+  if (t_deferred_wakes == internal::kMaxDeferred) {
+    FutexWake(word, n);  // full: wake now rather than lose it
+    return;
+  }
+  t_deferred[t_deferred_wakes++] = {word, n};
 }
 
 timespec MonotonicNow() {

@@ -22,6 +22,24 @@ int FutexWait(std::atomic<uint32_t>* word, uint32_t expected,
 // Wakes up to n sleepers on word (INT32_MAX for all).
 void FutexWake(std::atomic<uint32_t>* word, int n);
 
+// FutexWake, deferred until this thread releases its arena lock
+// (ArenaMutex::Unlock flushes), as the kernel's wake_q defers wake-ups past
+// a spinlock: a sleeper that runs at once, on this very CPU, then finds the
+// lock free instead of going back to sleep on it. Words stay valid after
+// the unlock (arena memory is never unmapped); a wake on a word nobody
+// waits on any more is harmless, since every sleeper re-checks.
+void FutexWakeDeferred(std::atomic<uint32_t>* word, int n);
+// Performs the deferred wakes; cheap when there are none.
+namespace internal {
+extern thread_local int t_deferred_wakes
+    __attribute__((tls_model("initial-exec")));
+void FlushDeferredWakesSlow();
+}  // namespace internal
+inline void FlushDeferredWakes() {
+  if (__builtin_expect(internal::t_deferred_wakes != 0, 0))
+    internal::FlushDeferredWakesSlow();
+}
+
 // Current CLOCK_MONOTONIC time, and helpers on absolute deadlines.
 timespec MonotonicNow();
 timespec DeadlineAfterNs(int64_t ns);

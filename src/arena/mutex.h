@@ -27,8 +27,10 @@ class ArenaMutex {
     return word_.compare_exchange_strong(c, 1, std::memory_order_acquire,
                                          std::memory_order_relaxed);
   }
+  // Also performs the wakes this thread deferred while holding the lock.
   void Unlock() {
     if (word_.exchange(0, std::memory_order_release) == 2) FutexWake(&word_, 1);
+    FlushDeferredWakes();
   }
 
  private:

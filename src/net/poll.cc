@@ -33,7 +33,7 @@ void WakePoller(Arena* a, Off off) {
   Poller* p = a->Ptr<Poller>(off);
   if (p == nullptr || p->state.exchange(1) != 0) return;
   if (!p->kernel_wake) {
-    FutexWake(&p->state, 1);
+    FutexWakeDeferred(&p->state, 1);
     return;
   }
   sockaddr_un sun;
@@ -104,7 +104,7 @@ void PollUnwatch(Arena* a, SockState* sk, Off poller) {
 }
 
 void WakeAll(Arena* a, WaitQueue* wq) {
-  FutexWake(&wq->seq, INT_MAX);
+  FutexWakeDeferred(&wq->seq, INT_MAX);
   Off off = wq->pollers;
   for (int guard = 0; off != 0 && guard < (1 << 20); ++guard) {
     PollEntry* e = a->Ptr<PollEntry>(off);

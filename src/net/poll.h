@@ -44,7 +44,8 @@ int PollWatch(Arena* a, SockState* sk, Off poller);
 void PollUnwatch(Arena* a, SockState* sk, Off poller);
 
 // Wakes every futex sleeper and poller on wq. The caller holds the lock of
-// the socket that owns wq.
+// the socket that owns wq; futex wakes happen when it releases it
+// (FutexWakeDeferred).
 void WakeAll(Arena* a, WaitQueue* wq);
 
 // The calling thread's kernel wake socket (created on first use, re-made
