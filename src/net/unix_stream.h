@@ -34,6 +34,11 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
 }
 
+// An exclusive pair (ExclusivePair) has no waiter and no poller but the
+// calling thread itself, which is busy here: its fast paths skip the wait
+// queue bump (SockChanged) along with the lock. Whoever waits later reads
+// the queue state itself, not a missed bump.
+//
 // unix_stream_sendmsg for one buffer that fits one skb and the peer's
 // queue as it is now.
 [[gnu::always_inline]] inline long StreamSendFast(Arena* a, SockState* sk,
@@ -52,7 +57,7 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
       !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
       StreamRoom(sk, peer) >= static_cast<int64_t>(n) &&
       peer->rq.TryAppendFlat(a, buf, n)) {
-    SockChanged(a, peer);
+    if (!exclusive) SockChanged(a, peer);  // see above StreamSendFast
     r = static_cast<long>(n);
   }
   if (!exclusive) peer->lock.Unlock();
@@ -74,7 +79,8 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   const bool exclusive = peer != nullptr && ExclusivePair(sk, peer);
   if (!exclusive) sk->lock.Lock();
   const size_t copied = sk->rq.TakeFlat(a, buf, size);
-  if (copied != 0) SockChanged(a, sk);  // room for the sender
+  // Room for the sender (see above StreamSendFast).
+  if (copied != 0 && !exclusive) SockChanged(a, sk);
   if (!exclusive) sk->lock.Unlock();
   return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
 }
