@@ -12,8 +12,8 @@
 
 #include "api/posix_util.h"
 #include "base/user_copy.h"
+#include "net/fast_path.h"
 #include "net/kernel_api.h"
-#include "net/unix_stream.h"
 
 using namespace shunt;  // NOLINT: this file is the C boundary
 

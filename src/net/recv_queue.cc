@@ -112,21 +112,6 @@ bool RecvQueue::CopyOut(const QueueView& v, const Segment& s, size_t skip,
                 [&](uint8_t* p, size_t k) { return to->CopyOut(p, k); });
 }
 
-void RecvQueue::ConsumeFront(const QueueView& v, uint32_t n) {
-  // Bytes are consumed in queue order, so the front segment always starts
-  // at the ring's head.
-  Segment& s = v.seg(seg_head);
-  s.pos += n;
-  s.len -= n;
-  head += n;
-  __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
-                   __ATOMIC_RELAXED);
-}
-
-void RecvQueue::PopFront() {
-  __atomic_store_n(&seg_head, seg_head + 1, __ATOMIC_RELAXED);
-}
-
 void RecvQueue::Free(Arena* a) {
   if (ring_cap != 0) a->FreeBuffer(ring, ring_cap);
   if (seg_cap != 0) a->FreeBuffer(segs, size_t{seg_cap} * sizeof(Segment));

@@ -108,10 +108,18 @@ struct RecvQueue {
   // `meta`. Returns 0, -EFAULT (nothing queued), -ENOBUFS (arena full) or
   // -EIO (corrupt arena).
   int Append(Arena* a, IovCursor* from, size_t n, const Segment& meta);
-  // Appends n bytes from one caller buffer as a plain segment if both rings
-  // have room now (no allocation). False if not, or on a fault (nothing is
-  // queued either way). Inline: the stream fast path is built on it.
-  bool TryAppendFlat(Arena* a, const void* src, size_t n);
+  // Appends n bytes from one caller buffer as a segment described by meta
+  // if both rings have room now (no allocation). False if not, or on a
+  // fault (nothing is queued either way). Inline: the fast paths are built
+  // on it.
+  bool TryAppendFlat(Arena* a, const void* src, size_t n,
+                     const Segment& meta = Segment{});
+  // Datagram receive into one caller buffer: copies up to `size` bytes of
+  // the front segment, then removes the whole segment, copying it to
+  // *taken (its sender reference and charge pass to the caller). Returns
+  // false with nothing removed when the queue is empty, on a fault or for
+  // a corrupt arena.
+  bool TakeFrontFlat(Arena* a, void* dst, size_t size, Segment* taken);
   // Moves up to `size` bytes from the front of the queue into one caller
   // buffer, whole segments first, the last one possibly in part, as a
   // stream read with nothing special asked takes them. A fault stops the
@@ -124,9 +132,20 @@ struct RecvQueue {
   static bool CopyOut(const QueueView& v, const Segment& s, size_t skip,
                       size_t len, IovCursor* to);
   // Drops the first n unread bytes of the front segment (n <= its len).
-  void ConsumeFront(const QueueView& v, uint32_t n);
+  // Bytes are consumed in queue order, so the front segment always starts
+  // at the ring's head.
+  void ConsumeFront(const QueueView& v, uint32_t n) {
+    Segment& s = v.seg(seg_head);
+    s.pos += n;
+    s.len -= n;
+    head += n;
+    __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
+                     __ATOMIC_RELAXED);
+  }
   // Removes the front segment (its bytes must be consumed or discarded).
-  void PopFront();
+  void PopFront() {
+    __atomic_store_n(&seg_head, seg_head + 1, __ATOMIC_RELAXED);
+  }
   // Returns both rings to the arena.
   void Free(Arena* a);
   // Moves the contents out, leaving this queue empty. The fields poll reads
@@ -149,10 +168,8 @@ struct RecvQueue {
   int ReserveSegment(Arena* a);
 };
 
-[[gnu::always_inline]] inline bool RecvQueue::TryAppendFlat(Arena* a,
-                                                            const void* src,
-                                                            size_t n) {
-  // Both capacities are non-zero past this check.
+[[gnu::always_inline]] inline bool RecvQueue::TryAppendFlat(
+    Arena* a, const void* src, size_t n, const Segment& meta) {
   if (count() >= seg_cap || (tail - head) + n > ring_cap) return false;
   QueueView v;
   if (!View(a, &v)) return false;
@@ -163,7 +180,27 @@ struct RecvQueue {
         return ok;
       }))
     return false;
-  Commit(v, Segment{}, n);
+  Commit(v, meta, n);
+  return true;
+}
+
+[[gnu::always_inline]] inline bool RecvQueue::TakeFrontFlat(Arena* a, void* dst,
+                                                            size_t size,
+                                                            Segment* taken) {
+  QueueView v;
+  if (empty() || !View(a, &v) || v.segs == nullptr) return false;
+  const Segment& seg = v.seg(seg_head);
+  const size_t n = size < seg.len ? size : seg.len;
+  auto* to = static_cast<uint8_t*>(dst);
+  if (!v.Span(seg.pos, n, [&](uint8_t* p, size_t k) {
+        const bool ok = CopyUser(to, p, k);
+        to += k;
+        return ok;
+      }))
+    return false;
+  *taken = seg;
+  ConsumeFront(v, seg.len);
+  PopFront();
   return true;
 }
 

@@ -253,7 +253,7 @@ int ValidateAddr(const sockaddr* addr, socklen_t len);
 int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file);
 
 // The send and receive fast paths (SockSendFast, SockRecvFast) are inline
-// in net/unix_stream.h: only stream sockets have them so far.
+// in net/fast_path.h.
 
 // Datagram-family entry points used by SockSendmsg/SockRecvmsg.
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags);

@@ -5,42 +5,13 @@
 // Each datagram is one Segment holding a reference on its sender, charged
 // to the sender's wmem with the size Linux charges (skb truesize), so the
 // points where a sender blocks and SIOCOUTQ match the kernel's.
+#include "net/unix_dgram.h"
+
 #include <errno.h>
 #include <string.h>
 
-#include "net/sock.h"
-
 namespace shunt {
 namespace {
-
-constexpr size_t kPage = 4096;
-constexpr size_t kSkbShinfo = 320;  // SKB_DATA_ALIGN(sizeof skb_shared_info)
-constexpr size_t kSkbStruct = 256;  // SKB_DATA_ALIGN(sizeof sk_buff)
-constexpr size_t kSkbMaxAlloc = 16064;  // SKB_MAX_ALLOC
-constexpr size_t kMaxSkbFrags = 17;
-
-size_t KmallocSize(size_t n) {
-  if (n <= 96 && n > 64) return 96;
-  if (n <= 192 && n > 128) return 192;
-  size_t s = 8;
-  while (s < n) s <<= 1;
-  return s;
-}
-
-// The truesize of the skb unix_dgram_sendmsg builds for a len-byte
-// datagram: a kmalloc'd head plus whole pages for what exceeds
-// SKB_MAX_ALLOC.
-uint32_t DatagramTruesize(size_t len) {
-  size_t paged = 0;
-  if (len > kSkbMaxAlloc) {
-    paged = len - kSkbMaxAlloc;
-    if (paged > kMaxSkbFrags * kPage) paged = kMaxSkbFrags * kPage;
-  }
-  const size_t linear = len - paged;
-  const size_t head = KmallocSize(((linear + 63) & ~size_t{63}) + kSkbShinfo);
-  return static_cast<uint32_t>(head + kSkbStruct +
-                               ((paged + kPage - 1) & ~(kPage - 1)));
-}
 
 // unix_dgram_disconnected: dropping a datagram association purges our
 // queue; a peer that was connected back to us learns of it by ECONNRESET.
@@ -76,12 +47,6 @@ void Disconnected(Arena* a, SockState* sk, SockState* old_peer) {
     old_peer->err.store(ECONNRESET);
     SockChanged(a, old_peer);
   }
-}
-
-// unix_may_send: a receiver connected elsewhere takes datagrams only from
-// its peer.
-bool MaySend(Arena* a, SockState* sk, SockState* other) {
-  return other->peer == 0 || other->peer == a->OffsetOf(sk);
 }
 
 constexpr long kRestart = -100001;

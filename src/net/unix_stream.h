@@ -85,19 +85,4 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
 }
 
-// The fast paths of any socket: the caller has looked sk up in arena a
-// and keeps it alive.
-[[gnu::always_inline]] inline long SockSendFast(Arena* a, SockState* sk,
-                                                const void* buf, size_t n,
-                                                int flags) {
-  return sk->type == SOCK_STREAM ? StreamSendFast(a, sk, buf, n, flags)
-                                 : kWouldBlock;
-}
-[[gnu::always_inline]] inline long SockRecvFast(Arena* a, SockState* sk,
-                                                void* buf, size_t n,
-                                                int flags) {
-  return sk->type == SOCK_STREAM ? StreamRecvFast(a, sk, buf, n, flags)
-                                 : kWouldBlock;
-}
-
 }  // namespace shunt
