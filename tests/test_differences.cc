@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -51,6 +52,27 @@ TEST_F(Differences, StreamOutqCountsPayload) {
   EXPECT_EQ(sout, kout);
   for (int fd : {k[0], k[1], kd[0], kd[1]}) close(fd);
   for (int fd : {s[0], s[1], sd[0], sd[1]}) shunt_close(fd);
+}
+
+// DIFFERENCES.md 6b: two kernel sockets are two inodes; two shunt sockets
+// of one process report the inode of the shared placeholder template.
+TEST_F(Differences, ShuntSocketsShareOneInode) {
+  int k[2], s[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, k), 0);
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+  struct stat k0, k1, s0, s1;
+  ASSERT_EQ(fstat(k[0], &k0), 0);
+  ASSERT_EQ(fstat(k[1], &k1), 0);
+  ASSERT_EQ(fstat(s[0], &s0), 0);
+  ASSERT_EQ(fstat(s[1], &s1), 0);
+  EXPECT_NE(k0.st_ino, k1.st_ino);
+  EXPECT_EQ(s0.st_ino, s1.st_ino);
+  EXPECT_EQ(s0.st_dev, s1.st_dev);
+  EXPECT_TRUE(S_ISSOCK(s0.st_mode));
+  close(k[0]);
+  close(k[1]);
+  shunt_close(s[0]);
+  shunt_close(s[1]);
 }
 
 // DIFFERENCES.md 3: a shunt path is reachable only from the arena.

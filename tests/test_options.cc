@@ -880,6 +880,42 @@ TEST_P(SocketDescriptorFlags, SetflChangesOnlyStatusFlags) {
   EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_APPEND);
 }
 
+// Status flags belong to each open file description: setting them on one
+// socket leaves every other socket (and a new one) as it was.
+TEST_P(SocketDescriptorFlags, StatusFlagsBelongToOneSocket) {
+  const int a = Socket(SOCK_STREAM);
+  const int b = Socket(SOCK_STREAM | SOCK_NONBLOCK);
+  ASSERT_EQ(api().fcntl(a, F_SETFL, O_NONBLOCK | O_APPEND), 0);
+  ASSERT_EQ(api().fcntl(b, F_SETFL, 0), 0);
+  EXPECT_EQ(api().fcntl(a, F_GETFL, 0), O_RDWR | O_NONBLOCK | O_APPEND);
+  EXPECT_EQ(api().fcntl(b, F_GETFL, 0), O_RDWR);
+  const int c = Socket(SOCK_STREAM);
+  EXPECT_EQ(api().fcntl(c, F_GETFL, 0), O_RDWR);
+  // ...but are shared by a descriptor duplicated from it.
+  const int d = Track(api().fcntl(a, F_DUPFD, 0));
+  ASSERT_GE(d, 0);
+  EXPECT_EQ(api().fcntl(d, F_GETFL, 0), O_RDWR | O_NONBLOCK | O_APPEND);
+}
+
+// setfl refuses O_DIRECT on a socket and changes nothing; O_ASYNC and
+// O_NOATIME are kept and reported; FIOASYNC toggles O_ASYNC.
+TEST_P(SocketDescriptorFlags, SetflDirectRefusedAsyncKept) {
+  const int fd = Socket(SOCK_STREAM);
+  ASSERT_EQ(api().fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+  errno = 0;
+  EXPECT_EQ(api().fcntl(fd, F_SETFL, O_DIRECT), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_NONBLOCK);
+  ASSERT_EQ(api().fcntl(fd, F_SETFL, O_NOATIME), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_NOATIME);
+  int on = 1;
+  ASSERT_EQ(api().ioctl(fd, FIOASYNC, &on), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_NOATIME | O_ASYNC);
+  on = 0;
+  ASSERT_EQ(api().ioctl(fd, FIOASYNC, &on), 0);
+  EXPECT_EQ(api().fcntl(fd, F_GETFL, 0), O_RDWR | O_NOATIME);
+}
+
 TEST_P(SocketDescriptorFlags, SetfdTogglesCloseOnExec) {
   const int fd = Socket(SOCK_STREAM);
   ASSERT_EQ(api().fcntl(fd, F_SETFD, FD_CLOEXEC), 0);

@@ -19,6 +19,18 @@ using namespace shunt;  // NOLINT: this file is the C boundary
 
 namespace {
 
+// fs/fcntl.c: setfl. The flags F_SETFL may change on a socket; the others
+// are ignored, and O_DIRECT is refused (sockets have no direct I/O).
+int SetStatusFlags(OpenFile* of, long arg) {
+  constexpr uint32_t kSettable = O_APPEND | O_NONBLOCK | O_ASYNC | O_NOATIME;
+  if (arg & O_DIRECT) return -EINVAL;
+  uint32_t old = of->status.load();
+  while (!of->status.compare_exchange_weak(
+      old, (old & ~kSettable) | (static_cast<uint32_t>(arg) & kSettable))) {
+  }
+  return 0;
+}
+
 int NewSocketFd(Arena* a, Off file, int type_flags) {
   return static_cast<int>(PosixResult(InstallNewFd(a, file, type_flags)));
 }
@@ -464,28 +476,22 @@ SHUNT_EXPORT int shunt_fcntl(int fd, int cmd, ...) {
   va_end(ap);
   const Off file = PeekFd(fd);
   if (file == 0) return fcntl(fd, cmd, arg);
-  // The placeholder shares our open file description one to one, so the
-  // kernel keeps the flags exactly; O_NONBLOCK is mirrored for the data
-  // path, which must not ask the kernel.
-  const int r = fcntl(fd, cmd, arg);
-  if (r < 0) return r;
   Arena* a = Arena::IfAttached();
+  OpenFile* of = a->Ptr<OpenFile>(file);
+  if (of == nullptr) return static_cast<int>(PosixResult(-EIO));
+  // File status flags belong to the open file description, which is ours
+  // (OpenFile::status): the placeholder is shared (fd/fd_table.h).
   switch (cmd) {
+    case F_GETFL:
+      return static_cast<int>(of->status.load());
     case F_SETFL:
-      if (OpenFile* of = a->Ptr<OpenFile>(file)) {
-        if (arg & O_NONBLOCK)
-          of->status.fetch_or(O_NONBLOCK);
-        else
-          of->status.fetch_and(~static_cast<uint32_t>(O_NONBLOCK));
-      }
-      break;
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC:
-      InstallDupFd(a, r, file);
-      break;
+      return static_cast<int>(PosixResult(SetStatusFlags(of, arg)));
     default:
       break;
   }
+  const int r = fcntl(fd, cmd, arg);
+  if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+    InstallDupFd(a, r, file);
   return r;
 }
 
@@ -496,15 +502,16 @@ SHUNT_EXPORT int shunt_ioctl(int fd, unsigned long request, ...) {
   va_end(ap);
   FileRef f;
   if (!LookupFd(fd, &f)) return ioctl(fd, request, arg);
-  if (request == FIONBIO) {
+  if (request == FIONBIO || request == FIOASYNC) {
+    // fs/ioctl.c: ioctl_fionbio, ioctl_fioasync: one status flag each.
     int on;
     if (!CopyUser(&on, arg, sizeof on))
       return static_cast<int>(PosixResult(-EFAULT));
-    if (ioctl(fd, FIONBIO, &on) != 0) return -1;
+    const uint32_t flag = request == FIONBIO ? O_NONBLOCK : O_ASYNC;
     if (on)
-      f.sock().file->status.fetch_or(O_NONBLOCK);
+      f.sock().file->status.fetch_or(flag);
     else
-      f.sock().file->status.fetch_and(~static_cast<uint32_t>(O_NONBLOCK));
+      f.sock().file->status.fetch_and(~flag);
     return 0;
   }
   bool handled = false;

@@ -1,6 +1,7 @@
 #include "fd/fd_table.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/single_threaded.h>
@@ -142,15 +143,42 @@ Off PeekFd(int fd) {
   return g_table[fd].load(std::memory_order_acquire);
 }
 
+namespace {
+
+// The process's placeholder template (see fd_table.h), made on first use.
+std::atomic<int> g_template{-1};
+std::mutex g_template_mu;
+
+int PlaceholderTemplate() {
+  std::lock_guard<std::mutex> lock(g_template_mu);
+  int t = g_template.load();
+  if (t < 0) {
+    t = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (t < 0) return -errno;
+    g_template.store(t);
+  }
+  return t;
+}
+
+}  // namespace
+
 int NewPlaceholder(int flags) {
   RegisterProcessHooks();
-  const int fd = socket(
-      AF_UNIX, SOCK_STREAM | (flags & (SOCK_CLOEXEC | SOCK_NONBLOCK)), 0);
-  if (fd >= kMaxFd) {
-    close(fd);
-    return -EMFILE;
+  const int cmd = (flags & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int t = g_template.load(std::memory_order_acquire);
+    if (t < 0 && (t = PlaceholderTemplate()) < 0) return t;
+    const int fd = fcntl(t, cmd, 0);
+    if (fd >= kMaxFd) {
+      close(fd);
+      return -EMFILE;
+    }
+    if (fd >= 0) return fd;
+    if (errno != EBADF) return -errno;
+    // The program closed the template behind our back: make another.
+    g_template.compare_exchange_strong(t, -1);
   }
-  return fd < 0 ? -errno : fd;
+  return -EBADF;
 }
 
 void InstallFd(int fd, Off file) {

@@ -1,11 +1,16 @@
 // The descriptor layer: which kernel descriptor numbers are shunt sockets.
 //
 // Every shunt descriptor is a real kernel descriptor, reserved by a
-// placeholder object (an unbound kernel AF_UNIX socket), so its number never
-// collides with the process's other descriptors, fstat() reports a socket,
-// and FD_CLOEXEC, dup and fork inheritance are the kernel's own. The table
-// maps the number to the arena OpenFile it stands for; each entry holds one
-// reference on that OpenFile.
+// placeholder, so its number never collides with the process's other
+// descriptors, fstat() reports a socket, and FD_CLOEXEC, dup and fork
+// inheritance are the kernel's own. Placeholders are duplicates
+// (F_DUPFD) of one unbound kernel AF_UNIX socket per process, the
+// template: a duplicate and its close cost a tenth of a socket() and its
+// close, which would otherwise double the cost of making a connection.
+// The template's file status flags are never changed (shunt keeps them in
+// OpenFile::status), and all shunt sockets of a process share its inode
+// (docs/DIFFERENCES.md). The table maps the number to the arena OpenFile
+// it stands for; each entry holds one reference on that OpenFile.
 //
 // Rules:
 //  - Lookups are lock-free. In a single-threaded process (glibc's
@@ -79,9 +84,9 @@ inline SockState* LookupFdBorrowed(int fd) {
   return g_socks[fd];
 }
 
-// Reserves a descriptor number with a new placeholder. `flags`:
-// SOCK_CLOEXEC and SOCK_NONBLOCK, applied to the placeholder so that the
-// kernel's F_GETFD/F_GETFL report them. Returns the descriptor or -errno.
+// Reserves a descriptor number with a new placeholder; SOCK_CLOEXEC in
+// `flags` sets its FD_CLOEXEC (SOCK_NONBLOCK is the OpenFile's business).
+// Returns the descriptor or -errno.
 int NewPlaceholder(int flags);
 // Makes placeholder `fd` stand for `file`, whose reference passes to the
 // table.
