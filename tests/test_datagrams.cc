@@ -232,6 +232,34 @@ TEST_P(DatagramMessageBoundaries, ZeroLengthDatagramIsAMessage) {
   EXPECT_EQ(r.namelen, 0u);
 }
 
+// fs/read_write.c: vfs_writev and vfs_readv return 0 for a vector of no
+// bytes without calling the socket at all, so unlike write(fd, p, 0) a
+// zero-byte writev queues no empty datagram and reports no socket error.
+// (Found by `shunt diff`.)
+TEST_P(DatagramMessageBoundaries, ZeroByteWritevQueuesNothing) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    char c = 'x';
+    iovec empty[2] = {{&c, 0}, {&c, 0}};
+    EXPECT_EQ(api().writev(sv[0], empty, 2), 0);
+    EXPECT_EQ(Revents(sv[1], POLLIN), 0);
+    EXPECT_EQ(Recv(sv[1], 10).err, EAGAIN);
+    // A socket that would refuse any send still takes an empty vector.
+    ExpectClose(sv[1]);
+    EXPECT_EQ(api().writev(sv[0], empty, 2), 0);
+    EXPECT_EQ(api().readv(sv[0], empty, 2), 0);
+    ExpectClose(sv[0]);
+  }
+  const int s = Socket(SOCK_DGRAM);
+  char c = 'x';
+  iovec empty = {&c, 0};
+  EXPECT_EQ(api().writev(s, &empty, 1), 0);
+  EXPECT_EQ(api().write(s, &c, 0), -1);  // write() does reach the socket
+  EXPECT_EQ(errno, ENOTCONN);
+}
+
 TEST_P(DatagramMessageBoundaries, ManySendsKeepTheirBoundaries) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);

@@ -212,6 +212,8 @@ SHUNT_EXPORT ssize_t shunt_writev(int fd, const iovec* iov, int iovcnt) {
   if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
       rc != 0)
     return PosixResult(rc);
+  // vfs_writev: a vector of no bytes returns 0 without calling the socket.
+  if (km.size == 0) return 0;
   return PosixResult(SendOn(f.sock(), &km, SockTypeFlags(f.sock())));
 }
 
