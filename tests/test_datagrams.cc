@@ -605,6 +605,37 @@ TEST_P(DatagramAddressing, SendWithoutPeerOrAddressGivesEnotconn) {
   EXPECT_EQ(Recv(s, 10).err, EAGAIN);
 }
 
+// Linux 6.x unix_dgram_sendmsg looks up the default peer only after the
+// skb is allocated, so with no peer a SO_PASSCRED socket is still autobound,
+// an oversized datagram is EMSGSIZE and a shut-down sender EPIPE, each
+// before ENOTCONN. (Found by `shunt diff`.)
+TEST_P(DatagramAddressing, NoPeerIsCheckedAfterSizeAndShutdown) {
+  int s = Socket(SOCK_DGRAM);
+  ASSERT_EQ(SetIntOption(s, SOL_SOCKET, SO_PASSCRED, 1), 0);
+  EXPECT_EQ(Send(s, "x"), -1);
+  EXPECT_EQ(errno, ENOTCONN);
+  sockaddr_un name{};
+  socklen_t len = sizeof name;
+  ASSERT_EQ(api().getsockname(s, reinterpret_cast<sockaddr*>(&name), &len), 0);
+  EXPECT_EQ(len, offsetof(sockaddr_un, sun_path) + 6);  // autobound
+
+  s = Socket(SOCK_DGRAM);
+  const std::string big(300000, 'b');
+  EXPECT_EQ(api().send(s, big.data(), big.size(), 0), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  ASSERT_EQ(api().shutdown(s, SHUT_WR), 0);
+  EXPECT_EQ(Send(s, "x"), -1);
+  EXPECT_EQ(errno, EPIPE);
+  EXPECT_EQ(api().sendto(s, "x", 1, MSG_NOSIGNAL, nullptr, 0), -1);
+  EXPECT_EQ(errno, EPIPE);
+  EXPECT_EQ(api().write(s, "x", 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+  // The address is still validated first.
+  EXPECT_EQ(api().sendto(s, "x", 1, 0, reinterpret_cast<sockaddr*>(&name), 1),
+            -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
 TEST_P(DatagramAddressing, SendtoErrors) {
   const int s = Socket(SOCK_DGRAM);
   EXPECT_EQ(SendTo(s, "x", PathName(TempPath("missing"))), -1);
