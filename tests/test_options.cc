@@ -787,6 +787,27 @@ TEST_P(SocketIoctls, AtMarkWithoutUrgentData) {
   EXPECT_EQ(Ioctl(sv[0], SIOCATMARK), 0);
 }
 
+// unix_ioctl answers SIOCATMARK for stream sockets only; datagram and
+// seqpacket sockets (connected, lone or listening) get EOPNOTSUPP and the
+// argument is left alone. (Found by `shunt diff`.)
+TEST_P(SocketIoctls, AtMarkIsForStreamSocketsOnly) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    const int lone = Socket(type);
+    for (int fd : {sv[0], lone}) {
+      int v = 77;
+      errno = 0;
+      EXPECT_EQ(api().ioctl(fd, SIOCATMARK, &v), -1);
+      EXPECT_EQ(errno, EOPNOTSUPP);
+      EXPECT_EQ(v, 77);
+    }
+  }
+  const int stream = Socket(SOCK_STREAM);
+  EXPECT_EQ(Ioctl(stream, SIOCATMARK), 0);
+}
+
 // net/socket.c: sock_do_ioctl turns an unknown request into ENOTTY.
 TEST_P(SocketIoctls, UnknownRequest) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM}) {

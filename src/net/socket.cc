@@ -622,6 +622,8 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
       v = static_cast<int>(OutqLen(s));
       break;
     case SIOCATMARK:
+      // unix_ioctl: a stream question only.
+      if (sk->type != SOCK_STREAM) return -EOPNOTSUPP;
       v = 0;  // no urgent data is ever queued (see DIFFERENCES.md)
       break;
     default:
