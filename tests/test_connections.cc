@@ -699,6 +699,25 @@ TEST_P(AcceptRules, Accept4BadFlagsGiveEinvalAndKeepTheConnection) {
   EXPECT_EQ(AcceptAll(l), 1);
 }
 
+// Linux 6.x __sys_accept4 resolves the descriptor before it checks the
+// flags, so a bad descriptor is EBADF whatever the flags; a non-socket is
+// EINVAL for bad flags, ENOTSOCK otherwise. (Found by `shunt diff`.)
+TEST_P(AcceptRules, BadDescriptorComesBeforeBadFlags) {
+  errno = 0;
+  EXPECT_EQ(api().accept4(-1, nullptr, nullptr, 0x40), -1);
+  EXPECT_EQ(errno, EBADF);
+  const int s = Socket(SOCK_STREAM);
+  ExpectClose(s);
+  EXPECT_EQ(api().accept4(s, nullptr, nullptr, 0x40), -1);
+  EXPECT_EQ(errno, EBADF);
+  int p[2];
+  Pipe(p);
+  EXPECT_EQ(api().accept4(p[0], nullptr, nullptr, 0x40), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(api().accept4(p[0], nullptr, nullptr, 0), -1);
+  EXPECT_EQ(errno, ENOTSOCK);
+}
+
 TEST_P(AcceptRules, BadAddressArgumentsConsumeTheConnection) {
   // The connection is dequeued before the address is copied out, so a bad
   // buffer or length loses it. net/socket.c: do_accept

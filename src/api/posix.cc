@@ -142,10 +142,11 @@ SHUNT_EXPORT int shunt_listen(int fd, int backlog) {
 
 SHUNT_EXPORT int shunt_accept4(int fd, sockaddr* addr, socklen_t* len,
                                int flags) {
-  if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
-    return static_cast<int>(PosixResult(-EINVAL));
   FileRef f;
   if (!LookupFd(fd, &f)) return accept4(fd, addr, len, flags);
+  // __sys_accept4: the descriptor first (EBADF), then the flags.
+  if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+    return static_cast<int>(PosixResult(-EINVAL));
   Off file = 0;
   UnixAddress peer{};
   const int rc = SockAccept(f.sock(), flags & SOCK_NONBLOCK, &file, &peer);
