@@ -121,6 +121,29 @@ TEST_P(SocketIdentityOptions, ReadOnlyOptionsCannotBeSet) {
   EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDLOWAT), 1);
 }
 
+// sk_setsockopt keeps the generic boolean options on every socket, AF_UNIX
+// included, though it never acts on them: they read back as 0 or 1, each on
+// its own socket, and a connection's accepted socket starts with them clear.
+// (Found by `shunt diff`.)
+TEST_P(SocketIdentityOptions, GenericFlagOptionsReadBack) {
+  int listener, client, server;
+  ASSERT_NO_FATAL_FAILURE(Connected(&listener, &client, &server));
+  for (int opt :
+       {SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE}) {
+    SCOPED_TRACE(opt);
+    for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+      const int fd = Socket(type);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 5), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 1);
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 0), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
+    }
+    ASSERT_EQ(SetIntOption(client, SOL_SOCKET, opt, 1), 0);
+    EXPECT_EQ(GetIntOption(server, SOL_SOCKET, opt), 0);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
 
 // ---------------------------------------------------------------------------

@@ -430,6 +430,25 @@ void GetTimeout(Arena* a, int64_t jiffies, timeval* tv) {
 
 }  // namespace
 
+namespace {
+
+// Boolean options every socket keeps (sk_setsockopt's sock_valbool_flag
+// and sk_reuse), which AF_UNIX never looks at: a bit each in flag_opts.
+int FlagOptionBit(int name) {
+  switch (name) {
+    case SO_REUSEADDR:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_BROADCAST:
+    case SO_OOBINLINE:
+      return 1 << name;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
 int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
@@ -482,6 +501,13 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
       break;
     case SO_PASSCRED:
       v.i = sk->passcred;
+      break;
+    case SO_REUSEADDR:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_BROADCAST:
+    case SO_OOBINLINE:
+      v.i = (sk->flag_opts.load() & FlagOptionBit(name)) != 0;
       break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
@@ -570,6 +596,16 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
       break;
     case SO_PASSCRED:
       sk->passcred = v != 0;
+      break;
+    case SO_REUSEADDR:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_BROADCAST:
+    case SO_OOBINLINE:
+      if (v != 0)
+        sk->flag_opts.fetch_or(static_cast<uint16_t>(FlagOptionBit(name)));
+      else
+        sk->flag_opts.fetch_and(static_cast<uint16_t>(~FlagOptionBit(name)));
       break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
