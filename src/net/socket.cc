@@ -58,7 +58,9 @@ namespace {
 void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
   NameRemove(a, sk);
   sk->lock.Lock();
-  const bool unread = !sk->rq.empty();
+  // Linux 6.x: unread data resets the peer, except when all that is left
+  // is a single empty (seqpacket) record.
+  const bool unread = sk->rq.count() > 1 || sk->rq.bytes > 0;
   sk->phase = SockPhase::kClose;
   sk->shutdown.store(kShutdownMask);
   sk->dead = 1;
