@@ -303,6 +303,10 @@ int SockAccept(const Sock& s, bool new_nonblock, Off* file,
       }
     } else if (budget.nonblocking) {
       err = -EAGAIN;
+    } else if (sk->shutdown.load() & kRcvShutdown) {
+      // __skb_wait_for_more_packets gives up without an error on a
+      // shut-down queue, and unix_accept turns "nothing" into EINVAL.
+      err = -EINVAL;
     } else if (!registered) {
       sk->wq.sleepers.fetch_add(1);
       registered = true;
