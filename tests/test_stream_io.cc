@@ -994,6 +994,39 @@ TEST_P(StreamMultiMessage, SendmmsgSendsEachEntry) {
   }
 }
 
+// do_recvmmsg reports a pending socket error before receiving anything,
+// unless MSG_ERRQUEUE is given (which AF_UNIX otherwise ignores): then the
+// queued bytes come first and the error stays pending. (Found by `shunt
+// diff`.)
+TEST_P(StreamMultiMessage, RecvmmsgErrqueueSkipsThePendingError) {
+  for (int flags : {0, int{MSG_ERRQUEUE}}) {
+    SCOPED_TRACE(flags);
+    int sv[2];
+    Pair(SOCK_STREAM, sv);
+    SendAll(sv[0], "x");
+    SendAll(sv[1], "y");
+    ASSERT_EQ(Close(sv[1]), 0);  // unread "x": sv[0] gets ECONNRESET
+    char buf[4];
+    iovec iov = {buf, sizeof buf};
+    mmsghdr v = {};
+    v.msg_hdr.msg_iov = &iov;
+    v.msg_hdr.msg_iovlen = 1;
+    errno = 0;
+    if (flags == 0) {
+      EXPECT_EQ(api().recvmmsg(sv[0], &v, 1, MSG_DONTWAIT, nullptr), -1);
+      EXPECT_EQ(errno, ECONNRESET);
+      EXPECT_EQ(RecvString(sv[0], 4), "y");
+    } else {
+      EXPECT_EQ(api().recvmmsg(sv[0], &v, 1, MSG_DONTWAIT | flags, nullptr), 1);
+      EXPECT_EQ(v.msg_len, 1u);
+      EXPECT_EQ(buf[0], 'y');
+      EXPECT_EQ(api().recv(sv[0], buf, sizeof buf, MSG_DONTWAIT), -1);
+      EXPECT_EQ(errno, ECONNRESET);
+    }
+    ASSERT_EQ(Close(sv[0]), 0);
+  }
+}
+
 TEST_P(StreamMultiMessage, RecvmmsgSplitsQueuedBytes) {
   for (PairKind kind : kAllKinds) {
     SCOPED_TRACE(KindName(kind));

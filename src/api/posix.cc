@@ -326,8 +326,11 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   }
   if (vlen > IOV_MAX) vlen = IOV_MAX;
   const Sock& s = f.sock();
-  if (const int err = SockTakeError(s.sk); err != 0)
-    return static_cast<int>(PosixResult(err));
+  // do_recvmmsg: a pending error first, except for MSG_ERRQUEUE.
+  if (!(flags & MSG_ERRQUEUE)) {
+    if (const int err = SockTakeError(s.sk); err != 0)
+      return static_cast<int>(PosixResult(err));
+  }
   unsigned int done = 0;
   long err = 0;
   while (done < vlen) {
