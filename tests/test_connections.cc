@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <string>
-#include <atomic>
 #include <thread>
 #include <vector>
 

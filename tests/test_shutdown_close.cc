@@ -505,8 +505,12 @@ TEST_P(PeerCloseStream, OneEmptySeqpacketRecordUnreadIsNoReset) {
   const struct {
     std::vector<size_t> records;
     int err;
-  } cases[] = {{{}, 0},         {{0}, 0},          {{0, 0}, ECONNRESET},
-               {{1}, ECONNRESET}, {{0, 1}, ECONNRESET}, {{1, 0}, ECONNRESET}};
+  } cases[] = {{{}, 0},
+               {{0}, 0},
+               {{0, 0}, ECONNRESET},
+               {{1}, ECONNRESET},
+               {{0, 1}, ECONNRESET},
+               {{1, 0}, ECONNRESET}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.records.size());
     int sv[2];

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "concurrent.h"
 #include "generator.h"
 #include "oracle.h"
 #include "rng.h"
@@ -30,13 +31,14 @@ struct Options {
   int ops = 50;
   double seconds = 0;
   int jobs = 1;
+  long blocking = -1;   // blocking scenarios; -1: one per 100 sequences
   bool replay = false;  // seed is one sequence's seed
   GeneratorOptions gen;
 };
 
 struct Totals {
   long sequences = 0, operations = 0, divergences = 0, cut = 0;
-  long allowed1 = 0;
+  long allowed1 = 0, scenarios = 0;
 };
 
 double Now() {
@@ -117,6 +119,41 @@ Totals Work(const Options& o, long first, long stride) {
     alarm(0);
     if (o.replay) break;
   }
+  // Blocking scenarios (threads and processes), the same share of them.
+  const long scenarios =
+      o.replay ? 0 : (o.blocking >= 0 ? o.blocking : (o.sequences + 99) / 100);
+  for (long i = first; i < scenarios; i += stride) {
+    if (deadline != 0 && Now() >= deadline) break;
+    const uint64_t sc_seed =
+        SequenceSeed(o.seed ^ 0x5ce7a210, static_cast<uint64_t>(i));
+    g_current_seed = sc_seed;
+    alarm(kWatchdogSeconds);
+    const Scenario sc = MakeScenario(sc_seed);
+    const std::vector<Outcome> k = RunScenario(KernelApi(), world, sc);
+    CleanDir(world.dir);
+    const std::vector<Outcome> s = RunScenario(ShuntApi(), world, sc);
+    CleanDir(world.dir);
+    alarm(0);
+    ++t.scenarios;
+    t.operations += static_cast<long>(k.size());
+    std::string what;
+    const long at = CompareScenario(k, s, &what);
+    if (at < 0) continue;
+    ++t.divergences;
+    char hex[24];
+    snprintf(hex, sizeof hex, "%016" PRIx64, sc_seed);
+    std::string report = "\n=== divergence: blocking scenario seed 0x";
+    report += hex;
+    report += " (" + DescribeScenario(sc) + ") at step " + std::to_string(at) +
+              ": " + what + "\n";
+    for (size_t j = 0; j < std::max(k.size(), s.size()); ++j) {
+      report += "  step " + std::to_string(j) + ": kernel " +
+                (j < k.size() ? k[j].Result() : "-") + ", shunt " +
+                (j < s.size() ? s[j].Result() : "-") + "\n";
+    }
+    fputs(report.c_str(), stdout);
+    fflush(stdout);
+  }
   rmdir(dir);
   return t;
 }
@@ -158,6 +195,9 @@ int ParseOptions(int argc, char** argv, Options* o) {
     } else if (arg == "--jobs") {
       if (!value(&v) || v == 0 || v > 64) return 2;
       o->jobs = static_cast<int>(v);
+    } else if (arg == "--blocking") {
+      if (!value(&v)) return 2;
+      o->blocking = static_cast<long>(v);
     } else if (arg == "--ancillary") {
       o->gen.ancillary = true;
     } else if (arg == "--oob") {
@@ -190,13 +230,14 @@ Totals WorkWithPrivateArena(const Options& o, long first, long stride) {
 void PrintDiffUsage(void* file) {
   fprintf(static_cast<FILE*>(file),
           "  diff [--seed S] [--sequences N] [--ops-per-sequence N]\n"
-          "       [--seconds T] [--jobs J] [--replay SEQSEED] [--ancillary]\n"
-          "       [--oob]\n"
+          "       [--seconds T] [--jobs J] [--blocking N] [--replay SEQSEED]\n"
+          "       [--ancillary] [--oob]\n"
           "             run seeded random socket-operation sequences on "
           "kernel and\n"
           "             shunt sockets and compare every result; shrink and "
           "print\n"
-          "             each divergence\n");
+          "             each divergence; --blocking N blocking scenarios\n"
+          "             (default: one per 100 sequences)\n");
 }
 
 int DiffMain(int argc, char** argv) {
@@ -259,6 +300,7 @@ int DiffMain(int argc, char** argv) {
       total.divergences += t.divergences;
       total.cut += t.cut;
       total.allowed1 += t.allowed1;
+      total.scenarios += t.scenarios;
     }
   }
   const double secs = Now() - start;
@@ -267,6 +309,7 @@ int DiffMain(int argc, char** argv) {
       "accounting) %ld times, %ld sequences compared up to a stream send "
       "Linux refused earlier\n",
       total.allowed1, total.cut);
+  printf("%ld blocking scenarios (threads and processes)\n", total.scenarios);
   printf("%.1f s, %.0f operations/s (each run on both worlds)\n", secs,
          secs > 0 ? static_cast<double>(total.operations) / secs : 0.0);
   printf("%ld sequences, %ld operations, %ld divergences\n", total.sequences,
