@@ -831,6 +831,28 @@ TEST_P(SocketIoctls, AtMarkIsForStreamSocketsOnly) {
   EXPECT_EQ(Ioctl(stream, SIOCATMARK), 0);
 }
 
+// unix_ioctl's SIOCATMARK is 1 when the first queued skb is empty and no
+// urgent byte is queued: a listener's pending connection is such an skb.
+// (Found by `shunt diff`.)
+TEST_P(SocketIoctls, AtMarkOnAListenerWithPendingConnections) {
+  const sockaddr_un a = TempAddr("l");
+  const int l = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(l, a), 0);
+  ASSERT_EQ(api().listen(l, 4), 0);
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 0);
+  const int c1 = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(c1, a), 0);
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 1);
+  const int c2 = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(c2, a), 0);
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 1);
+  Track(api().accept(l, nullptr, nullptr));
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 1);
+  Track(api().accept(l, nullptr, nullptr));
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 0);
+  EXPECT_EQ(Ioctl(c1, SIOCATMARK), 0);
+}
+
 // net/socket.c: sock_do_ioctl turns an unknown request into ENOTTY.
 TEST_P(SocketIoctls, UnknownRequest) {
   for (int type : {SOCK_STREAM, SOCK_DGRAM}) {

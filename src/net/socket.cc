@@ -666,7 +666,13 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
     case SIOCATMARK:
       // unix_ioctl: a stream question only.
       if (sk->type != SOCK_STREAM) return -EOPNOTSUPP;
-      v = 0;  // no urgent data is ever queued (see DIFFERENCES.md)
+      // No urgent data is ever queued (see DIFFERENCES.md), so the answer
+      // is unix_ioctl's "first skb is empty and no OOB skb": true only for
+      // a listener's pending connection (an empty skb in Linux).
+      {
+        MutexLock lock(&sk->lock);
+        v = sk->phase == SockPhase::kListen && sk->acceptq_head != 0;
+      }
       break;
     default:
       *handled = false;
