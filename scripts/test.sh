@@ -5,8 +5,10 @@
 #   build-tsan/  -DSHUNT_SANITIZE=thread    (TSan), tests matching
 #                SHUNT_TSAN_FILTER (a ctest -R regex; default: all)
 # and ends with one line "N passed, M failed" over all three. A stage that
-# fails to configure or build counts as one failure. Exits non-zero on any
-# failure.
+# fails to configure or build counts as one failure. The normal stage also
+# runs the differential oracle (`shunt diff`, SHUNT_DIFF_SEQUENCES sequences,
+# default 20000) with a seed that changes per run and is printed; it counts
+# as one test. Exits non-zero on any failure.
 #
 # SHUNT_TEST_STAGES="normal asan tsan" selects stages (default: all three).
 set -uo pipefail
@@ -65,6 +67,27 @@ run_stage() {
   report+=("$name: $((total - failed)) passed, $failed failed")
   total_passed=$((total_passed + total - failed))
   total_failed=$((total_failed + failed))
+  if [[ $name == normal ]]; then run_diff "$dir"; fi
+}
+
+# run_diff BUILD_DIR: kernel-vs-shunt differential run, one test. The seed
+# is printed so a failure can be replayed (`shunt diff --seed S ...`).
+run_diff() {
+  local dir=$1
+  local seed sequences=${SHUNT_DIFF_SEQUENCES:-20000}
+  seed=$(date +%s%N)
+  echo "==== [normal] shunt diff --seed $seed --sequences $sequences"
+  local log=$dir/test-sh-diff.log
+  timeout 600 "$dir/tools/shunt" diff --seed "$seed" --sequences "$sequences" \
+    --jobs "$jobs" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  if [[ $rc -eq 0 ]] && tail -1 "$log" | grep -qE ', 0 divergences$'; then
+    report+=("diff (seed $seed): passed")
+    total_passed=$((total_passed + 1))
+  else
+    report+=("diff (seed $seed): FAILED (exit $rc)")
+    total_failed=$((total_failed + 1))
+  fi
 }
 
 for stage in $stages; do

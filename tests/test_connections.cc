@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
@@ -697,6 +698,53 @@ TEST_P(AcceptRules, Accept4BadFlagsGiveEinvalAndKeepTheConnection) {
     EXPECT_EQ(errno, EINVAL);
   }
   EXPECT_EQ(AcceptAll(l), 1);
+}
+
+// Linux 6.x __sys_accept4 resolves the descriptor before it checks the
+// flags, so a bad descriptor is EBADF whatever the flags; a non-socket is
+// EINVAL for bad flags, ENOTSOCK otherwise. (Found by `shunt diff`.)
+TEST_P(AcceptRules, BadDescriptorComesBeforeBadFlags) {
+  errno = 0;
+  EXPECT_EQ(api().accept4(-1, nullptr, nullptr, 0x40), -1);
+  EXPECT_EQ(errno, EBADF);
+  const int s = Socket(SOCK_STREAM);
+  ExpectClose(s);
+  EXPECT_EQ(api().accept4(s, nullptr, nullptr, 0x40), -1);
+  EXPECT_EQ(errno, EBADF);
+  int p[2];
+  Pipe(p);
+  EXPECT_EQ(api().accept4(p[0], nullptr, nullptr, 0x40), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(api().accept4(p[0], nullptr, nullptr, 0), -1);
+  EXPECT_EQ(errno, ENOTSOCK);
+}
+
+// A listener shut down for reading: a blocking accept with nothing queued
+// returns EINVAL at once (the datagram wait gives up on RCV_SHUTDOWN and
+// unix_accept reports "no skb, no error" as EINVAL), a non-blocking one
+// EAGAIN; a blocked accept is woken by the shutdown. (Found by `shunt
+// diff`, where shunt's accept slept for ever.)
+TEST_P(AcceptRules, ShutDownListenerDoesNotWait) {
+  const UnixName name = PathName(TempPath("l"));
+  const int l = Listener(SOCK_STREAM, name);
+  std::atomic<int> blocked_result{0};
+  std::thread t([&] {
+    errno = 0;
+    const int rc = api().accept(l, nullptr, nullptr);
+    blocked_result = rc == -1 ? -errno : rc;
+  });
+  shunt_test::SleepMs(50);
+  ASSERT_EQ(api().shutdown(l, SHUT_RD), 0);
+  t.join();
+  EXPECT_EQ(blocked_result.load(), -EINVAL);
+  errno = 0;
+  EXPECT_EQ(api().accept(l, nullptr, nullptr), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(api().accept4(l, nullptr, nullptr, SOCK_NONBLOCK), -1);
+  EXPECT_EQ(errno, EINVAL);  // SOCK_NONBLOCK is for the new socket
+  ASSERT_EQ(api().fcntl(l, F_SETFL, O_NONBLOCK), 0);
+  EXPECT_EQ(api().accept(l, nullptr, nullptr), -1);
+  EXPECT_EQ(errno, EAGAIN);
 }
 
 TEST_P(AcceptRules, BadAddressArgumentsConsumeTheConnection) {

@@ -232,6 +232,34 @@ TEST_P(DatagramMessageBoundaries, ZeroLengthDatagramIsAMessage) {
   EXPECT_EQ(r.namelen, 0u);
 }
 
+// fs/read_write.c: vfs_writev and vfs_readv return 0 for a vector of no
+// bytes without calling the socket at all, so unlike write(fd, p, 0) a
+// zero-byte writev queues no empty datagram and reports no socket error.
+// (Found by `shunt diff`.)
+TEST_P(DatagramMessageBoundaries, ZeroByteWritevQueuesNothing) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    char c = 'x';
+    iovec empty[2] = {{&c, 0}, {&c, 0}};
+    EXPECT_EQ(api().writev(sv[0], empty, 2), 0);
+    EXPECT_EQ(Revents(sv[1], POLLIN), 0);
+    EXPECT_EQ(Recv(sv[1], 10).err, EAGAIN);
+    // A socket that would refuse any send still takes an empty vector.
+    ExpectClose(sv[1]);
+    EXPECT_EQ(api().writev(sv[0], empty, 2), 0);
+    EXPECT_EQ(api().readv(sv[0], empty, 2), 0);
+    ExpectClose(sv[0]);
+  }
+  const int s = Socket(SOCK_DGRAM);
+  char c = 'x';
+  iovec empty = {&c, 0};
+  EXPECT_EQ(api().writev(s, &empty, 1), 0);
+  EXPECT_EQ(api().write(s, &c, 0), -1);  // write() does reach the socket
+  EXPECT_EQ(errno, ENOTCONN);
+}
+
 TEST_P(DatagramMessageBoundaries, ManySendsKeepTheirBoundaries) {
   int sv[2];
   Pair(SOCK_DGRAM, sv);
@@ -575,6 +603,37 @@ TEST_P(DatagramAddressing, SendWithoutPeerOrAddressGivesEnotconn) {
   EXPECT_EQ(errno, ENOTCONN);
   // Nothing to receive: EAGAIN, not ENOTCONN.
   EXPECT_EQ(Recv(s, 10).err, EAGAIN);
+}
+
+// Linux 6.x unix_dgram_sendmsg looks up the default peer only after the
+// skb is allocated, so with no peer a SO_PASSCRED socket is still autobound,
+// an oversized datagram is EMSGSIZE and a shut-down sender EPIPE, each
+// before ENOTCONN. (Found by `shunt diff`.)
+TEST_P(DatagramAddressing, NoPeerIsCheckedAfterSizeAndShutdown) {
+  int s = Socket(SOCK_DGRAM);
+  ASSERT_EQ(SetIntOption(s, SOL_SOCKET, SO_PASSCRED, 1), 0);
+  EXPECT_EQ(Send(s, "x"), -1);
+  EXPECT_EQ(errno, ENOTCONN);
+  sockaddr_un name{};
+  socklen_t len = sizeof name;
+  ASSERT_EQ(api().getsockname(s, reinterpret_cast<sockaddr*>(&name), &len), 0);
+  EXPECT_EQ(len, offsetof(sockaddr_un, sun_path) + 6);  // autobound
+
+  s = Socket(SOCK_DGRAM);
+  const std::string big(300000, 'b');
+  EXPECT_EQ(api().send(s, big.data(), big.size(), 0), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  ASSERT_EQ(api().shutdown(s, SHUT_WR), 0);
+  EXPECT_EQ(Send(s, "x"), -1);
+  EXPECT_EQ(errno, EPIPE);
+  EXPECT_EQ(api().sendto(s, "x", 1, MSG_NOSIGNAL, nullptr, 0), -1);
+  EXPECT_EQ(errno, EPIPE);
+  EXPECT_EQ(api().write(s, "x", 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+  // The address is still validated first.
+  EXPECT_EQ(api().sendto(s, "x", 1, 0, reinterpret_cast<sockaddr*>(&name), 1),
+            -1);
+  EXPECT_EQ(errno, EINVAL);
 }
 
 TEST_P(DatagramAddressing, SendtoErrors) {

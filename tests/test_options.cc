@@ -121,6 +121,29 @@ TEST_P(SocketIdentityOptions, ReadOnlyOptionsCannotBeSet) {
   EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDLOWAT), 1);
 }
 
+// sk_setsockopt keeps the generic boolean options on every socket, AF_UNIX
+// included, though it never acts on them: they read back as 0 or 1, each on
+// its own socket, and a connection's accepted socket starts with them clear.
+// (Found by `shunt diff`.)
+TEST_P(SocketIdentityOptions, GenericFlagOptionsReadBack) {
+  int listener, client, server;
+  ASSERT_NO_FATAL_FAILURE(Connected(&listener, &client, &server));
+  for (int opt :
+       {SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE}) {
+    SCOPED_TRACE(opt);
+    for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+      const int fd = Socket(type);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 5), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 1);
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 0), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
+    }
+    ASSERT_EQ(SetIntOption(client, SOL_SOCKET, opt, 1), 0);
+    EXPECT_EQ(GetIntOption(server, SOL_SOCKET, opt), 0);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
 
 // ---------------------------------------------------------------------------
@@ -785,6 +808,49 @@ TEST_P(SocketIoctls, AtMarkWithoutUrgentData) {
   EXPECT_EQ(Ioctl(sv[0], SIOCATMARK), 0);
   ASSERT_EQ(api().send(sv[1], "ab", 2, 0), 2);
   EXPECT_EQ(Ioctl(sv[0], SIOCATMARK), 0);
+}
+
+// unix_ioctl answers SIOCATMARK for stream sockets only; datagram and
+// seqpacket sockets (connected, lone or listening) get EOPNOTSUPP and the
+// argument is left alone. (Found by `shunt diff`.)
+TEST_P(SocketIoctls, AtMarkIsForStreamSocketsOnly) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    const int lone = Socket(type);
+    for (int fd : {sv[0], lone}) {
+      int v = 77;
+      errno = 0;
+      EXPECT_EQ(api().ioctl(fd, SIOCATMARK, &v), -1);
+      EXPECT_EQ(errno, EOPNOTSUPP);
+      EXPECT_EQ(v, 77);
+    }
+  }
+  const int stream = Socket(SOCK_STREAM);
+  EXPECT_EQ(Ioctl(stream, SIOCATMARK), 0);
+}
+
+// unix_ioctl's SIOCATMARK is 1 when the first queued skb is empty and no
+// urgent byte is queued: a listener's pending connection is such an skb.
+// (Found by `shunt diff`.)
+TEST_P(SocketIoctls, AtMarkOnAListenerWithPendingConnections) {
+  const sockaddr_un a = TempAddr("l");
+  const int l = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(l, a), 0);
+  ASSERT_EQ(api().listen(l, 4), 0);
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 0);
+  const int c1 = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(c1, a), 0);
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 1);
+  const int c2 = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(c2, a), 0);
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 1);
+  Track(api().accept(l, nullptr, nullptr));
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 1);
+  Track(api().accept(l, nullptr, nullptr));
+  EXPECT_EQ(Ioctl(l, SIOCATMARK), 0);
+  EXPECT_EQ(Ioctl(c1, SIOCATMARK), 0);
 }
 
 // net/socket.c: sock_do_ioctl turns an unknown request into ENOTTY.

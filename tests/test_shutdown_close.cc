@@ -498,6 +498,32 @@ TEST_P(PeerCloseStream, SeqpacketSendConsumesReset) {
   EXPECT_EQ(pipes.count(), 0);
 }
 
+// Linux 6.x unix_release_sock does not reset the peer when the only thing
+// left unread is one empty seqpacket record; two empty records, or any
+// unread byte, still do. (Found by `shunt diff`.)
+TEST_P(PeerCloseStream, OneEmptySeqpacketRecordUnreadIsNoReset) {
+  const struct {
+    std::vector<size_t> records;
+    int err;
+  } cases[] = {{{}, 0},
+               {{0}, 0},
+               {{0, 0}, ECONNRESET},
+               {{1}, ECONNRESET},
+               {{0, 1}, ECONNRESET},
+               {{1, 0}, ECONNRESET}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.records.size());
+    int sv[2];
+    Pair(SOCK_SEQPACKET, sv);
+    for (size_t n : c.records)
+      ASSERT_EQ(api().send(sv[1], "xx", n, 0), static_cast<ssize_t>(n));
+    ASSERT_EQ(Close(sv[0]), 0);
+    EXPECT_EQ(SoError(sv[1]), c.err);
+    EXPECT_EQ(SendErr(sv[1], 0), -EPIPE);
+    ASSERT_EQ(Close(sv[1]), 0);
+  }
+}
+
 // Closing a listener resets the connections it never accepted.
 TEST_P(PeerCloseStream, ListenerCloseResetsPendingConnections) {
   for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {

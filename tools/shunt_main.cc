@@ -1,10 +1,11 @@
-// The `shunt` command-line tool: help, version, bench.
+// The `shunt` command-line tool: help, version, bench, diff.
 
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "bench.h"
+#include "driver.h"
 
 #ifndef SHUNT_VERSION
 #define SHUNT_VERSION "unknown"
@@ -25,7 +26,9 @@ void PrintUsage(FILE* out) {
                "             --quick        fewer, shorter batches\n"
                "             --filter REGEX run rows whose name matches "
                "REGEX\n"
-               "             --json FILE    also write results as JSON\n"
+               "             --json FILE    also write results as JSON\n");
+  shunt_diff::PrintDiffUsage(out);
+  std::fprintf(out,
                "\n"
                "environment:\n"
                "  SHUNT_ARENA    shared-memory arena name (default: one per "
@@ -88,6 +91,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "bench") return Bench(argc - 2, argv + 2);
+  if (command == "diff") return shunt_diff::DiffMain(argc - 2, argv + 2);
   std::fprintf(stderr, "shunt: unknown command '%s'\n", command.c_str());
   PrintUsage(stderr);
   return 2;

@@ -155,10 +155,11 @@ SHUNT_EXPORT int shunt_listen(int fd, int backlog) {
 
 SHUNT_EXPORT int shunt_accept4(int fd, sockaddr* addr, socklen_t* len,
                                int flags) {
-  if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
-    return static_cast<int>(PosixResult(-EINVAL));
   FileRef f;
   if (!LookupFd(fd, &f)) return accept4(fd, addr, len, flags);
+  // __sys_accept4: the descriptor first (EBADF), then the flags.
+  if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+    return static_cast<int>(PosixResult(-EINVAL));
   Off file = 0;
   UnixAddress peer{};
   const int rc = SockAccept(f.sock(), flags & SOCK_NONBLOCK, &file, &peer);
@@ -258,6 +259,8 @@ SHUNT_EXPORT ssize_t shunt_writev(int fd, const iovec* iov, int iovcnt) {
   if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
       rc != 0)
     return PosixResult(rc);
+  // vfs_writev: a vector of no bytes returns 0 without calling the socket.
+  if (km.size == 0) return 0;
   return PosixResult(SendOn(f.sock(), &km, SockTypeFlags(f.sock())));
 }
 
@@ -363,8 +366,11 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   }
   if (vlen > IOV_MAX) vlen = IOV_MAX;
   const Sock& s = f.sock();
-  if (const int err = SockTakeError(s.sk); err != 0)
-    return static_cast<int>(PosixResult(err));
+  // do_recvmmsg: a pending error first, except for MSG_ERRQUEUE.
+  if (!(flags & MSG_ERRQUEUE)) {
+    if (const int err = SockTakeError(s.sk); err != 0)
+      return static_cast<int>(PosixResult(err));
+  }
   unsigned int done = 0;
   long err = 0;
   while (done < vlen) {

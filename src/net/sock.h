@@ -72,6 +72,10 @@ struct SockState {
   std::atomic<SockPhase> phase;
   uint8_t dead;  // SOCK_DEAD: released, awaiting its last reference
   std::atomic<uint8_t> passcred;
+  // sk_setsockopt flags with no effect on AF_UNIX, kept to be read back:
+  // bit SO_<name> for SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE,
+  // SO_BROADCAST, SO_OOBINLINE (see kFlagOptions in socket.cc).
+  std::atomic<uint16_t> flag_opts;
   ArenaMutex lock;                 // guards everything below unless noted
   std::atomic<uint32_t> shutdown;  // kRcvShutdown | kSendShutdown
   std::atomic<int32_t> err;        // pending SO_ERROR (positive errno)

@@ -57,7 +57,9 @@ namespace {
 void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
   NameRemove(a, sk);
   sk->lock.Lock();
-  const bool unread = !sk->rq.empty();
+  // Linux 6.x: unread data resets the peer, except when all that is left
+  // is a single empty (seqpacket) record.
+  const bool unread = sk->rq.count() > 1 || sk->rq.bytes > 0;
   sk->phase = SockPhase::kClose;
   sk->shutdown.store(kShutdownMask);
   sk->dead = 1;
@@ -293,6 +295,10 @@ int SockAccept(const Sock& s, bool new_nonblock, Off* file,
       }
     } else if (budget.nonblocking) {
       err = -EAGAIN;
+    } else if (sk->shutdown.load() & kRcvShutdown) {
+      // __skb_wait_for_more_packets gives up without an error on a
+      // shut-down queue, and unix_accept turns "nothing" into EINVAL.
+      err = -EINVAL;
     } else if (!registered) {
       sk->wq.sleepers.fetch_add(1);
       registered = true;
@@ -422,6 +428,25 @@ void GetTimeout(Arena* a, int64_t jiffies, timeval* tv) {
 
 }  // namespace
 
+namespace {
+
+// Boolean options every socket keeps (sk_setsockopt's sock_valbool_flag
+// and sk_reuse), which AF_UNIX never looks at: a bit each in flag_opts.
+int FlagOptionBit(int name) {
+  switch (name) {
+    case SO_REUSEADDR:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_BROADCAST:
+    case SO_OOBINLINE:
+      return 1 << name;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
 int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
@@ -474,6 +499,13 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
       break;
     case SO_PASSCRED:
       v.i = sk->passcred;
+      break;
+    case SO_REUSEADDR:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_BROADCAST:
+    case SO_OOBINLINE:
+      v.i = (sk->flag_opts.load() & FlagOptionBit(name)) != 0;
       break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
@@ -563,6 +595,16 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
     case SO_PASSCRED:
       sk->passcred = v != 0;
       break;
+    case SO_REUSEADDR:
+    case SO_KEEPALIVE:
+    case SO_DONTROUTE:
+    case SO_BROADCAST:
+    case SO_OOBINLINE:
+      if (v != 0)
+        sk->flag_opts.fetch_or(static_cast<uint16_t>(FlagOptionBit(name)));
+      else
+        sk->flag_opts.fetch_and(static_cast<uint16_t>(~FlagOptionBit(name)));
+      break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
       return SetTimeout(s.arena, &sk->rcvtimeo, val, len);
@@ -614,7 +656,15 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
       v = static_cast<int>(OutqLen(s));
       break;
     case SIOCATMARK:
-      v = 0;  // no urgent data is ever queued (see DIFFERENCES.md)
+      // unix_ioctl: a stream question only.
+      if (sk->type != SOCK_STREAM) return -EOPNOTSUPP;
+      // No urgent data is ever queued (see DIFFERENCES.md), so the answer
+      // is unix_ioctl's "first skb is empty and no OOB skb": true only for
+      // a listener's pending connection (an empty skb in Linux).
+      {
+        MutexLock lock(&sk->lock);
+        v = sk->phase == SockPhase::kListen && sk->acceptq_head != 0;
+      }
       break;
     default:
       *handled = false;

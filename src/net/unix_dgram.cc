@@ -124,11 +124,6 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
   SockState* other = nullptr;
   if (namelen != 0) {
     if (const int rc = ValidateAddr(name, namelen); rc < 0) return rc;
-  } else {
-    MutexLock lock(&sk->lock);
-    other = a->Ptr<SockState>(sk->peer);
-    if (other == nullptr) return -ENOTCONN;
-    SockHold(other);
   }
   const auto put_other = [&] {
     if (other != nullptr) SockPut(a, other);
@@ -159,6 +154,19 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
   if (r != 0) {
     put_other();
     return r;  // no SIGPIPE: only stream sends raise it
+  }
+  // unix_dgram_sendmsg (6.x) takes the default peer only once the skb is
+  // allocated: autobind, EMSGSIZE, a pending error and EPIPE come first.
+  if (namelen == 0) {
+    {
+      MutexLock lock(&sk->lock);
+      other = a->Ptr<SockState>(sk->peer);
+      if (other != nullptr) SockHold(other);
+    }
+    if (other == nullptr) {
+      DgramUncharge(a, sk, charge);
+      return -ENOTCONN;
+    }
   }
   // From here the charge is ours to hand to a queue or give back.
   IovCursor from(m->iov, m->iovlen);

@@ -109,10 +109,10 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       if (room <= 0) return kWouldBlock;
       // One segment per skb the kernel would build, so a fault while
       // reading stops at the same boundary (the bytes of earlier skbs are
-      // returned). The room check is payload bytes (DIFFERENCES.md).
-      size_t chunk = SkbPayload(sk, total - sent);
-      if (static_cast<uint64_t>(room) < chunk)
-        chunk = static_cast<size_t>(room);
+      // returned). As sock_alloc_send_pskb, a whole skb is allowed while
+      // anything is left of the send buffer (the charge may overshoot it);
+      // the room check is payload bytes (DIFFERENCES.md).
+      const size_t chunk = SkbPayload(sk, total - sent);
       if (const int rc = peer->rq.Append(a, &from, chunk, plain); rc != 0)
         return rc;
       sent += chunk;
