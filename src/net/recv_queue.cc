@@ -126,6 +126,7 @@ void RecvQueue::Commit(const QueueView& v, const Segment& meta, size_t n) {
   s = meta;
   s.pos = tail;
   s.len = static_cast<uint32_t>(n);
+  if (s.scm != 0) ++scm_segs;
   __atomic_store_n(&seg_tail, seg_tail + 1, __ATOMIC_RELAXED);
   tail += n;
   __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
@@ -164,6 +165,7 @@ RecvQueue RecvQueue::Detach() {
   ring = segs = 0;
   ring_cap = seg_cap = 0;
   head = tail = 0;
+  scm_segs = 0;
   __atomic_store_n(&seg_head, 0u, __ATOMIC_RELAXED);
   __atomic_store_n(&seg_tail, 0u, __ATOMIC_RELAXED);
   __atomic_store_n(&bytes, 0u, __ATOMIC_RELAXED);
