@@ -52,9 +52,50 @@ int RunConnectChild(const char* path) {
   return shunt_close(fd) == 0 ? 0 : 5;
 }
 
+// Child mode for descriptor passing between unrelated processes: connects
+// to the path in SHUNT_TEST_PASS_FDS (with kernel sockets if
+// SHUNT_TEST_KERNEL is set), sends "F" with three descriptors: the read end
+// of a pipe holding "pipe-data" and both ends of a new stream pair, one
+// holding "queued". Then exits at once, closing everything of its own.
+int RunPassFdsChild(const char* path) {
+  const bool kernel = getenv("SHUNT_TEST_KERNEL") != nullptr;
+  auto sock = kernel ? socket : shunt_socket;
+  auto pair = kernel ? socketpair : shunt_socketpair;
+  auto conn = kernel ? connect : shunt_connect;
+  auto sendm = kernel ? sendmsg : shunt_sendmsg;
+  auto snd = kernel ? send : shunt_send;
+  const int fd = sock(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  int p[2], sv[2];
+  if (fd < 0 ||
+      conn(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      pipe(p) != 0 || write(p[1], "pipe-data", 9) != 9 ||
+      pair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || snd(sv[1], "queued", 6, 0) != 6)
+    return 2;
+  const int fds[3] = {p[0], sv[0], sv[1]};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
+  char byte = 'F';
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(cm), fds, sizeof fds);
+  return sendm(fd, &mh, 0) == 1 ? 0 : 3;
+}
+
 int main(int argc, char** argv) {
   if (const char* path = getenv("SHUNT_TEST_CONNECT"))
     return RunConnectChild(path);
+  if (const char* path = getenv("SHUNT_TEST_PASS_FDS"))
+    return RunPassFdsChild(path);
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
   setenv("SHUNT_ARENA", arena.c_str(), 1);
   ::testing::InitGoogleTest(&argc, argv);

@@ -41,6 +41,54 @@ void ExpectSame(const Usage& a, const Usage& b) {
   EXPECT_EQ(a.buffers, b.buffers);
 }
 
+// Sends fd over `via` with one byte.
+void SendOneFd(int via, int fd) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  char byte = 'f';
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ASSERT_EQ(shunt_sendmsg(via, &mh, 0), 1);
+}
+
+// Sockets in flight are released with the messages holding them, and
+// garbage cycles (a socket in its own queue, two in each other's) are
+// collected as soon as their last descriptor goes (net/unix/garbage.c).
+TEST(ArenaAccounting, SocketsInFlightAndCyclesLeaveNothing) {
+  int warm[2];
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, warm), 0);
+  SendOneFd(warm[0], warm[0]);
+  shunt_close(warm[0]);
+  shunt_close(warm[1]);
+  const Usage before = Now();
+  int self[2], a[2], b[2], held[2], carrier[2];
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, self), 0);
+  SendOneFd(self[0], self[1]);  // self[1] waits in its own queue
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_DGRAM, 0, a), 0);
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_SEQPACKET, 0, b), 0);
+  SendOneFd(a[0], b[1]);
+  SendOneFd(b[0], a[1]);
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, held), 0);
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, carrier), 0);
+  SendOneFd(carrier[0], held[1]);  // in flight, not a cycle
+  for (int fd : {self[1], a[1], b[1], held[1]}) shunt_close(fd);
+  shunt_close(self[0]);
+  shunt_close(a[0]);
+  shunt_close(b[0]);
+  shunt_close(held[0]);
+  shunt_close(carrier[0]);
+  shunt_close(carrier[1]);
+  ExpectSame(Now(), before);
+}
+
 // Closing releases every socket, open file and buffer: nothing leaks in the
 // arena, whatever was queued or pending.
 TEST(ArenaAccounting, ClosedSocketsLeaveNothingAllocated) {

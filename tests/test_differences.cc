@@ -114,12 +114,12 @@ TEST_F(Differences, KernelSocketCannotReachShuntPath) {
   rmdir(dir);
 }
 
-// DIFFERENCES.md 7: control messages and urgent sends are refused, never
+// DIFFERENCES.md 7: credentials and urgent sends are refused, never
 // dropped; the receive side is exact.
 TEST_F(Differences, ControlMessagesRefused) {
   int s[2];
   ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
   char byte = 'x';
   iovec iov{&byte, 1};
   msghdr mh{};
@@ -129,10 +129,10 @@ TEST_F(Differences, ControlMessagesRefused) {
   mh.msg_controllen = sizeof control;
   cmsghdr* c = CMSG_FIRSTHDR(&mh);
   c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  const int passed = s[0];
-  memcpy(CMSG_DATA(c), &passed, sizeof passed);
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof(ucred));
+  const ucred mine{getpid(), geteuid(), getegid()};
+  memcpy(CMSG_DATA(c), &mine, sizeof mine);
   errno = 0;
   EXPECT_EQ(shunt_sendmsg(s[0], &mh, 0), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);

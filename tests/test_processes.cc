@@ -507,9 +507,6 @@ TEST_P(SocketOutlivesCreator, ListenerHeldByGrandchild) {
 // A child creates a socketpair, passes both ends to the parent with
 // SCM_RIGHTS and exits; the pair keeps working in the parent.
 TEST_P(SocketOutlivesCreator, PassedSocketpairSurvivesCreatorExit) {
-  if (api().is_shunt)
-    GTEST_SKIP() << "SCM_RIGHTS on shunt sockets is the ancillary-data "
-                    "issue's (docs/DIFFERENCES.md)";
   int chan[2];
   Pair(SOCK_STREAM, chan);
   ASSERT_EQ(SetTimeoutMs(chan[0], SO_RCVTIMEO, 5000), 0);
@@ -579,7 +576,129 @@ TEST_P(SocketOutlivesCreator, CreatorClosesChildKeepsUsing) {
   EXPECT_EQ(Wait(pid), 0);
 }
 
+// A child passes a pipe end holding data and exits before the parent
+// reads: the descriptor lives in the message.
+TEST_P(SocketOutlivesCreator, PassedPipeSurvivesSenderExit) {
+  int chan[2];
+  Pair(SOCK_DGRAM, chan);
+  const pid_t pid = Spawn([&] {
+    int p[2];
+    if (pipe(p) != 0 || write(p[1], "kept", 4) != 4) return 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    char byte = 'p';
+    iovec iov{&byte, 1};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof(control);
+    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
+    return api().sendmsg(chan[0], &mh, 0) == 1 ? 0 : 3;
+  });
+  EXPECT_EQ(Wait(pid), 0);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  char byte = 0;
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof(control);
+  ASSERT_EQ(api().recvmsg(chan[1], &mh, MSG_DONTWAIT), 1);
+  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  ASSERT_NE(cm, nullptr);
+  int rd;
+  memcpy(&rd, CMSG_DATA(cm), sizeof rd);
+  char buf[8];
+  EXPECT_EQ(read(rd, buf, sizeof buf), 4);
+  EXPECT_EQ(std::string(buf, 4), "kept");
+  EXPECT_EQ(read(rd, buf, sizeof buf), 0);  // its writer died with the child
+  close(rd);
+}
+
 SHUNT_BOTH_BACKENDS(SocketOutlivesCreator);
+
+// An exec'd program (sharing nothing with us but the arena's name)
+// connects, passes a pipe end and a socket pair of its own and exits before
+// we read: everything it passed still works here.
+class UnrelatedProcessPassing : public ProcessTest {};
+
+TEST_P(UnrelatedProcessPassing, DescriptorsOutliveTheExitedSender) {
+  const std::string path = TempPath("l");
+  const sockaddr_un addr = TempAddr("l");
+  const int l = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(l, addr), 0);
+  ASSERT_EQ(api().listen(l, 1), 0);
+  fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("SHUNT_TEST_PASS_FDS", path.c_str(), 1);
+    if (!api().is_shunt) setenv("SHUNT_TEST_KERNEL", "1", 1);
+    execl("/proc/self/exe", "shunt_tests", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  const int s = Track(api().accept(l, nullptr, nullptr));
+  ASSERT_GE(s, 0) << strerror(errno);
+  EXPECT_EQ(Wait(pid), 0);  // gone before we read
+  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+  char byte = 0;
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof(control);
+  ASSERT_EQ(api().recvmsg(s, &mh, MSG_DONTWAIT), 1);
+  EXPECT_EQ(byte, 'F');
+  EXPECT_EQ(mh.msg_flags, 0);
+  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  ASSERT_NE(cm, nullptr);
+  ASSERT_EQ(cm->cmsg_len, CMSG_LEN(3 * sizeof(int)));
+  int fds[3];
+  memcpy(fds, CMSG_DATA(cm), sizeof fds);
+  char buf[16];
+  EXPECT_EQ(read(fds[0], buf, sizeof buf), 9);
+  EXPECT_EQ(std::string(buf, 9), "pipe-data");
+  close(fds[0]);
+  Track(fds[1]);
+  Track(fds[2]);
+  EXPECT_EQ(api().recv(fds[1], buf, sizeof buf, MSG_DONTWAIT), 6);
+  EXPECT_EQ(std::string(buf, 6), "queued");
+  EXPECT_EQ(api().send(fds[1], "new", 3, 0), 3);
+  EXPECT_EQ(api().recv(fds[2], buf, sizeof buf, MSG_DONTWAIT), 3);
+  // The pair can travel on: back over our own pair, and still works.
+  int chan[2];
+  Pair(SOCK_STREAM, chan);
+  alignas(cmsghdr) char out[CMSG_SPACE(sizeof(int))] = {};
+  msghdr om{};
+  om.msg_iov = &iov;
+  om.msg_iovlen = 1;
+  om.msg_control = out;
+  om.msg_controllen = sizeof(out);
+  cmsghdr* oc = CMSG_FIRSTHDR(&om);
+  oc->cmsg_level = SOL_SOCKET;
+  oc->cmsg_type = SCM_RIGHTS;
+  oc->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(oc), &fds[1], sizeof(int));
+  ASSERT_EQ(api().sendmsg(chan[0], &om, 0), 1);
+  EXPECT_EQ(Close(fds[1]), 0);
+  mh.msg_controllen = sizeof(control);
+  ASSERT_EQ(api().recvmsg(chan[1], &mh, MSG_DONTWAIT), 1);
+  cm = CMSG_FIRSTHDR(&mh);
+  ASSERT_NE(cm, nullptr);
+  int again;
+  memcpy(&again, CMSG_DATA(cm), sizeof again);
+  Track(again);
+  EXPECT_EQ(api().send(again, "more", 4, 0), 4);
+  EXPECT_EQ(api().recv(fds[2], buf, sizeof buf, MSG_DONTWAIT), 4);
+}
+
+SHUNT_BOTH_BACKENDS(UnrelatedProcessPassing);
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "api/posix_util.h"
 #include "base/user_copy.h"
+#include "fd/mailbox.h"
 #include "net/fast_path.h"
 #include "net/kernel_api.h"
 
@@ -419,7 +420,12 @@ SHUNT_EXPORT int shunt_close(int fd) {
   if (file == 0) return close(fd);
   close(fd);  // the placeholder; its number is free again
   if (Arena* a = Arena::IfAttached()) {
-    if (OpenFile* of = a->Ptr<OpenFile>(file)) FilePut(a, of);
+    if (OpenFile* of = a->Ptr<OpenFile>(file)) {
+      const SockState* sk = a->Ptr<SockState>(of->sock);
+      const uint64_t mailbox = sk == nullptr ? 0 : sk->mailbox;
+      FilePut(a, of);
+      MailboxForgetIfUnused(a, mailbox);
+    }
   }
   return 0;
 }

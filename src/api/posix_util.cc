@@ -88,20 +88,16 @@ ssize_t RecvOn(const Sock& s, KernelMsg* km, int flags, UnixAddress* from) {
   m.size = km->size;
   m.from = from;
   m.msg_flags = flags & MSG_CMSG_CLOEXEC;  // ___sys_recvmsg echoes it
+  m.control = km->hdr.msg_control;
+  m.controllen = km->hdr.msg_controllen;
+  m.control_user = true;
   const ssize_t r = SockRecvmsg(s, &m, flags);
   km->hdr.msg_flags = m.msg_flags;
+  km->control_used = m.control_used;
   return r;
 }
 
 ssize_t SendOn(const Sock& s, KernelMsg* km, int flags) {
-  // __scm_send reads the control messages; passing them is not supported
-  // yet (docs/DIFFERENCES.md), so refuse rather than drop them. A buffer
-  // shorter than one header holds none, as in Linux.
-  if (km->hdr.msg_controllen >= sizeof(cmsghdr)) {
-    cmsghdr first;
-    if (!CopyUser(&first, km->hdr.msg_control, sizeof first)) return -EFAULT;
-    return -EOPNOTSUPP;
-  }
   MsgArgs m{};
   m.iov = km->iov;
   m.iovlen = km->hdr.msg_iovlen;
@@ -110,13 +106,32 @@ ssize_t SendOn(const Sock& s, KernelMsg* km, int flags) {
     m.name = reinterpret_cast<const sockaddr*>(&km->name.storage);
     m.namelen = km->hdr.msg_namelen;
   }
-  return SockSendmsg(s, &m, flags);
+  // ____sys_sendmsg copies the control messages in before the protocol
+  // sees them: a buffer above optmem_max is ENOBUFS (sock_kmalloc), an
+  // unreadable one EFAULT.
+  const size_t ctl_len = km->hdr.msg_controllen;
+  if (ctl_len == 0) return SockSendmsg(s, &m, flags);
+  if (ctl_len > s.arena->limits().optmem_max) return -ENOBUFS;
+  alignas(cmsghdr) uint8_t small[CMSG_SPACE(sizeof(int) * 8)];
+  uint8_t* ctl = small;
+  if (ctl_len > sizeof small) {
+    ctl = static_cast<uint8_t*>(malloc(ctl_len));
+    if (ctl == nullptr) return -ENOBUFS;
+  }
+  ssize_t r = -EFAULT;
+  if (CopyUser(ctl, km->hdr.msg_control, ctl_len)) {
+    m.control = ctl;
+    m.controllen = ctl_len;
+    r = SockSendmsg(s, &m, flags);
+  }
+  if (ctl != small) free(ctl);
+  return r;
 }
 
 int FinishRecvmsg(msghdr* umsg, const KernelMsg& km, const UnixAddress& from,
                   int msg_flags) {
   // ___sys_recvmsg: the name through move_addr_to_user, then msg_flags and
-  // msg_controllen (no control messages are produced yet).
+  // msg_controllen (the bytes of control messages written).
   if (km.hdr.msg_name != nullptr) {
     if (const int rc = CopyAddrOut(
             from, static_cast<sockaddr*>(km.hdr.msg_name), &umsg->msg_namelen);
@@ -124,8 +139,8 @@ int FinishRecvmsg(msghdr* umsg, const KernelMsg& km, const UnixAddress& from,
       return rc;
   }
   if (!CopyUser(&umsg->msg_flags, &msg_flags, sizeof msg_flags)) return -EFAULT;
-  const size_t no_control = 0;
-  if (!CopyUser(&umsg->msg_controllen, &no_control, sizeof no_control))
+  if (!CopyUser(&umsg->msg_controllen, &km.control_used,
+                sizeof km.control_used))
     return -EFAULT;
   return 0;
 }

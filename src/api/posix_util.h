@@ -47,6 +47,7 @@ struct KernelMsg {
   iovec fast_iov[8];
   iovec* iov = fast_iov;
   size_t size = 0;
+  size_t control_used = 0;  // receive: bytes of msg_control filled
   KernelAddr name;
   KernelMsg() = default;
   KernelMsg(const KernelMsg&) = delete;

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -18,7 +20,7 @@ namespace shunt {
 namespace {
 
 constexpr uint64_t kMagic = 0x73687566746e7531ULL;  // "shunt" + layout tag
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kDefaultSize = size_t{1} << 30;  // sparse: costs what is used
 constexpr size_t kMinSize = size_t{16} << 20;
 
@@ -84,6 +86,12 @@ void InitHeader(ArenaHeader* h, size_t size) {
       ReadSysctl("/proc/sys/net/unix/max_dgram_qlen", 10);
   h->limits.somaxconn = ReadSysctl("/proc/sys/net/core/somaxconn", 4096);
   h->limits.hz = KernelHz();
+  h->limits.optmem_max = ReadSysctl("/proc/sys/net/core/optmem_max", 131072);
+  // Distinct per arena, so two arenas' mailbox names never meet.
+  if (getrandom(&h->mailbox_nonce, sizeof h->mailbox_nonce, 0) !=
+      static_cast<ssize_t>(sizeof h->mailbox_nonce))
+    h->mailbox_nonce = (uint64_t{static_cast<uint32_t>(getpid())} << 32) ^
+                       static_cast<uint64_t>(time(nullptr));
   h->bump = (sizeof(ArenaHeader) + 4095) & ~uint64_t{4095};
   h->autobind_next = static_cast<uint32_t>(getpid()) & 0xfffff;
   // Published last: attachers check it (under the file lock) to know the

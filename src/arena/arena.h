@@ -46,6 +46,7 @@ struct ArenaLimits {
   uint32_t max_dgram_qlen;
   uint32_t somaxconn;
   uint32_t hz;  // the kernel's jiffies per second (SO_RCVTIMEO rounding)
+  uint32_t optmem_max;  // the most control data one sendmsg may carry
 };
 
 struct ArenaHeader {
@@ -68,6 +69,12 @@ struct ArenaHeader {
   Off name_buckets[kNameBuckets];
 
   std::atomic<uint64_t> next_inode;  // identity numbers for sockets
+
+  // Descriptor mailboxes (fd/mailbox.cc): their names embed this arena's
+  // nonce; the lock serialises every send to and search of a mailbox.
+  uint64_t mailbox_nonce;
+  ArenaMutex mailbox_lock;
+  ArenaMutex gc_lock;  // one garbage collection at a time (net/unix_gc.cc)
 };
 
 class Arena {

@@ -143,6 +143,17 @@ Off PeekFd(int fd) {
   return g_table[fd].load(std::memory_order_acquire);
 }
 
+bool TableUsesMailbox(Arena* a, uint64_t id) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  const int high = g_high.load();
+  for (int fd = 0; fd <= high; ++fd) {
+    Sock s;
+    const Off f = g_table[fd].load(std::memory_order_relaxed);
+    if (f != 0 && SockFromFile(a, f, &s) && s.sk->mailbox == id) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // The process's placeholder template (see fd_table.h), made on first use.

@@ -102,5 +102,8 @@ void InstallDupFd(Arena* a, int newfd, Off file);
 Off RemoveFd(int fd);
 // The OpenFile of fd without taking a reference, or 0.
 Off PeekFd(int fd);
+// True if one of this process's shunt descriptors is a socket whose
+// descriptor mailbox is `id` (fd/mailbox.h).
+bool TableUsesMailbox(Arena* a, uint64_t id);
 
 }  // namespace shunt

@@ -19,7 +19,7 @@ struct Segment {
   uint32_t len;     // unread bytes
   uint32_t charge;  // bytes charged to the sender's wmem (datagrams)
   Off sender;       // sending socket, referenced (datagrams); 0 for stream
-  uint64_t reserved;
+  Off scm;          // ScmBlock of descriptors in flight (net/scm.h), or 0
 };
 static_assert(sizeof(Segment) == 32);
 
@@ -81,7 +81,8 @@ struct RecvQueue {
   uint64_t tail;      // position after the last queued byte
   uint32_t seg_head;  // stored atomically: poll reads both without the lock
   uint32_t seg_tail;
-  uint32_t bytes;  // tail - head, kept for lock-free readers (poll)
+  uint32_t bytes;     // tail - head, kept for lock-free readers (poll)
+  uint32_t scm_segs;  // segments with an ScmBlock (the fast path skips them)
 
   uint32_t count() const { return seg_tail - seg_head; }
   bool empty() const { return seg_tail == seg_head; }
@@ -146,6 +147,13 @@ struct RecvQueue {
   void PopFront() {
     __atomic_store_n(&seg_head, seg_head + 1, __ATOMIC_RELAXED);
   }
+  // Takes segment s's ScmBlock away from it (0 if it has none).
+  Off TakeScm(Segment* s) {
+    const Off b = s->scm;
+    if (b != 0) --scm_segs;
+    s->scm = 0;
+    return b;
+  }
   // Returns both rings to the arena.
   void Free(Arena* a);
   // Moves the contents out, leaving this queue empty. The fields poll reads
@@ -159,6 +167,7 @@ struct RecvQueue {
     s = meta;
     s.pos = tail;
     s.len = static_cast<uint32_t>(n);
+    if (s.scm != 0) ++scm_segs;
     __atomic_store_n(&seg_tail, seg_tail + 1, __ATOMIC_RELAXED);
     tail += n;
     __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),

@@ -31,6 +31,7 @@
 #include "arena/wait_queue.h"
 #include "base/process.h"
 #include "net/recv_queue.h"
+#include "net/scm.h"
 
 namespace shunt {
 
@@ -117,6 +118,9 @@ struct SockState {
   // passing; never set again). Kept here rather than in the OpenFile so
   // that the data path reads it from the sockets it touches anyway.
   std::atomic<int32_t> sole_pid;
+  // The descriptor mailbox where kernel descriptors sent to this socket
+  // wait (fd/mailbox.h): its opener's, or its listener's for an embryo.
+  uint64_t mailbox;
 };
 static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
 
@@ -125,6 +129,9 @@ struct OpenFile {
   std::atomic<uint32_t> refs;
   std::atomic<uint32_t> status;  // O_NONBLOCK
   Off sock;                      // referenced
+  // References held by messages in flight (net/scm.h); when every
+  // reference is one, the file may be part of a garbage cycle (unix_gc.cc).
+  std::atomic<uint32_t> inflight;
 };
 static_assert(sizeof(OpenFile) <= 64, "see kPoolSizes in arena.cc");
 
@@ -170,7 +177,9 @@ int SockCreate(Arena* a, int family, int type, int protocol, Off* file);
 // socketpair(2): two connected sockets, each with its open file.
 int SockPair(Arena* a, int family, int type, int protocol, Off files[2]);
 void FileGet(OpenFile* f);
-// Drops one reference; the last one releases the socket.
+// Drops one reference; the last one releases the socket. When only
+// in-flight references remain, looks for a garbage cycle through f.
+
 void FilePut(Arena* a, OpenFile* f);
 void SockHold(SockState* sk);
 void SockPut(Arena* a, SockState* sk);
@@ -213,6 +222,15 @@ struct MsgArgs {
   int msg_flags;      // receive: in, as ___sys_recvmsg presets it
                       // (flags & MSG_CMSG_CLOEXEC); protocols add to it
   size_t copied;      // receive: bytes actually written to the iov
+  // Control data. Send: the caller's control messages, already copied into
+  // our memory (____sys_sendmsg). Receive: the caller's buffer, in its
+  // memory (control_user) or a kernel-style caller's; the protocol hands
+  // what it takes to `scm`, and SockRecvmsg writes it out (ScmDeliver).
+  void* control;
+  size_t controllen;
+  bool control_user;
+  size_t control_used;  // receive: bytes of the buffer filled
+  ScmReceived* scm;
 };
 ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags);
@@ -271,6 +289,10 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len);
 Off SockAlloc(Arena* a, int type);
 // Datagram accounting: bytes a sender has queued at receivers.
 void DgramUncharge(Arena* a, SockState* sender, uint32_t bytes);
+// Releases sockets that only messages in their own queues (or a cycle of
+// such queues) keep alive, starting from f, all of whose references are in
+// flight: net/unix/garbage.c: unix_gc.
+void CollectCycles(Arena* a, OpenFile* f);
 // Frees a queue detached from its socket: uncharges and releases the
 // senders of its datagrams.
 void DropQueue(Arena* a, RecvQueue* rq);

@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "base/user_copy.h"
+#include "fd/mailbox.h"
 #include "net/poll.h"
 #include "net/sock.h"
 
@@ -139,7 +140,12 @@ void FileGet(OpenFile* f) { f->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void FilePut(Arena* a, OpenFile* f) {
   if (f == nullptr) return;  // a corrupt offset: nothing we may touch
-  if (f->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const uint32_t left = f->refs.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if (left != 0) {
+    if (left == f->inflight.load(std::memory_order_acquire))
+      CollectCycles(a, f);
+    return;
+  }
   if (SockState* sk = a->Ptr<SockState>(f->sock)) {
     FileShared(sk);  // no file any more
     ReleaseSock(a, sk, false);
@@ -149,6 +155,11 @@ void FilePut(Arena* a, OpenFile* f) {
 }
 
 int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file) {
+  if (sk->mailbox == 0) {
+    int err = 0;
+    sk->mailbox = OwnMailbox(a, &err);
+    if (sk->mailbox == 0) return err;
+  }
   const Off off = a->AllocObject(Pool::kOpenFile);
   OpenFile* f = a->Ptr<OpenFile>(off);
   if (f == nullptr) return -ENFILE;
@@ -716,8 +727,15 @@ ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags) {
 }
 
 ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
-  if (s.sk->type == SOCK_STREAM) return StreamRecvmsg(s, m, flags);
-  return DgramRecvmsg(s, m, flags);
+  // The protocols take descriptors into `scm`; they reach the caller here
+  // (net/unix/af_unix.c: scm_recv_unix after the copy).
+  ScmReceived scm(s.arena);
+  m->scm = &scm;
+  const ssize_t r = s.sk->type == SOCK_STREAM ? StreamRecvmsg(s, m, flags)
+                                              : DgramRecvmsg(s, m, flags);
+  if (r >= 0) ScmDeliver(&scm, m);
+  m->scm = nullptr;
+  return r;
 }
 
 }  // namespace shunt

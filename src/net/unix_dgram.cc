@@ -23,6 +23,7 @@ void DropQueue(Arena* a, RecvQueue* rq) {
   for (uint32_t i = rq->seg_head; i != rq->seg_tail; ++i) {
     const Segment* seg = rq->At(a, i);
     if (seg == nullptr) break;
+    if (seg->scm != 0) ScmRelease(a, seg->scm);
     if (SockState* from = a->Ptr<SockState>(seg->sender)) {
       DgramUncharge(a, from, seg->charge);
       SockPut(a, from);
@@ -120,6 +121,9 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     name = nullptr;
     namelen = 0;
   }
+  ScmSend scm(a);  // unix_dgram_sendmsg: scm_send first
+  if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
+    return rc;
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   SockState* other = nullptr;
   if (namelen != 0) {
@@ -183,6 +187,15 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
         break;
       }
     }
+    // The descriptors are parked at this receiver's mailbox.
+    Segment meta{};
+    meta.sender = a->OffsetOf(sk);
+    meta.charge = charge;
+    if (const int rc = ScmAttach(&scm, other, budget.nonblocking, &meta.scm);
+        rc != 0) {
+      r = rc;
+      break;
+    }
     r = WaitLoop(other, &budget, [&]() -> long {
       if (!MaySend(a, sk, other)) return -EPERM;
       if (other->dead) return kRestart;
@@ -190,15 +203,14 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
       if (other != sk && other->peer != a->OffsetOf(sk) &&
           DgramQueueFull(a, other))
         return kWouldBlock;
-      Segment meta{};
-      meta.sender = a->OffsetOf(sk);
-      meta.charge = charge;
       if (const int rc = other->rq.Append(a, &from, len, meta); rc != 0)
         return rc;
+      meta.scm = 0;
       SockHold(sk);
       SockChanged(a, other);
       return static_cast<long>(len);
     });
+    if (meta.scm != 0) ScmRelease(a, meta.scm);
     if (r != kRestart) break;
     // The receiver is gone. If it was our peer, the association ends
     // here with ECONNREFUSED; a later send finds no peer (ENOTCONN).
@@ -292,6 +304,13 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     m->copied = to.done();
     const long result =
         !ok ? -EFAULT : static_cast<long>((flags & MSG_TRUNC) ? avail : size);
+    // The descriptors go with the datagram, even a truncated one
+    // (unix_detach_fds), or are duplicated by a peek (unix_peek_fds).
+    if (seg->scm != 0) {
+      Segment* owner = const_cast<Segment*>(seg);
+      const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
+      ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
+    }
     if (!peek) {
       // Dequeued before the copy in Linux: a fault loses the datagram.
       taken = *seg;

@@ -91,7 +91,9 @@ inline bool ExclusiveDgramPair(const SockState* sk, const SockState* peer) {
 [[gnu::always_inline]] inline long DgramRecvFast(Arena* a, SockState* sk,
                                                  void* buf, size_t size,
                                                  int flags) {
-  if ((flags & ~MSG_DONTWAIT) || sk->rq.empty()) return kWouldBlock;
+  // Descriptors in the queue are the general path's.
+  if ((flags & ~MSG_DONTWAIT) || sk->rq.empty() || sk->rq.scm_segs != 0)
+    return kWouldBlock;
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
   if (peer == nullptr || !ExclusiveDgramPair(sk, peer) ||
       sk->err.load(std::memory_order_relaxed) != 0 ||

@@ -53,6 +53,8 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
       e->phase = SockPhase::kEstablished;
       e->peercred = CurrentCred();
       e->addr = other->addr;
+      // Its acceptor will hold the listener, and so its mailbox.
+      e->mailbox = other->mailbox;
       e->sndbuf.store(other->sndbuf.load());
       e->rcvbuf.store(other->rcvbuf.load());
       SockHold(sk);
@@ -79,6 +81,9 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   Arena* a = s.arena;
   SockState* sk = s.sk;
+  ScmSend scm(a);  // scm_send comes first
+  if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
+    return rc;
   if (flags & MSG_OOB) return -EOPNOTSUPP;  // see DIFFERENCES.md
   if (m->namelen != 0)
     return sk->phase == SockPhase::kEstablished ? -EISCONN : -EOPNOTSUPP;
@@ -91,11 +96,18 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
     return -EPIPE;
   }
   const size_t total = m->size;
+  // No bytes, no skb: descriptors given with nothing to carry them are
+  // dropped (unix_stream_sendmsg's loop never runs).
   if (total == 0) return 0;
   WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  // The descriptors ride on the first skb only (unix_scm_to_skb with
+  // fds_sent).
+  Segment meta{};
+  if (const int rc = ScmAttach(&scm, peer, budget.nonblocking, &meta.scm);
+      rc != 0)
+    return rc;
   IovCursor from(m->iov, m->iovlen);
   size_t sent = 0;
-  const Segment plain{};
   const long r = WaitLoop(peer, &budget, [&]() -> long {
     for (;;) {
       // sock_alloc_send_pskb's order: pending error, our shutdown; then
@@ -113,13 +125,15 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       // anything is left of the send buffer (the charge may overshoot it);
       // the room check is payload bytes (DIFFERENCES.md).
       const size_t chunk = SkbPayload(sk, total - sent);
-      if (const int rc = peer->rq.Append(a, &from, chunk, plain); rc != 0)
+      if (const int rc = peer->rq.Append(a, &from, chunk, meta); rc != 0)
         return rc;
+      meta.scm = 0;
       sent += chunk;
       SockChanged(a, peer);
       if (sent == total) return static_cast<long>(sent);
     }
   });
+  if (meta.scm != 0) ScmRelease(a, meta.scm);
   if (r == -EPIPE && sent == 0) RaiseSigpipe(flags);
   if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
   return r;
@@ -182,6 +196,15 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       if (!RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to))
         return copied ? static_cast<long>(copied) : -EFAULT;
       copied += chunk;
+      // A segment with descriptors ends the read; they go to this read
+      // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of
+      // it left for later reads carry none.
+      const bool fds = seg->scm != 0;
+      if (fds) {
+        Segment* owner = const_cast<Segment*>(seg);
+        const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
+        ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
+      }
       if (!peek) {
         sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
         if (seg->len == 0) sk->rq.PopFront();
@@ -197,7 +220,7 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         if (off >= 0) sk->peek_off.store(off + static_cast<int>(chunk));
         skip += chunk;
       }
-      if (copied == size) return static_cast<long>(copied);
+      if (copied == size || fds) return static_cast<long>(copied);
     }
   });
   m->copied = copied;
@@ -207,4 +230,3 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
 
 }  // namespace shunt
 
-namespace shunt {}  // namespace shunt

@@ -1,0 +1,62 @@
+// Descriptor mailboxes: where kernel descriptors wait while they are in
+// flight in a shunt message (docs/ARCHITECTURE.md, "Descriptor passing").
+//
+// A kernel descriptor can only outlive its sender inside a kernel object,
+// and only the receiving side is sure to be alive when the message is read.
+// So each process family (a process and the children it forks after its
+// first socket) owns one mailbox: a kernel AF_UNIX datagram socket bound to
+// an abstract name made of the arena's nonce and the mailbox id. Every
+// SockState records the mailbox of the family that opened it
+// (SockState::mailbox), and every process holding a descriptor of the
+// socket holds that mailbox's descriptor:
+//  - the creating family holds its own (fork inherits it);
+//  - a shunt socket passed to a socket of another mailbox carries its
+//    mailbox's descriptor in the same message, and the receiving process
+//    keeps it while it holds such a socket (MailboxAdopt /
+//    MailboxForgetIfUnused).
+// A sender parks the kernel descriptors of one message in the receiving
+// socket's mailbox with SCM_RIGHTS, tagged with the message's token; the
+// receiver takes them back by token. Messages of several sockets share one
+// mailbox and may be read in any order, so a search puts the messages it
+// passes over back at the tail, and drops those whose arena message is gone.
+// One arena lock (ArenaHeader::mailbox_lock) serialises sends and searches,
+// so a search always has room to put back what it took.
+#pragma once
+
+#include <stdint.h>
+
+#include "arena/arena.h"
+
+namespace shunt {
+
+// Names the arena message a mailbox message belongs to (net/scm.h).
+struct MailboxToken {
+  Off block;
+  uint64_t serial;
+};
+
+// The id of this process family's mailbox, created on first use; 0 with
+// *err set if it cannot be created.
+uint64_t OwnMailbox(Arena* a, int* err);
+// This process's descriptor of mailbox `id`, or -1 if it holds none.
+int MailboxFd(uint64_t id);
+// Keeps fd, a descriptor of mailbox `id` received with a passed socket
+// (closed if this process already holds one).
+void MailboxAdopt(uint64_t id, int fd);
+// Closes this process's descriptor of a foreign mailbox once none of its
+// shunt descriptors belongs to a socket of that mailbox.
+void MailboxForgetIfUnused(Arena* a, uint64_t id);
+
+// Sends n kernel descriptors (n <= SCM_MAX_FD) tagged with t to mailbox id.
+// A full mailbox (net.unix.max_dgram_qlen) is -EAGAIN if `nonblock`, else
+// waited for. Returns 0 or a negative errno (EBADF for a bad descriptor).
+int MailboxPark(Arena* a, uint64_t id, const MailboxToken& t, const int* fds,
+                int n, bool nonblock);
+// Takes the descriptors tagged t out of mailbox id (which this process must
+// hold) into fresh descriptors of this process (O_CLOEXEC if `cloexec`),
+// in order: *n is set to their number. With `keep` a copy stays parked
+// (MSG_PEEK). Returns 0, or -ENOENT if the message is not there.
+int MailboxFetch(Arena* a, uint64_t id, const MailboxToken& t, bool cloexec,
+                 bool keep, int* fds, int* n);
+
+}  // namespace shunt

@@ -1,0 +1,315 @@
+#include "net/scm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/user_copy.h"
+#include "fd/fd_table.h"
+#include "net/sock.h"
+
+namespace shunt {
+namespace {
+
+ScmBlock* BlockAt(Arena* a, Off off) {
+  ScmBlock* b = a->Ptr<ScmBlock>(off);
+  if (b == nullptr || a->Bytes(off, b->size) == nullptr ||
+      b->size < sizeof(ScmBlock) + size_t{b->count} * sizeof(ScmEntry))
+    return nullptr;
+  return b;
+}
+
+void FreeBlock(Arena* a, ScmBlock* b) {
+  b->serial.store(0, std::memory_order_release);
+  a->FreeBuffer(a->OffsetOf(b), b->size);
+}
+
+uint64_t MailboxOf(Arena* a, Off file) {
+  const OpenFile* f = a->Ptr<OpenFile>(file);
+  const SockState* sk = f == nullptr ? nullptr : a->Ptr<SockState>(f->sock);
+  return sk == nullptr ? 0 : sk->mailbox;
+}
+
+}  // namespace
+
+ScmSend::~ScmSend() {
+  for (int i = 0; i < n_; ++i)
+    if (files_[i] != 0) FilePut(arena_, arena_->Ptr<OpenFile>(files_[i]));
+}
+
+int ScmParse(const void* control, size_t len, ScmSend* out) {
+  // for_each_cmsghdr with CMSG_OK: every header lies inside the buffer and
+  // is at least a header long.
+  const auto* base = static_cast<const uint8_t*>(control);
+  size_t at = 0;
+  while (len >= sizeof(cmsghdr) && at <= len - sizeof(cmsghdr)) {
+    cmsghdr h;
+    memcpy(&h, base + at, sizeof h);
+    if (h.cmsg_len < sizeof(cmsghdr) || h.cmsg_len > len - at) return -EINVAL;
+    if (h.cmsg_level == SOL_SOCKET) {
+      // Passing credentials is not supported yet (docs/DIFFERENCES.md):
+      // refused rather than dropped.
+      if (h.cmsg_type == SCM_CREDENTIALS) return -EOPNOTSUPP;
+      if (h.cmsg_type != SCM_RIGHTS) return -EINVAL;
+      // net/core/scm.c: scm_fp_copy
+      const size_t num = (h.cmsg_len - sizeof(cmsghdr)) / sizeof(int);
+      if (num > static_cast<size_t>(kScmMaxFd) ||
+          out->n_ + num > static_cast<size_t>(kScmMaxFd))
+        return -EINVAL;
+      for (size_t i = 0; i < num; ++i) {
+        int fd;
+        memcpy(&fd, base + at + CMSG_LEN(0) + i * sizeof(int), sizeof fd);
+        Off file = 0;
+        FileRef ref;
+        if (LookupFd(fd, &ref)) {
+          FileGet(ref.sock().file);
+          file = out->arena_->OffsetOf(ref.sock().file);
+        } else if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
+          return -EBADF;
+        }
+        out->fds_[out->n_] = fd;
+        out->files_[out->n_] = file;
+        ++out->n_;
+      }
+    }
+    // __cmsg_nxthdr: the next header starts at the aligned end of this one.
+    const size_t step = CMSG_ALIGN(h.cmsg_len);
+    if (step > len - at) break;
+    at += step;
+  }
+  return 0;
+}
+
+int ScmAttach(ScmSend* send, SockState* target, bool nonblock, Off* block) {
+  *block = 0;
+  Arena* a = send->arena_;
+  if (send->n_ == 0) return 0;
+  int park[kScmMaxFd];
+  int nkernel = 0;
+  uint64_t carried[kScmMaxFd];
+  int ncarried = 0;
+  for (int i = 0; i < send->n_; ++i) {
+    if (send->files_[i] == 0) {
+      park[nkernel++] = send->fds_[i];
+      continue;
+    }
+    // A passed socket of another mailbox brings that mailbox along.
+    const uint64_t mb = MailboxOf(a, send->files_[i]);
+    if (mb == target->mailbox || MailboxFd(mb) < 0) continue;
+    bool seen = false;
+    for (int j = 0; j < ncarried; ++j) seen = seen || carried[j] == mb;
+    if (!seen) carried[ncarried++] = mb;
+  }
+  // One kernel message carries at most SCM_MAX_FD descriptors
+  // (docs/DIFFERENCES.md).
+  if (nkernel + ncarried > kScmMaxFd) return -ETOOMANYREFS;
+  for (int j = 0; j < ncarried; ++j) park[nkernel + j] = MailboxFd(carried[j]);
+  size_t size =
+      sizeof(ScmBlock) + size_t(send->n_ + ncarried) * sizeof(ScmEntry);
+  const Off off = a->AllocBuffer(&size);
+  ScmBlock* b = reinterpret_cast<ScmBlock*>(a->Bytes(off, size));
+  if (b == nullptr) return -ENOBUFS;
+  b->size = static_cast<uint32_t>(size);
+  b->count = static_cast<uint32_t>(send->n_ + ncarried);
+  b->parked = static_cast<uint32_t>(nkernel + ncarried);
+  b->mailbox = target->mailbox;
+  ScmEntry* e = b->entries();
+  for (int i = 0; i < send->n_; ++i) {
+    const bool shunt = send->files_[i] != 0;
+    e[i] = ScmEntry{shunt ? ScmKind::kShunt : ScmKind::kKernel, 0,
+                    send->files_[i]};
+  }
+  for (int j = 0; j < ncarried; ++j)
+    e[send->n_ + j] = ScmEntry{ScmKind::kMailbox, 0, carried[j]};
+  b->serial.store(a->NewInode(), std::memory_order_release);
+  if (b->parked != 0) {
+    const MailboxToken t{off, b->serial.load(std::memory_order_relaxed)};
+    if (const int rc = MailboxPark(a, b->mailbox, t, park,
+                                   static_cast<int>(b->parked), nonblock);
+        rc != 0) {
+      FreeBlock(a, b);
+      return rc;
+    }
+  }
+  // The message holds references of its own (a send that must look for
+  // another receiver attaches again); a file in flight may reach another
+  // process (ExclusivePair).
+  for (int i = 0; i < send->n_; ++i) {
+    if (OpenFile* f = a->Ptr<OpenFile>(send->files_[i])) {
+      FileGet(f);
+      f->inflight.fetch_add(1, std::memory_order_release);
+      if (SockState* sk = a->Ptr<SockState>(f->sock)) FileShared(sk);
+    }
+  }
+  *block = off;
+  return 0;
+}
+
+bool ScmTokenLive(Arena* a, const MailboxToken& t) {
+  const ScmBlock* b = a->Ptr<ScmBlock>(t.block);
+  return b != nullptr && t.serial != 0 &&
+         b->serial.load(std::memory_order_acquire) == t.serial;
+}
+
+void ScmRelease(Arena* a, Off block) {
+  ScmReceived dropped(a);
+  ScmTake(a, block, false, true, &dropped);
+}
+
+int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out) {
+  ScmBlock* b = BlockAt(a, block);
+  if (b == nullptr) return -EIO;
+  int kfds[kScmMaxFd];
+  int kn = 0;
+  if (b->parked != 0) {
+    // A mailbox this process cannot reach keeps the descriptors until a
+    // search there finds the block gone (fd/mailbox.cc).
+    const MailboxToken t{block, b->serial.load(std::memory_order_relaxed)};
+    if (MailboxFetch(a, b->mailbox, t, cloexec, peek, kfds, &kn) != 0) kn = 0;
+  }
+  int k = 0;
+  const ScmEntry* e = b->entries();
+  for (uint32_t i = 0; i < b->count; ++i) {
+    switch (e[i].kind) {
+      case ScmKind::kShunt:
+        if (OpenFile* f = a->Ptr<OpenFile>(e[i].value)) {
+          if (peek)
+            FileGet(f);  // scm_fp_dup
+          else
+            f->inflight.fetch_sub(1, std::memory_order_release);
+          out->kind_[out->n_] = ScmKind::kShunt;
+          out->value_[out->n_++] = e[i].value;
+        }
+        break;
+      case ScmKind::kKernel:
+        if (k < kn) {
+          out->kind_[out->n_] = ScmKind::kKernel;
+          out->value_[out->n_++] = static_cast<uint64_t>(kfds[k++]);
+        }
+        break;
+      case ScmKind::kMailbox:
+        if (k < kn) {
+          MailboxAdopt(e[i].value, kfds[k++]);
+          out->mailbox_[out->mailboxes_++] = e[i].value;
+        }
+        break;
+    }
+    if (out->n_ == kScmMaxFd) break;
+  }
+  for (; k < kn; ++k) close(kfds[k]);
+  ++out->taken_;
+  if (!peek) FreeBlock(a, b);
+  return 0;
+}
+
+void ScmReceived::Release(int from) {
+  for (int i = from; i < n_; ++i) {
+    if (kind_[i] == ScmKind::kShunt)
+      FilePut(arena_, arena_->Ptr<OpenFile>(value_[i]));
+    else
+      close(static_cast<int>(value_[i]));
+  }
+  n_ = from;
+}
+
+ScmReceived::~ScmReceived() {
+  Release(0);
+  for (int j = 0; j < mailboxes_; ++j)
+    MailboxForgetIfUnused(arena_, mailbox_[j]);
+}
+
+void ScmDeliver(ScmReceived* in, MsgArgs* m) {
+  if (in->n_ == 0) return;
+  // scm_recv: no control buffer at all truncates; a kernel-style caller's
+  // buffer gets no descriptors (scm_detach_fds refuses kernel buffers).
+  if (m->control == nullptr) {
+    m->msg_flags |= MSG_CTRUNC;
+    return;
+  }
+  if (!m->control_user) return;
+  const size_t room = m->controllen;
+  int fdmax = room <= sizeof(cmsghdr)
+                  ? 0
+                  : static_cast<int>((room - sizeof(cmsghdr)) / sizeof(int));
+  if (fdmax > in->n_) fdmax = in->n_;
+  const bool cloexec = m->msg_flags & MSG_CMSG_CLOEXEC;
+  // The kernel descriptors already have numbers (the lowest free, in
+  // order). If a shunt one comes first, they are moved aside and numbered
+  // again in message order, as receive_fd numbers them.
+  bool reorder = false;
+  bool shunt_seen = false;
+  for (int i = 0; i < fdmax; ++i) {
+    if (in->kind_[i] == ScmKind::kShunt)
+      shunt_seen = true;
+    else if (shunt_seen)
+      reorder = true;
+  }
+  if (reorder) {
+    int high = 0;
+    for (int i = 0; i < fdmax; ++i)
+      if (in->kind_[i] == ScmKind::kKernel && int(in->value_[i]) > high)
+        high = static_cast<int>(in->value_[i]);
+    for (int i = 0; i < fdmax; ++i) {
+      if (in->kind_[i] != ScmKind::kKernel) continue;
+      const int old = static_cast<int>(in->value_[i]);
+      const int moved = fcntl(old, F_DUPFD_CLOEXEC, high + 1);
+      if (moved < 0) continue;
+      close(old);
+      in->value_[i] = static_cast<uint64_t>(moved);
+    }
+  }
+  int fds[kScmMaxFd];
+  int i = 0;
+  for (; i < fdmax; ++i) {
+    if (in->kind_[i] == ScmKind::kKernel) {
+      int fd = static_cast<int>(in->value_[i]);
+      if (reorder) {
+        const int renumbered =
+            fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+        if (renumbered < 0) break;
+        close(fd);
+        fd = renumbered;
+        in->value_[i] = static_cast<uint64_t>(fd);
+      }
+      fds[i] = fd;
+      continue;
+    }
+    OpenFile* f = in->arena_->Ptr<OpenFile>(in->value_[i]);
+    const bool nonblock = f->status.load(std::memory_order_relaxed) & 04000;
+    const int fd = NewPlaceholder((cloexec ? SOCK_CLOEXEC : 0) |
+                                  (nonblock ? SOCK_NONBLOCK : 0));
+    if (fd < 0) break;
+    fds[i] = fd;
+  }
+  const int got = i;
+  if (got > 0) {
+    // The header and the numbers, then the entries become the caller's.
+    cmsghdr h{};
+    h.cmsg_len = CMSG_LEN(got * sizeof(int));
+    h.cmsg_level = SOL_SOCKET;
+    h.cmsg_type = SCM_RIGHTS;
+    auto* out = static_cast<uint8_t*>(m->control);
+    if (!CopyUser(out, &h, sizeof h) ||
+        !CopyUser(out + CMSG_LEN(0), fds, got * sizeof(int))) {
+      for (int j = 0; j < got; ++j)
+        if (in->kind_[j] == ScmKind::kShunt) close(fds[j]);
+      in->Release(0);
+      m->msg_flags |= MSG_CTRUNC;
+      return;
+    }
+    for (int j = 0; j < got; ++j)
+      if (in->kind_[j] == ScmKind::kShunt) InstallFd(fds[j], in->value_[j]);
+    size_t used = CMSG_SPACE(got * sizeof(int));
+    if (used > room) used = room;
+    m->control = out + used;
+    m->controllen -= used;
+    m->control_used += used;
+  }
+  // Delivered entries are the caller's now; the rest is released.
+  if (got < in->n_) m->msg_flags |= MSG_CTRUNC;
+  in->Release(got);
+  in->n_ = 0;
+}
+
+}  // namespace shunt

@@ -1,0 +1,722 @@
+// SCM_RIGHTS on AF_UNIX sockets: descriptors of every kind in flight, the
+// control-buffer rules of recvmsg (MSG_CTRUNC, msg_controllen,
+// MSG_CMSG_CLOEXEC), how descriptors shape stream reads, their release when
+// a message is discarded, and passing between processes.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <shunt/shunt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "backend.h"
+
+namespace {
+
+constexpr int kScmMaxFd = 253;
+
+// What one recvmsg gave.
+struct Got {
+  ssize_t rc = -1;
+  int err = 0;
+  std::string data;
+  int flags = 0;
+  size_t controllen = 0;
+  std::vector<int> fds;  // from every SCM_RIGHTS message, in order
+  int cmsgs = 0;
+  size_t first_cmsg_len = 0;
+};
+
+class DescriptorFixture : public shunt_test::BothBackends {
+ protected:
+  // sendmsg of `data` with one SCM_RIGHTS message per group of fds.
+  ssize_t SendFds(int fd, const std::string& data,
+                  const std::vector<std::vector<int>>& groups, int flags = 0) {
+    std::vector<char> control;
+    for (const auto& g : groups) {
+      const size_t at = control.size();
+      control.resize(at + CMSG_SPACE(sizeof(int) * g.size()));
+      cmsghdr h{};
+      h.cmsg_len = CMSG_LEN(sizeof(int) * g.size());
+      h.cmsg_level = SOL_SOCKET;
+      h.cmsg_type = SCM_RIGHTS;
+      memcpy(control.data() + at, &h, sizeof h);
+      if (!g.empty())
+        memcpy(control.data() + at + CMSG_LEN(0), g.data(),
+               sizeof(int) * g.size());
+    }
+    return SendControl(fd, data, control, flags);
+  }
+  ssize_t SendControl(int fd, const std::string& data,
+                      std::vector<char> control, int flags = 0) {
+    iovec iov{const_cast<char*>(data.data()), data.size()};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    // The buffer is copied into cmsghdr-aligned storage.
+    std::vector<cmsghdr> aligned(control.size() / sizeof(cmsghdr) + 1);
+    if (!control.empty()) {
+      memcpy(aligned.data(), control.data(), control.size());
+      mh.msg_control = aligned.data();
+      mh.msg_controllen = control.size();
+    }
+    return api().sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+  }
+  ssize_t SendFd(int fd, const std::string& data, int passed, int flags = 0) {
+    return SendFds(fd, data, {{passed}}, flags);
+  }
+
+  // recvmsg with a buffer of len bytes and a control buffer of controllen
+  // bytes (none if controllen is 0 and `no_control`).
+  Got RecvFds(int fd, size_t len, size_t controllen, int flags = 0,
+              bool no_control = false) {
+    Got g;
+    std::string buf(len, '\0');
+    std::vector<cmsghdr> control(controllen / sizeof(cmsghdr) + 2);
+    iovec iov{buf.data(), len};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (!no_control) {
+      mh.msg_control = control.data();
+      mh.msg_controllen = controllen;
+    }
+    g.rc = api().recvmsg(fd, &mh, flags);
+    g.err = g.rc < 0 ? errno : 0;
+    if (g.rc < 0) return g;
+    g.data.assign(buf.data(), std::min<size_t>(g.rc, len));
+    g.flags = mh.msg_flags;
+    g.controllen = mh.msg_controllen;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr;
+         c = CMSG_NXTHDR(&mh, c)) {
+      if (g.cmsgs++ == 0) g.first_cmsg_len = c->cmsg_len;
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < n; ++i) {
+        int v;
+        memcpy(&v, CMSG_DATA(c) + i * sizeof(int), sizeof v);
+        g.fds.push_back(v);
+      }
+    }
+    return g;
+  }
+
+  // Closes received descriptors: sockets of this backend through it.
+  void CloseAll(const std::vector<int>& fds) {
+    for (int fd : fds) EXPECT_EQ(api().close(fd), 0) << fd;
+  }
+
+  // True if fd is a pipe whose write ends are all closed and which is
+  // empty (read gives end-of-file).
+  static bool PipeAtEof(int rd) {
+    const int fl = fcntl(rd, F_GETFL);
+    fcntl(rd, F_SETFL, fl | O_NONBLOCK);
+    char c;
+    const ssize_t r = read(rd, &c, 1);
+    fcntl(rd, F_SETFL, fl);
+    return r == 0;
+  }
+
+  // The n lowest descriptor numbers not in use now.
+  static std::vector<int> LowestFree(int n) {
+    std::vector<int> v;
+    for (int i = 0; i < n; ++i) v.push_back(dup(0));
+    for (int fd : v) close(fd);
+    return v;
+  }
+};
+
+// ---------------------------------------------------------------------------
+class DescriptorPassing : public DescriptorFixture {};
+
+TEST_P(DescriptorPassing, PipeEndOverStreamOutlivesSendersCopy) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFd(sv[0], "x", p[1]), 1);
+  close(p[1]);  // the message holds the only writer now
+  const std::vector<int> expect = LowestFree(1);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.rc, 1);
+  EXPECT_EQ(g.data, "x");
+  EXPECT_EQ(g.flags, 0);
+  EXPECT_EQ(g.controllen, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.cmsgs, 1);
+  EXPECT_EQ(g.first_cmsg_len, CMSG_LEN(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(g.fds, expect);  // a fresh number: the lowest free
+  EXPECT_EQ(write(g.fds[0], "via", 3), 3);
+  char buf[4];
+  EXPECT_EQ(read(p[0], buf, sizeof buf), 3);
+  close(g.fds[0]);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  close(p[0]);
+}
+
+TEST_P(DescriptorPassing, SocketOverDatagramKeepsItsQueue) {
+  int sv[2], other[2];
+  Pair(SOCK_DGRAM, sv);
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
+  SendAll(other[1], "queued");
+  ASSERT_EQ(SendFd(sv[0], "s", other[0]), 1);
+  EXPECT_EQ(api().close(other[0]), 0);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.rc, 1);
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(RecvString(g.fds[0], 16), "queued");
+  SendAll(g.fds[0], "back");
+  EXPECT_EQ(RecvString(other[1], 16), "back");
+  struct stat st {};
+  ASSERT_EQ(fstat(g.fds[0], &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(api().close(g.fds[0]), 0);
+  EXPECT_EQ(api().close(other[1]), 0);
+}
+
+TEST_P(DescriptorPassing, EventfdOverSeqpacket) {
+  int sv[2];
+  Pair(SOCK_SEQPACKET, sv);
+  const int efd = eventfd(5, 0);
+  ASSERT_GE(efd, 0);
+  ASSERT_EQ(SendFd(sv[0], "e", efd), 1);
+  close(efd);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  eventfd_t v = 0;
+  EXPECT_EQ(eventfd_read(g.fds[0], &v), 0);
+  EXPECT_EQ(v, 5u);
+  close(g.fds[0]);
+}
+
+TEST_P(DescriptorPassing, SeveralControlMessagesArriveAsOne) {
+  int sv[2], p[2], q[2];
+  Pair(SOCK_DGRAM, sv);
+  Pipe(p);
+  Pipe(q);
+  ASSERT_EQ(SendFds(sv[0], "m", {{p[0]}, {p[1], q[1]}}), 1);
+  const std::vector<int> expect = LowestFree(3);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(3 * sizeof(int)));
+  ASSERT_EQ(g.rc, 1);
+  EXPECT_EQ(g.cmsgs, 1);
+  EXPECT_EQ(g.first_cmsg_len, CMSG_LEN(3 * sizeof(int)));
+  EXPECT_EQ(g.fds, expect);
+  EXPECT_EQ(g.controllen, CMSG_SPACE(3 * sizeof(int)));
+  // In order: q's writer is the third.
+  EXPECT_EQ(write(g.fds[2], "q", 1), 1);
+  char c = 0;
+  EXPECT_EQ(read(q[0], &c, 1), 1);
+  EXPECT_EQ(c, 'q');
+  for (int fd : g.fds) close(fd);
+}
+
+TEST_P(DescriptorPassing, MixedKindsAreNumberedInMessageOrder) {
+  int sv[2], p[2], other[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  Pair(SOCK_DGRAM, other);
+  ASSERT_EQ(SendFds(sv[0], "m", {{p[0], other[0], p[1], other[1]}}), 1);
+  const std::vector<int> expect = LowestFree(4);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(4 * sizeof(int)));
+  ASSERT_EQ(g.fds, expect);
+  // The second and fourth are the pair; the third is the pipe's writer.
+  EXPECT_EQ(api().send(g.fds[1], "d", 1, 0), 1);
+  EXPECT_EQ(RecvString(g.fds[3], 4), "d");
+  EXPECT_EQ(write(g.fds[2], "w", 1), 1);
+  char c;
+  EXPECT_EQ(read(g.fds[0], &c, 1), 1);
+  close(g.fds[0]);
+  close(g.fds[2]);
+  EXPECT_EQ(api().close(g.fds[1]), 0);
+  EXPECT_EQ(api().close(g.fds[3]), 0);
+}
+
+TEST_P(DescriptorPassing, MaxFdsPerMessage) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  Pipe(p);
+  std::vector<int> many(kScmMaxFd + 1, p[1]);
+  errno = 0;
+  EXPECT_EQ(SendFds(sv[0], "m", {many}), -1);
+  EXPECT_EQ(errno, EINVAL);
+  // Split over two headers, the total still counts.
+  std::vector<int> half(kScmMaxFd / 2 + 1, p[1]);
+  errno = 0;
+  EXPECT_EQ(SendFds(sv[0], "m", {half, half}), -1);
+  EXPECT_EQ(errno, EINVAL);
+  many.pop_back();
+  ASSERT_EQ(SendFds(sv[0], "m", {many}), 1);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(kScmMaxFd * sizeof(int)));
+  EXPECT_EQ(g.rc, 1);
+  EXPECT_EQ(g.flags, 0);
+  EXPECT_EQ(g.fds.size(), static_cast<size_t>(kScmMaxFd));
+  for (int fd : g.fds) close(fd);
+}
+
+TEST_P(DescriptorPassing, BadDescriptorSendsNothing) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM | SOCK_NONBLOCK, sv);
+  Pipe(p);
+  const int closed = dup(p[0]);
+  close(closed);
+  errno = 0;
+  EXPECT_EQ(SendFds(sv[0], "m", {{p[1], closed}}), -1);
+  EXPECT_EQ(errno, EBADF);
+  errno = 0;
+  EXPECT_EQ(SendFds(sv[0], "m", {{-1}}), -1);
+  EXPECT_EQ(errno, EBADF);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.rc, -1);
+  EXPECT_EQ(g.err, EAGAIN);
+}
+
+TEST_P(DescriptorPassing, MalformedControlMessages) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM | SOCK_NONBLOCK, sv);
+  Pipe(p);
+  auto header = [](size_t len, int level, int type, size_t space) {
+    std::vector<char> c(space, 0);
+    cmsghdr h{};
+    h.cmsg_len = len;
+    h.cmsg_level = level;
+    h.cmsg_type = type;
+    memcpy(c.data(), &h, sizeof h);
+    return c;
+  };
+  // Shorter than a header, or longer than the buffer: EINVAL.
+  errno = 0;
+  EXPECT_EQ(SendControl(sv[0], "m", header(8, SOL_SOCKET, SCM_RIGHTS, 24)), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(SendControl(sv[0], "m", header(40, SOL_SOCKET, SCM_RIGHTS, 24)),
+            -1);
+  EXPECT_EQ(errno, EINVAL);
+  // An unknown type at SOL_SOCKET: EINVAL.
+  errno = 0;
+  EXPECT_EQ(SendControl(sv[0], "m", header(CMSG_LEN(4), SOL_SOCKET, 77, 24)),
+            -1);
+  EXPECT_EQ(errno, EINVAL);
+  // Another level is not AF_UNIX's business: skipped.
+  EXPECT_EQ(SendControl(sv[0], "a", header(CMSG_LEN(4), 0 /* SOL_IP */, 1, 24)),
+            1);
+  // A buffer too short for any header holds none.
+  EXPECT_EQ(SendControl(sv[0], "b", std::vector<char>(8, 1)), 1);
+  // SCM_RIGHTS with no descriptors carries none.
+  EXPECT_EQ(
+      SendControl(sv[0], "c",
+                  header(CMSG_LEN(0), SOL_SOCKET, SCM_RIGHTS, CMSG_LEN(0))),
+      1);
+  for (const char* want : {"a", "b", "c"}) {
+    Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+    EXPECT_EQ(g.data, want);
+    EXPECT_EQ(g.controllen, 0u);
+    EXPECT_EQ(g.flags, 0);
+  }
+}
+
+TEST_P(DescriptorPassing, ControlBufferBeyondOptmemIsEnobufs) {
+  int sv[2];
+  Pair(SOCK_DGRAM, sv);
+  const long optmem = shunt_test::ReadSysctl("/proc/sys/net/core/optmem_max");
+  ASSERT_GT(optmem, 0);
+  std::vector<char> big(static_cast<size_t>(optmem) + 8, 0);
+  errno = 0;
+  EXPECT_EQ(SendControl(sv[0], "m", big), -1);
+  EXPECT_EQ(errno, ENOBUFS);
+}
+
+TEST_P(DescriptorPassing, CloexecOnRequest) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  Pipe(p);
+  ASSERT_EQ(SendFd(sv[0], "a", p[0]), 1);
+  ASSERT_EQ(SendFd(sv[0], "b", sv[0]), 1);
+  ASSERT_EQ(SendFd(sv[0], "c", p[0]), 1);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)), MSG_CMSG_CLOEXEC);
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(g.flags, MSG_CMSG_CLOEXEC);  // Linux echoes it
+  EXPECT_EQ(fcntl(g.fds[0], F_GETFD), FD_CLOEXEC);
+  close(g.fds[0]);
+  g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)), MSG_CMSG_CLOEXEC);
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(api().fcntl(g.fds[0], F_GETFD, 0), FD_CLOEXEC);
+  EXPECT_EQ(api().close(g.fds[0]), 0);
+  g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(g.flags, 0);
+  EXPECT_EQ(fcntl(g.fds[0], F_GETFD), 0);
+  close(g.fds[0]);
+}
+
+TEST_P(DescriptorPassing, PassedSocketKeepsNonblockingStatus) {
+  int sv[2], other[2];
+  Pair(SOCK_DGRAM, sv);
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, other), 0);
+  ASSERT_EQ(SendFd(sv[0], "s", other[0]), 1);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_NE(api().fcntl(g.fds[0], F_GETFL, 0) & O_NONBLOCK, 0);
+  char c;
+  errno = 0;
+  EXPECT_EQ(api().recv(g.fds[0], &c, 1, 0), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(api().close(g.fds[0]), 0);
+  EXPECT_EQ(api().close(other[0]), 0);
+  EXPECT_EQ(api().close(other[1]), 0);
+}
+
+TEST_P(DescriptorPassing, EmptyStreamSendDropsTheDescriptors) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM | SOCK_NONBLOCK, sv);
+  ASSERT_EQ(pipe(p), 0);
+  EXPECT_EQ(SendFd(sv[0], "", p[1]), 0);
+  close(p[1]);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.rc, -1);
+  EXPECT_EQ(g.err, EAGAIN);
+  close(p[0]);
+}
+
+TEST_P(DescriptorPassing, EmptyDatagramCarriesDescriptors) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  Pipe(p);
+  ASSERT_EQ(SendFd(sv[0], "", p[1]), 0);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.rc, 0);
+  ASSERT_EQ(g.fds.size(), 1u);
+  close(g.fds[0]);
+}
+
+TEST_P(DescriptorPassing, BetweenThreads) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  std::thread t([&] { EXPECT_EQ(SendFd(sv[0], "t", p[1]), 1); });
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  t.join();
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(write(g.fds[0], "z", 1), 1);
+  close(g.fds[0]);
+}
+
+SHUNT_BOTH_BACKENDS(DescriptorPassing);
+
+// ---------------------------------------------------------------------------
+// net/core/scm.c: scm_recv, scm_detach_fds: as many descriptors as the
+// control buffer holds, MSG_CTRUNC for the rest, which are closed.
+class ControlBufferTruncation : public DescriptorFixture {
+ protected:
+  // Sends three pipe writers over a datagram pair; the test's pipe sees
+  // EOF once every copy is gone.
+  void SendThree(const int sv[2], int p[2]) {
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(SendFds(sv[0], "abc", {{p[1], p[1], p[1]}}), 3);
+    close(p[1]);
+  }
+};
+
+TEST_P(ControlBufferTruncation, NoControlBufferClosesThem) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  SendThree(sv, p);
+  Got g = RecvFds(sv[1], 8, 0, 0, true);
+  EXPECT_EQ(g.rc, 3);
+  EXPECT_EQ(g.flags, MSG_CTRUNC);
+  EXPECT_EQ(g.controllen, 0u);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  close(p[0]);
+}
+
+TEST_P(ControlBufferTruncation, PlainRecvClosesThem) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFd(sv[0], "abc", p[1]), 3);
+  close(p[1]);
+  EXPECT_EQ(RecvString(sv[1], 8), "abc");
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  close(p[0]);
+}
+
+TEST_P(ControlBufferTruncation, HeaderOnlyBufferHoldsNone) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  SendThree(sv, p);
+  Got g = RecvFds(sv[1], 8, sizeof(cmsghdr));
+  EXPECT_EQ(g.rc, 3);
+  EXPECT_EQ(g.flags, MSG_CTRUNC);
+  EXPECT_EQ(g.controllen, 0u);
+  EXPECT_TRUE(g.fds.empty());
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  close(p[0]);
+}
+
+TEST_P(ControlBufferTruncation, ShortBufferHoldsOne) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  SendThree(sv, p);
+  Got g = RecvFds(sv[1], 8, CMSG_LEN(sizeof(int)));
+  EXPECT_EQ(g.rc, 3);
+  EXPECT_EQ(g.flags, MSG_CTRUNC);
+  EXPECT_EQ(g.controllen, CMSG_LEN(sizeof(int)));
+  EXPECT_EQ(g.first_cmsg_len, CMSG_LEN(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_FALSE(PipeAtEof(p[0]));
+  close(g.fds[0]);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  close(p[0]);
+}
+
+TEST_P(ControlBufferTruncation, SpaceForOneHoldsTwo) {
+  // CMSG_SPACE(sizeof(int)) is 24 bytes: room for two ints after the
+  // header, and the kernel fills it.
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  SendThree(sv, p);
+  Got g = RecvFds(sv[1], 8, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.flags, MSG_CTRUNC);
+  EXPECT_EQ(g.controllen, CMSG_SPACE(2 * sizeof(int)));
+  EXPECT_EQ(g.first_cmsg_len, CMSG_LEN(2 * sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 2u);
+  for (int fd : g.fds) close(fd);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  close(p[0]);
+}
+
+TEST_P(ControlBufferTruncation, TruncatedDatagramStillDeliversThem) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  SendThree(sv, p);
+  Got g = RecvFds(sv[1], 1, CMSG_SPACE(3 * sizeof(int)));
+  EXPECT_EQ(g.rc, 1);
+  EXPECT_EQ(g.flags, MSG_TRUNC);
+  EXPECT_EQ(g.fds.size(), 3u);
+  for (int fd : g.fds) close(fd);
+  close(p[0]);
+}
+
+SHUNT_BOTH_BACKENDS(ControlBufferTruncation);
+
+// ---------------------------------------------------------------------------
+// net/unix/af_unix.c: unix_stream_read_generic: plain segments merge, a
+// read ends right after a segment that carried descriptors.
+class StreamBoundariesWithDescriptors : public DescriptorFixture {};
+
+TEST_P(StreamBoundariesWithDescriptors, ReadEndsAfterTheSegmentWithFds) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  SendAll(sv[0], "ab");
+  ASSERT_EQ(SendFd(sv[0], "cd", p[1]), 2);
+  SendAll(sv[0], "ef");
+  Got g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.data, "abcd");
+  ASSERT_EQ(g.fds.size(), 1u);
+  close(g.fds[0]);
+  g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)), MSG_DONTWAIT);
+  EXPECT_EQ(g.data, "ef");
+  EXPECT_TRUE(g.fds.empty());
+}
+
+TEST_P(StreamBoundariesWithDescriptors, TwoSegmentsWithFdsNeedTwoReads) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  ASSERT_EQ(SendFd(sv[0], "ab", p[1]), 2);
+  ASSERT_EQ(SendFd(sv[0], "cd", p[0]), 2);
+  Got g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.data, "ab");
+  ASSERT_EQ(g.fds.size(), 1u);
+  close(g.fds[0]);
+  g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.data, "cd");
+  ASSERT_EQ(g.fds.size(), 1u);
+  close(g.fds[0]);
+}
+
+TEST_P(StreamBoundariesWithDescriptors, PartialReadTakesTheFds) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  ASSERT_EQ(SendFd(sv[0], "abcd", p[1]), 4);
+  SendAll(sv[0], "ef");
+  Got g = RecvFds(sv[1], 2, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.data, "ab");
+  ASSERT_EQ(g.fds.size(), 1u);
+  close(g.fds[0]);
+  g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)), MSG_DONTWAIT);
+  EXPECT_EQ(g.data, "cdef");
+  EXPECT_TRUE(g.fds.empty());
+  EXPECT_EQ(g.controllen, 0u);
+}
+
+TEST_P(StreamBoundariesWithDescriptors, PeekDuplicatesAndTheReadGetsThemAgain) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  ASSERT_EQ(SendFd(sv[0], "ab", p[1]), 2);
+  SendAll(sv[0], "cd");
+  Got peeked = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)), MSG_PEEK);
+  EXPECT_EQ(peeked.data, "ab");  // the peek also stops after them
+  ASSERT_EQ(peeked.fds.size(), 1u);
+  Got g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(g.data, "ab");
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_NE(g.fds[0], peeked.fds[0]);
+  EXPECT_EQ(write(peeked.fds[0], "1", 1), 1);
+  EXPECT_EQ(write(g.fds[0], "2", 1), 1);
+  char buf[2];
+  EXPECT_EQ(read(p[0], buf, 2), 2);
+  close(peeked.fds[0]);
+  close(g.fds[0]);
+  EXPECT_EQ(RecvString(sv[1], 16), "cd");
+}
+
+TEST_P(StreamBoundariesWithDescriptors, DatagramPeekDuplicates) {
+  int sv[2], other[2];
+  Pair(SOCK_SEQPACKET, sv);
+  Pair(SOCK_STREAM, other);
+  ASSERT_EQ(SendFd(sv[0], "ab", other[0]), 2);
+  Got peeked = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)), MSG_PEEK);
+  ASSERT_EQ(peeked.fds.size(), 1u);
+  Got g = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(api().send(peeked.fds[0], "x", 1, 0), 1);
+  EXPECT_EQ(api().send(g.fds[0], "y", 1, 0), 1);
+  EXPECT_EQ(RecvString(other[1], 4), "xy");
+  EXPECT_EQ(api().close(peeked.fds[0]), 0);
+  EXPECT_EQ(api().close(g.fds[0]), 0);
+}
+
+SHUNT_BOTH_BACKENDS(StreamBoundariesWithDescriptors);
+
+// ---------------------------------------------------------------------------
+// Descriptors in messages nobody will read are released (unix_release_sock
+// purging the queue, unix_destruct_scm).
+class DiscardedDescriptors : public DescriptorFixture {};
+
+TEST_P(DiscardedDescriptors, ReceiverClosesWithUnreadMessages) {
+  int sv[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFd(sv[0], "a", p[1]), 1);
+  ASSERT_EQ(SendFd(sv[0], "b", p[1]), 1);
+  close(p[1]);
+  EXPECT_EQ(api().close(sv[1]), 0);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[0]), 0);
+  close(p[0]);
+}
+
+TEST_P(DiscardedDescriptors, DatagramReceiverCloses) {
+  int sv[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFd(sv[0], "a", p[1]), 1);
+  close(p[1]);
+  EXPECT_EQ(api().close(sv[1]), 0);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[0]), 0);
+  close(p[0]);
+}
+
+TEST_P(DiscardedDescriptors, SocketInFlightReleasesWhatItsQueueHeld) {
+  // A socket whose own queue holds a pipe writer is itself in flight;
+  // closing the receiver releases both.
+  int sv[2], inner[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, inner), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFd(inner[0], "i", p[1]), 1);
+  close(p[1]);
+  ASSERT_EQ(SendFd(sv[0], "o", inner[1]), 1);
+  EXPECT_EQ(api().close(inner[1]), 0);
+  EXPECT_EQ(api().close(inner[0]), 0);
+  EXPECT_FALSE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[1]), 0);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[0]), 0);
+  close(p[0]);
+}
+
+TEST_P(DiscardedDescriptors, FailedSendKeepsNothing) {
+  int sv[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  EXPECT_EQ(api().close(sv[1]), 0);
+  errno = 0;
+  EXPECT_EQ(SendFd(sv[0], "a", p[1]), -1);
+  EXPECT_EQ(errno, EPIPE);
+  close(p[1]);
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[0]), 0);
+  close(p[0]);
+}
+
+// Waits (without a deadline the test could trip over: the kernel collects
+// cycles from a work queue) until every writer of pipe rd is gone.
+bool WaitForPipeEof(int rd) {
+  pollfd p{rd, POLLIN, 0};
+  return poll(&p, 1, 20000) == 1 && (p.revents & POLLHUP) != 0;
+}
+
+// net/unix/garbage.c: a socket whose only reference is a message in its
+// own queue can never be read: it is collected with what it carries.
+TEST_P(DiscardedDescriptors, SocketSentOverItselfIsCollected) {
+  int sv[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFds(sv[0], "s", {{sv[1], p[1]}}), 1);
+  close(p[1]);
+  EXPECT_EQ(api().close(sv[1]), 0);
+  EXPECT_TRUE(WaitForPipeEof(p[0]));
+  char c;
+  EXPECT_EQ(read(p[0], &c, 1), 0);
+  EXPECT_EQ(api().close(sv[0]), 0);
+  close(p[0]);
+}
+
+TEST_P(DiscardedDescriptors, CycleOfTwoIsCollected) {
+  int a[2], b[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM, 0, a), 0);
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFds(b[0], "a", {{a[1]}}), 1);        // a[1] waits in b[1]
+  ASSERT_EQ(SendFds(a[0], "b", {{b[1], p[1]}}), 1);  // b[1] waits in a[1]
+  close(p[1]);
+  EXPECT_EQ(api().close(a[1]), 0);
+  EXPECT_FALSE(PipeAtEof(p[0]));  // b[1] still has its descriptor
+  EXPECT_EQ(api().close(b[1]), 0);
+  EXPECT_TRUE(WaitForPipeEof(p[0]));
+  EXPECT_EQ(api().close(a[0]), 0);
+  EXPECT_EQ(api().close(b[0]), 0);
+  close(p[0]);
+}
+
+TEST_P(DiscardedDescriptors, ReachableSocketIsNotCollected) {
+  // a[1] waits in b[1]'s queue, and b[1] still has a descriptor: alive.
+  int a[2], b[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+  SendAll(a[0], "kept");
+  ASSERT_EQ(SendFds(b[0], "a", {{a[1]}}), 1);
+  EXPECT_EQ(api().close(a[1]), 0);
+  Got g = RecvFds(b[1], 4, CMSG_SPACE(sizeof(int)));
+  ASSERT_EQ(g.fds.size(), 1u);
+  EXPECT_EQ(RecvString(g.fds[0], 8), "kept");
+  for (int fd : {g.fds[0], a[0], b[0], b[1]}) EXPECT_EQ(api().close(fd), 0);
+}
+
+SHUNT_BOTH_BACKENDS(DiscardedDescriptors);
+
+}  // namespace
