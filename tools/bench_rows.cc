@@ -135,41 +135,15 @@ double TimeLoop(long iterations, One one) {
 
 constexpr size_t kSmall = 64;
 
-template <typename Api, int kType>
+// How row 1 receives: recv into one buffer, or recvmsg into two halves.
+enum class Receive { kRecv, kRecvmsgTwoIovecs };
+
+template <typename Api, int kType, Receive kHow = Receive::kRecv>
 bool SameThread64(long iterations, Batch* out, std::string* error) {
   int sv[2];
   if (!MakePair<Api>(kType, sv, error)) return false;
   char msg[kSmall], in[kSmall];
   std::memset(msg, 'x', sizeof msg);
-  const double ns = TimeLoop(iterations, [&] {
-    if (Api::send(sv[0], msg, kSmall, MSG_DONTWAIT) != ssize_t{kSmall}) {
-      *error = Errno("send");
-      return false;
-    }
-    if (Api::recv(sv[1], in, kSmall, MSG_DONTWAIT) != ssize_t{kSmall}) {
-      *error = Errno("recv");
-      return false;
-    }
-    return true;
-  });
-  Api::close(sv[0]);
-  Api::close(sv[1]);
-  if (ns < 0) return false;
-  if (std::memcmp(in, msg, kSmall) != 0) {
-    *error = "received bytes differ from sent bytes";
-    return false;
-  }
-  out->value = ns;
-  return true;
-}
-
-// The same with recvmsg into a two-entry iovec (32 + 32 bytes).
-template <typename Api>
-bool SameThreadRecvmsgIovec(long iterations, Batch* out, std::string* error) {
-  int sv[2];
-  if (!MakePair<Api>(SOCK_STREAM, sv, error)) return false;
-  char msg[kSmall], in[kSmall];
-  std::memset(msg, 'y', sizeof msg);
   iovec iov[2] = {{in, kSmall / 2}, {in + kSmall / 2, kSmall / 2}};
   msghdr mh{};
   mh.msg_iov = iov;
@@ -179,8 +153,11 @@ bool SameThreadRecvmsgIovec(long iterations, Batch* out, std::string* error) {
       *error = Errno("send");
       return false;
     }
-    if (Api::recvmsg(sv[1], &mh, MSG_DONTWAIT) != ssize_t{kSmall}) {
-      *error = Errno("recvmsg");
+    const ssize_t got = kHow == Receive::kRecv
+                            ? Api::recv(sv[1], in, kSmall, MSG_DONTWAIT)
+                            : Api::recvmsg(sv[1], &mh, MSG_DONTWAIT);
+    if (got != ssize_t{kSmall}) {
+      *error = Errno("receive");
       return false;
     }
     return true;
@@ -453,8 +430,8 @@ const std::vector<Row>& Rows() {
        &SameThread64<KernelApi, SOCK_SEQPACKET>,
        &SameThread64<ShuntApi, SOCK_SEQPACKET>},
       {"1 send+recvmsg 64B same thread: 2-entry iovec", "ns/op", kCost, kMean,
-       20000, &SameThreadRecvmsgIovec<KernelApi>,
-       &SameThreadRecvmsgIovec<ShuntApi>},
+       20000, &SameThread64<KernelApi, SOCK_STREAM, Receive::kRecvmsgTwoIovecs>,
+       &SameThread64<ShuntApi, SOCK_STREAM, Receive::kRecvmsgTwoIovecs>},
       {"2a ping-pong 64B 2 CPUs, threads: default wait", "us/rtt", kCost,
        kLatency, 1000,
        &PingPong<KernelApi, Peer::kThreadOtherCpu, Wait::kDefault>,
