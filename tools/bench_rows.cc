@@ -362,6 +362,80 @@ bool DgramRate(long iterations, Batch* out, std::string* error) {
   return true;
 }
 
+// ---- Row 6: descriptor passing ----------------------------------------------
+
+enum class Passed { kSocket, kPipe };
+
+// One thread sends a 1-byte message carrying one descriptor (SCM_RIGHTS)
+// and receives it; the received copy is closed each time. The descriptor
+// passed is a socket of the side's own kind, or a kernel pipe on both
+// sides. Result in ns per message.
+template <typename Api, Passed kWhat>
+bool PassDescriptor(long iterations, Batch* out, std::string* error) {
+  int sv[2], payload[2];
+  if (!MakePair<Api>(SOCK_STREAM, sv, error)) return false;
+  const bool made = kWhat == Passed::kSocket
+                        ? Api::socketpair(AF_UNIX, SOCK_STREAM, 0, payload) == 0
+                        : pipe(payload) == 0;
+  if (!made) {
+    *error = Errno("payload descriptor");
+    Api::close(sv[0]);
+    Api::close(sv[1]);
+    return false;
+  }
+  char byte = 'f';
+  iovec send_iov{&byte, 1};
+  alignas(cmsghdr) char send_ctl[CMSG_SPACE(sizeof(int))] = {};
+  msghdr send_mh{};
+  send_mh.msg_iov = &send_iov;
+  send_mh.msg_iovlen = 1;
+  send_mh.msg_control = send_ctl;
+  send_mh.msg_controllen = sizeof send_ctl;
+  cmsghdr* h = CMSG_FIRSTHDR(&send_mh);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(h), &payload[0], sizeof(int));
+  char in;
+  iovec recv_iov{&in, 1};
+  alignas(cmsghdr) char recv_ctl[CMSG_SPACE(sizeof(int))];
+  msghdr recv_mh{};
+  recv_mh.msg_iov = &recv_iov;
+  recv_mh.msg_iovlen = 1;
+  const double ns = TimeLoop(iterations, [&] {
+    if (Api::sendmsg(sv[0], &send_mh, MSG_DONTWAIT) != 1) {
+      *error = Errno("sendmsg");
+      return false;
+    }
+    recv_mh.msg_control = recv_ctl;
+    recv_mh.msg_controllen = sizeof recv_ctl;
+    if (Api::recvmsg(sv[1], &recv_mh, MSG_DONTWAIT) != 1) {
+      *error = Errno("recvmsg");
+      return false;
+    }
+    const cmsghdr* got = CMSG_FIRSTHDR(&recv_mh);
+    if (got == nullptr || got->cmsg_type != SCM_RIGHTS) {
+      *error = "no descriptor received";
+      return false;
+    }
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(got), sizeof fd);
+    return Api::close(fd) == 0;
+  });
+  Api::close(sv[0]);
+  Api::close(sv[1]);
+  if (kWhat == Passed::kSocket) {
+    Api::close(payload[0]);
+    Api::close(payload[1]);
+  } else {
+    close(payload[0]);
+    close(payload[1]);
+  }
+  if (ns < 0) return false;
+  out->value = ns;
+  return true;
+}
+
 // ---- Row 7: connection set-up
 // ------------------------------------------------
 
@@ -462,6 +536,12 @@ const std::vector<Row>& Rows() {
        &DgramRate<KernelApi, 64>, &DgramRate<ShuntApi, 64>},
       {"5 dgram rate 1KiB, bursts of 8", "Mmsg/s", kRate, kMean, 2000,
        &DgramRate<KernelApi, 1024>, &DgramRate<ShuntApi, 1024>},
+      {"6 pass 1 descriptor per message: a socket", "ns/msg", kCost, kMean,
+       5000, &PassDescriptor<KernelApi, Passed::kSocket>,
+       &PassDescriptor<ShuntApi, Passed::kSocket>},
+      {"6 pass 1 descriptor per message: a kernel pipe", "ns/msg", kCost, kMean,
+       5000, &PassDescriptor<KernelApi, Passed::kPipe>,
+       &PassDescriptor<ShuntApi, Passed::kPipe>},
       {"7 connect+accept+close, path listener", "kconn/s", kRate, kMean, 1000,
        &ConnectAccept<KernelApi>, &ConnectAccept<ShuntApi>},
   };
