@@ -215,6 +215,20 @@ bool Executor::Blocking(int fd) const {
   return fl >= 0 && (fl & O_NONBLOCK) == 0;
 }
 
+bool Executor::NonBlockingFlags(int fd, bool plain, int op_flags, int* flags,
+                                Outcome* out) const {
+  *flags = plain ? 0 : op_flags;  // read, write, readv, writev: no flags
+  if ((*flags & MSG_DONTWAIT) || !Blocking(fd)) return true;
+  if (plain) {
+    out->skipped = true;
+    out->Add("guard", "blocking descriptor: call skipped");
+    return false;
+  }
+  *flags |= MSG_DONTWAIT;
+  out->Add("guard", "blocking descriptor: MSG_DONTWAIT added");
+  return true;
+}
+
 Outcome Executor::Step(const Op& op) {
   Outcome out;
   const int fd = Fd(op.fd);
@@ -342,18 +356,10 @@ void Executor::DoAccept(const Op& op, Outcome* out) {
 
 void Executor::DoSend(const Op& op, Outcome* out) {
   const int fd = Fd(op.fd);
-  // write and writev take no flags.
-  const bool plain = op.call == kWrite || op.call == kWritev;
-  int flags = plain ? 0 : op.flags;
-  if (!(flags & MSG_DONTWAIT) && Blocking(fd)) {
-    if (plain) {
-      out->skipped = true;
-      out->Add("guard", "blocking descriptor: write skipped");
-      return;
-    }
-    flags |= MSG_DONTWAIT;
-    out->Add("guard", "blocking descriptor: MSG_DONTWAIT added");
-  }
+  int flags;
+  if (!NonBlockingFlags(fd, op.call == kWrite || op.call == kWritev, op.flags,
+                        &flags, out))
+    return;
   const Name name = BuildName(op.name);
   const int nmsgs = op.call == kSendMmsg ? op.c : 1;
   std::vector<std::string> payloads;
@@ -468,18 +474,10 @@ void Executor::RecordControl(const msghdr& mh, const std::string& prefix,
 
 void Executor::DoRecv(const Op& op, Outcome* out) {
   const int fd = Fd(op.fd);
-  // read and readv take no flags.
-  const bool plain = op.call == kRead || op.call == kReadv;
-  int flags = plain ? 0 : op.flags;
-  if (!(flags & MSG_DONTWAIT) && Blocking(fd)) {
-    if (plain) {
-      out->skipped = true;
-      out->Add("guard", "blocking descriptor: read skipped");
-      return;
-    }
-    flags |= MSG_DONTWAIT;
-    out->Add("guard", "blocking descriptor: MSG_DONTWAIT added");
-  }
+  int flags;
+  if (!NonBlockingFlags(fd, op.call == kRead || op.call == kReadv, op.flags,
+                        &flags, out))
+    return;
   const int nmsgs = op.call == kRecvMmsg ? op.e : 1;
   const size_t name_cap = op.c < 0 ? 0 : static_cast<size_t>(op.c);
   const size_t ctl_cap = op.d < 0 ? 0 : static_cast<size_t>(op.d);
