@@ -168,6 +168,10 @@ Executor::Name Executor::BuildName(uint32_t spec) const {
     case kNameNoDir:
       n.len = base + path(config_.dir + "/missing/n0") + 1;
       break;
+    case kNameUnspec:
+      n.sun.sun_family = AF_UNSPEC;
+      n.len = base;
+      break;
     case kNameLongPath: {
       std::string p = config_.dir + "/";
       p.resize(sizeof n.sun.sun_path, 'L');
