@@ -486,8 +486,12 @@ void Executor::DoRecv(const Op& op, Outcome* out) {
   const size_t name_cap = op.c < 0 ? 0 : static_cast<size_t>(op.c);
   const size_t ctl_cap = op.d < 0 ? 0 : static_cast<size_t>(op.d);
   std::vector<std::string> bufs(nmsgs, std::string(op.a, char(kCanary)));
-  std::vector<std::string> names(nmsgs,
-                                 std::string(name_cap + 1, char(kCanary)));
+  // The call may report a longer name than fits (msg_namelen is the full
+  // length); the buffers have room for any, so that a checker reading
+  // msg_namelen bytes (ASan's recvmsg interceptor) stays inside them.
+  std::vector<std::string> names(
+      nmsgs, std::string(std::max(name_cap + 1, sizeof(sockaddr_un) + 16),
+                         char(kCanary)));
   struct alignas(cmsghdr) Ctl {
     char bytes[128];
   };
