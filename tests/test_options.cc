@@ -40,6 +40,17 @@ constexpr int kMinRcvbuf = 2304;
 
 class OptionsTest : public BothBackends {
  protected:
+  // A SOL_SOCKET option that starts 0, reads back 1 for any non-zero value
+  // and 0 again for 0.
+  void ExpectBooleanOption(int fd, int opt) {
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
+    for (int v : {1, 7}) {
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, v), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 1);
+    }
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 0), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
+  }
   // A listening stream socket, a client connected to it and the accepted
   // socket.
   void Connected(int* listener, int* client, int* server) {
@@ -131,14 +142,8 @@ TEST_P(SocketIdentityOptions, GenericFlagOptionsReadBack) {
   for (int opt :
        {SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE}) {
     SCOPED_TRACE(opt);
-    for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
-      const int fd = Socket(type);
-      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
-      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 5), 0);
-      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 1);
-      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, opt, 0), 0);
-      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0);
-    }
+    for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET})
+      ExpectBooleanOption(Socket(type), opt);
     ASSERT_EQ(SetIntOption(client, SOL_SOCKET, opt, 1), 0);
     EXPECT_EQ(GetIntOption(server, SOL_SOCKET, opt), 0);
   }
@@ -508,14 +513,7 @@ class SocketCredentialOptions : public OptionsTest {
 };
 
 TEST_P(SocketCredentialOptions, PassCredIsABooleanFlag) {
-  const int fd = Socket(SOCK_DGRAM);
-  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 0);
-  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PASSCRED, 1), 0);
-  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 1);
-  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PASSCRED, 7), 0);
-  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 1);
-  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PASSCRED, 0), 0);
-  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PASSCRED), 0);
+  ExpectBooleanOption(Socket(SOCK_DGRAM), SO_PASSCRED);
 }
 
 TEST_P(SocketCredentialOptions, SocketpairPeersAreThisProcess) {

@@ -3,10 +3,12 @@
 // unix_dgram_poll, wake-ups, timeouts, signal masks and error cases.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -295,6 +297,30 @@ TEST_P(DatagramPollEvents, SocketpairWritabilityFollowsSendBuffer) {
     ASSERT_EQ(api().recv(sv[1], d.data(), d.size(), 0), 1024);
   }
   EXPECT_EQ(Revents(sv[0]), kOut);
+}
+
+// unix_writable compares refcount_read(&sk_wmem_alloc), which is one more
+// than the bytes charged, with a quarter of SO_SNDBUF: a charge of exactly
+// a quarter is not writable. SO_SNDBUF 4608 is 9216; three small datagrams
+// charge 3 x 768 = 2304 = 9216 / 4. (Found by `shunt diff`.)
+TEST_P(DatagramPollEvents, ChargeOfExactlyAQuarterIsNotWritable) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_SNDBUF, 4608), 0);
+    ASSERT_EQ(GetIntOption(sv[0], SOL_SOCKET, SO_SNDBUF), 9216);
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(api().send(sv[0], "d", 1, 0), 1);
+    EXPECT_EQ(Revents(sv[0]), kOut);  // 1536 + 1 <= 2304
+    ASSERT_EQ(api().send(sv[0], "", 0, 0), 0);
+    int outq = -1;
+    ASSERT_EQ(api().ioctl(sv[0], SIOCOUTQ, &outq), 0);
+    EXPECT_EQ(outq, 2304);
+    EXPECT_EQ(Revents(sv[0]), 0);
+    char c;
+    ASSERT_EQ(api().recv(sv[1], &c, 1, 0), 1);
+    EXPECT_EQ(Revents(sv[0]), kOut);
+  }
 }
 
 SHUNT_BOTH_BACKENDS(DatagramPollEvents);

@@ -293,6 +293,33 @@ SHUNT_BOTH_BACKENDS(StreamPeek);
 
 class StreamPeekOffset : public StreamFixture {};
 
+// unix_stream_read_generic ends a MSG_PEEK read after the last queued skb:
+// it does not wait for MSG_WAITALL or SO_RCVLOWAT and leaves a pending
+// error for the next call. (Found by `shunt diff`.)
+TEST_P(StreamPeek, PeekStopsAfterTheLastQueuedBytes) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(api().fcntl(sv[1], F_SETFL, 0), 0);  // blocking
+  ASSERT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 3000), 0);
+  SendAll(sv[0], "ab");
+  char buf[8];
+  const double start = shunt_test::NowSeconds();
+  EXPECT_EQ(api().recv(sv[1], buf, 5, MSG_PEEK | MSG_WAITALL), 2);
+  ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_RCVLOWAT, 4), 0);
+  EXPECT_EQ(api().recv(sv[1], buf, 5, MSG_PEEK), 2);
+  EXPECT_LT(shunt_test::NowSeconds() - start, 1.0);
+  // With the peek offset past the data there is nothing to peek: a
+  // zero-byte peek then reports the pending error.
+  SendAll(sv[1], "unread");
+  ASSERT_EQ(Close(sv[0]), 0);  // unread data: sv[1] gets ECONNRESET
+  ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_PEEK_OFF, 1), 0);
+  EXPECT_EQ(api().recv(sv[1], buf, 5, MSG_PEEK | MSG_WAITALL), 1);
+  errno = 0;
+  EXPECT_EQ(api().recv(sv[1], buf, 0, MSG_PEEK), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_EQ(api().recv(sv[1], buf, 0, MSG_PEEK), 0);
+}
+
 TEST_P(StreamPeekOffset, DefaultIsMinusOne) {
   for (PairKind kind : kAllKinds) {
     SCOPED_TRACE(KindName(kind));

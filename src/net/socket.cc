@@ -699,8 +699,11 @@ uint32_t SockPoll(const Sock& s) {
     mask |= POLLIN | POLLRDNORM;
   if (sk->type == SOCK_STREAM) {
     if (sk->phase == SockPhase::kClose) mask |= POLLHUP;
-    // unix_writable: in-flight bytes at most a quarter of the send buffer.
-    if (!listening && uint64_t{OutqLen(s)} * 4 <= uint64_t(sk->sndbuf.load()))
+    // unix_writable: in-flight bytes at most a quarter of the send buffer,
+    // counted as refcount_read(&sk_wmem_alloc), which is one more than the
+    // charge (the allocation holds a reference of its own).
+    if (!listening &&
+        (uint64_t{OutqLen(s)} + 1) * 4 <= uint64_t(sk->sndbuf.load()))
       mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
     return mask;
   }
@@ -709,7 +712,8 @@ uint32_t SockPoll(const Sock& s) {
     if (sk->phase == SockPhase::kClose) mask |= POLLHUP;
     if (listening) return mask;
   }
-  bool writable = uint64_t{sk->wmem.load()} * 4 <= uint64_t(sk->sndbuf.load());
+  bool writable =
+      (uint64_t{sk->wmem.load()} + 1) * 4 <= uint64_t(sk->sndbuf.load());
   if (writable) {
     MutexLock lock(&sk->lock);
     SockState* other = s.arena->Ptr<SockState>(sk->peer);

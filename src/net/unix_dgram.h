@@ -91,12 +91,13 @@ inline bool ExclusiveDgramPair(const SockState* sk, const SockState* peer) {
 [[gnu::always_inline]] inline long DgramRecvFast(Arena* a, SockState* sk,
                                                  void* buf, size_t size,
                                                  int flags) {
-  // Descriptors in the queue are the general path's.
-  if ((flags & ~MSG_DONTWAIT) || sk->rq.empty() || sk->rq.scm_segs != 0)
-    return kWouldBlock;
+  if (flags & ~MSG_DONTWAIT) return kWouldBlock;
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
-  if (peer == nullptr || !ExclusiveDgramPair(sk, peer) ||
-      sk->err.load(std::memory_order_relaxed) != 0 ||
+  // The queue may be read only once the pair is known to be exclusive
+  // (nobody else appends to it then). Descriptors in it are the general
+  // path's.
+  if (peer == nullptr || !ExclusiveDgramPair(sk, peer) || sk->rq.empty() ||
+      sk->rq.scm_segs != 0 || sk->err.load(std::memory_order_relaxed) != 0 ||
       (sk->type == SOCK_SEQPACKET &&
        sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished) ||
       sk->peek_off.load(std::memory_order_relaxed) != -1 ||

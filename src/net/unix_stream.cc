@@ -170,8 +170,9 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       // Find the byte `skip` bytes into the queue.
       size_t in_seg = skip;
       const Segment* seg = nullptr;
-      for (uint32_t idx = sk->rq.seg_head; idx != sk->rq.seg_tail; ++idx) {
-        const Segment& cand = v.seg(idx);
+      uint32_t seg_idx = sk->rq.seg_head;
+      for (; seg_idx != sk->rq.seg_tail; ++seg_idx) {
+        const Segment& cand = v.seg(seg_idx);
         if (in_seg < cand.len) {
           seg = &cand;
           break;
@@ -219,6 +220,11 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         const int off = sk->peek_off.load();  // sk_peek_offset_fwd
         if (off >= 0) sk->peek_off.store(off + static_cast<int>(chunk));
         skip += chunk;
+        // A peek stops after the last queued skb: it neither waits for
+        // more (even under MSG_WAITALL or SO_RCVLOWAT) nor takes a pending
+        // error, as unix_stream_read_generic breaks out there.
+        if (copied < size && seg_idx + 1 == sk->rq.seg_tail)
+          return static_cast<long>(copied);
       }
       if (copied == size || fds) return static_cast<long>(copied);
     }

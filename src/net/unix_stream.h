@@ -69,10 +69,8 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
 [[gnu::always_inline]] inline long StreamRecvFast(Arena* a, SockState* sk,
                                                   void* buf, size_t size,
                                                   int flags) {
-  // Descriptors in the queue are the general path's (they end a read).
   if ((flags & ~MSG_DONTWAIT) || size == 0 ||
       __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0 ||
-      sk->rq.scm_segs != 0 ||
       sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
       sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
       sk->peek_off.load(std::memory_order_relaxed) != -1)
@@ -80,7 +78,9 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
   const bool exclusive = peer != nullptr && ExclusivePair(sk, peer);
   if (!exclusive) sk->lock.Lock();
-  const size_t copied = sk->rq.TakeFlat(a, buf, size);
+  // Descriptors in the queue are the general path's (they end a read).
+  const size_t copied =
+      sk->rq.scm_segs == 0 ? sk->rq.TakeFlat(a, buf, size) : 0;
   // Room for the sender (see above StreamSendFast).
   if (copied != 0 && !exclusive) SockChanged(a, sk);
   if (!exclusive) sk->lock.Unlock();

@@ -26,28 +26,39 @@ int ShuntIoctl(int fd, unsigned long req, void* arg) {
 }  // namespace
 
 const Api& KernelApi() {
+  // clang-format off
   static const Api api = {
-      "kernel",       ::socket,     ::socketpair, ::bind,        ::listen,
-      ::accept4,      ::connect,    ::send,       ::sendto,      ::sendmsg,
-      KernelSendmmsg, ::recv,       ::recvfrom,   ::recvmsg,     KernelRecvmmsg,
-      ::read,         ::readv,      ::write,      ::writev,      ::shutdown,
-      ::close,        ::getsockopt, ::setsockopt, ::getsockname, ::getpeername,
-      KernelFcntl,    KernelIoctl,  ::dup,        ::poll,
+      "Kernel",      false,         ::socket,      ::socketpair,
+      ::bind,        ::listen,      ::accept,      ::accept4,
+      ::connect,     ::send,        ::sendto,      ::sendmsg,
+      KernelSendmmsg, ::recv,       ::recvfrom,    ::recvmsg,
+      KernelRecvmmsg, ::read,       ::readv,       ::write,
+      ::writev,      ::shutdown,    ::close,       ::getsockopt,
+      ::setsockopt,  ::getsockname, ::getpeername, KernelFcntl,
+      KernelIoctl,   ::dup,         ::dup2,        ::dup3,
+      ::poll,        ::ppoll,       ::select,      ::pselect,
   };
+  // clang-format on
   return api;
 }
 
 const Api& ShuntApi() {
+  // clang-format off
   static const Api api = {
-      "shunt",           shunt_socket,     shunt_socketpair, shunt_bind,
-      shunt_listen,      shunt_accept4,    shunt_connect,    shunt_send,
-      shunt_sendto,      shunt_sendmsg,    shunt_sendmmsg,   shunt_recv,
-      shunt_recvfrom,    shunt_recvmsg,    shunt_recvmmsg,   shunt_read,
-      shunt_readv,       shunt_write,      shunt_writev,     shunt_shutdown,
-      shunt_close,       shunt_getsockopt, shunt_setsockopt, shunt_getsockname,
-      shunt_getpeername, ShuntFcntl,       ShuntIoctl,       shunt_dup,
-      shunt_poll,
+      "Shunt",           true,              shunt_socket,
+      shunt_socketpair,  shunt_bind,        shunt_listen,
+      shunt_accept,      shunt_accept4,     shunt_connect,
+      shunt_send,        shunt_sendto,      shunt_sendmsg,
+      shunt_sendmmsg,    shunt_recv,        shunt_recvfrom,
+      shunt_recvmsg,     shunt_recvmmsg,    shunt_read,
+      shunt_readv,       shunt_write,       shunt_writev,
+      shunt_shutdown,    shunt_close,       shunt_getsockopt,
+      shunt_setsockopt,  shunt_getsockname, shunt_getpeername,
+      ShuntFcntl,        ShuntIoctl,        shunt_dup,
+      shunt_dup2,        shunt_dup3,        shunt_poll,
+      shunt_ppoll,       shunt_select,      shunt_pselect,
   };
+  // clang-format on
   return api;
 }
 

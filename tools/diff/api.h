@@ -1,11 +1,14 @@
-// Api: the socket calls one world is run with, as a table of functions with
+// Api: the socket calls a world is run with, as a table of functions with
 // the POSIX signatures (the variadic fcntl and ioctl take one argument).
-// KernelApi() is plain libc, ShuntApi() the shunt_* calls; a test can build
-// its own table (e.g. a deliberately faulty one) to check the oracle.
+// KernelApi() is plain libc, ShuntApi() the shunt_* calls. The oracle runs
+// a world with one; the test suites (tests/backend.h) run each test body
+// with both; a test can build its own table (a deliberately faulty one).
 #ifndef SHUNT_TOOLS_DIFF_API_H_
 #define SHUNT_TOOLS_DIFF_API_H_
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -14,11 +17,13 @@
 namespace shunt_diff {
 
 struct Api {
-  const char* name;
+  const char* name;  // "Kernel" or "Shunt": also the test instance names
+  bool is_shunt;
   int (*socket)(int, int, int);
   int (*socketpair)(int, int, int, int[2]);
   int (*bind)(int, const sockaddr*, socklen_t);
   int (*listen)(int, int);
+  int (*accept)(int, sockaddr*, socklen_t*);
   int (*accept4)(int, sockaddr*, socklen_t*, int);
   int (*connect)(int, const sockaddr*, socklen_t);
   ssize_t (*send)(int, const void*, size_t, int);
@@ -42,7 +47,13 @@ struct Api {
   int (*fcntl)(int, int, long);
   int (*ioctl)(int, unsigned long, void*);
   int (*dup)(int);
+  int (*dup2)(int, int);
+  int (*dup3)(int, int, int);
   int (*poll)(pollfd*, nfds_t, int);
+  int (*ppoll)(pollfd*, nfds_t, const timespec*, const sigset_t*);
+  int (*select)(int, fd_set*, fd_set*, fd_set*, timeval*);
+  int (*pselect)(int, fd_set*, fd_set*, fd_set*, const timespec*,
+                 const sigset_t*);
 };
 
 const Api& KernelApi();

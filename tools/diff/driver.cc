@@ -33,6 +33,7 @@ struct Options {
   int jobs = 1;
   long blocking = -1;   // blocking scenarios; -1: one per 100 sequences
   bool replay = false;  // seed is one sequence's seed
+  bool replay_blocking = false;  // seed is one blocking scenario's seed
   GeneratorOptions gen;
 };
 
@@ -47,14 +48,19 @@ double Now() {
   return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
-// The watchdog: every sequence (and every shrinking step) must finish
-// within kWatchdogSeconds, or the process reports the sequence and dies.
+// The watchdog: every sequence, shrinking step and scenario must finish
+// within kWatchdogSeconds, or the process says how to replay it and dies.
 volatile uint64_t g_current_seed = 0;
+const char* volatile g_replay_option = "--replay";
 void OnAlarm(int) {
-  char msg[160] =
-      "shunt diff: watchdog: a sequence ran for over 60 s (a "
-      "call blocked?); sequence seed 0x";
+  char msg[192] =
+      "shunt diff: watchdog: no progress for 60 s (a call blocked?); "
+      "replay: shunt diff ";
   size_t n = strlen(msg);
+  for (const char* p = g_replay_option; *p != '\0'; ++p) msg[n++] = *p;
+  msg[n++] = ' ';
+  msg[n++] = '0';
+  msg[n++] = 'x';
   for (int shift = 60; shift >= 0; shift -= 4)
     msg[n++] = "0123456789abcdef"[(g_current_seed >> shift) & 0xf];
   msg[n++] = '\n';
@@ -92,6 +98,7 @@ Totals Work(const Options& o, long first, long stride) {
     const uint64_t seq_seed =
         o.replay ? o.seed : SequenceSeed(o.seed, static_cast<uint64_t>(i));
     g_current_seed = seq_seed;
+    g_replay_option = "--replay";
     alarm(kWatchdogSeconds);
     const Sequence seq = gen.Generate(seq_seed, o.ops);
     const Check c = oracle.Run(seq);
@@ -120,13 +127,17 @@ Totals Work(const Options& o, long first, long stride) {
     if (o.replay) break;
   }
   // Blocking scenarios (threads and processes), the same share of them.
-  const long scenarios =
+  long scenarios =
       o.replay ? 0 : (o.blocking >= 0 ? o.blocking : (o.sequences + 99) / 100);
+  if (o.replay_blocking) scenarios = 1;
   for (long i = first; i < scenarios; i += stride) {
     if (deadline != 0 && Now() >= deadline) break;
     const uint64_t sc_seed =
-        SequenceSeed(o.seed ^ 0x5ce7a210, static_cast<uint64_t>(i));
+        o.replay_blocking
+            ? o.seed
+            : SequenceSeed(o.seed ^ 0x5ce7a210, static_cast<uint64_t>(i));
     g_current_seed = sc_seed;
+    g_replay_option = "--replay-blocking";
     alarm(kWatchdogSeconds);
     const Scenario sc = MakeScenario(sc_seed);
     const std::vector<Outcome> k = RunScenario(KernelApi(), world, sc);
@@ -151,6 +162,9 @@ Totals Work(const Options& o, long first, long stride) {
                 (j < k.size() ? k[j].Result() : "-") + ", shunt " +
                 (j < s.size() ? s[j].Result() : "-") + "\n";
     }
+    report += "replay: shunt diff --replay-blocking 0x";
+    report += hex;
+    report += "\n";
     fputs(report.c_str(), stdout);
     fflush(stdout);
   }
@@ -178,11 +192,12 @@ int ParseOptions(int argc, char** argv, Options* o) {
       return true;
     };
     uint64_t v = 0;
-    if (arg == "--seed" || arg == "--replay") {
+    if (arg == "--seed" || arg == "--replay" || arg == "--replay-blocking") {
       if (!value(&v)) return 2;
       o->seed = v;
       o->seed_given = true;
       o->replay = arg == "--replay";
+      o->replay_blocking = arg == "--replay-blocking";
     } else if (arg == "--sequences") {
       if (!value(&v)) return 2;
       o->sequences = static_cast<long>(v);
@@ -212,7 +227,8 @@ int ParseOptions(int argc, char** argv, Options* o) {
     }
   }
   if (o->sequences < 0 && o->seconds <= 0) o->sequences = 1000;
-  if (o->replay) o->jobs = 1;
+  if (o->replay || o->replay_blocking) o->jobs = 1;
+  if (o->replay_blocking) o->sequences = 0;
   return 0;
 }
 
@@ -231,7 +247,7 @@ void PrintDiffUsage(void* file) {
   fprintf(static_cast<FILE*>(file),
           "  diff [--seed S] [--sequences N] [--ops-per-sequence N]\n"
           "       [--seconds T] [--jobs J] [--blocking N] [--replay SEQSEED]\n"
-          "       [--ancillary] [--oob]\n"
+          "       [--replay-blocking SEED] [--ancillary] [--oob]\n"
           "             run seeded random socket-operation sequences on "
           "kernel and\n"
           "             shunt sockets and compare every result; shrink and "
@@ -252,7 +268,10 @@ int DiffMain(int argc, char** argv) {
     o.seed = SplitMix64(&s);
   }
   printf("shunt diff: %s 0x%016" PRIx64 " (%d ops per sequence, %d jobs)\n",
-         o.replay ? "replaying sequence" : "seed", o.seed, o.ops, o.jobs);
+         o.replay            ? "replaying sequence"
+         : o.replay_blocking ? "replaying blocking scenario"
+                             : "seed",
+         o.seed, o.ops, o.jobs);
   fflush(stdout);
   const double start = Now();
   Totals total;

@@ -168,6 +168,10 @@ Executor::Name Executor::BuildName(uint32_t spec) const {
     case kNameNoDir:
       n.len = base + path(config_.dir + "/missing/n0") + 1;
       break;
+    case kNameUnspec:
+      n.sun.sun_family = AF_UNSPEC;
+      n.len = base;
+      break;
     case kNameLongPath: {
       std::string p = config_.dir + "/";
       p.resize(sizeof n.sun.sun_path, 'L');
@@ -213,6 +217,20 @@ void Executor::SetSlot(int slot, int fd, int type, Outcome* out) {
 bool Executor::Blocking(int fd) const {
   const int fl = api_.fcntl(fd, F_GETFL, 0);
   return fl >= 0 && (fl & O_NONBLOCK) == 0;
+}
+
+bool Executor::NonBlockingFlags(int fd, bool plain, int op_flags, int* flags,
+                                Outcome* out) const {
+  *flags = plain ? 0 : op_flags;  // read, write, readv, writev: no flags
+  if ((*flags & MSG_DONTWAIT) || !Blocking(fd)) return true;
+  if (plain) {
+    out->skipped = true;
+    out->Add("guard", "blocking descriptor: call skipped");
+    return false;
+  }
+  *flags |= MSG_DONTWAIT;
+  out->Add("guard", "blocking descriptor: MSG_DONTWAIT added");
+  return true;
 }
 
 Outcome Executor::Step(const Op& op) {
@@ -342,18 +360,10 @@ void Executor::DoAccept(const Op& op, Outcome* out) {
 
 void Executor::DoSend(const Op& op, Outcome* out) {
   const int fd = Fd(op.fd);
-  // write and writev take no flags.
-  const bool plain = op.call == kWrite || op.call == kWritev;
-  int flags = plain ? 0 : op.flags;
-  if (!(flags & MSG_DONTWAIT) && Blocking(fd)) {
-    if (plain) {
-      out->skipped = true;
-      out->Add("guard", "blocking descriptor: write skipped");
-      return;
-    }
-    flags |= MSG_DONTWAIT;
-    out->Add("guard", "blocking descriptor: MSG_DONTWAIT added");
-  }
+  int flags;
+  if (!NonBlockingFlags(fd, op.call == kWrite || op.call == kWritev, op.flags,
+                        &flags, out))
+    return;
   const Name name = BuildName(op.name);
   const int nmsgs = op.call == kSendMmsg ? op.c : 1;
   std::vector<std::string> payloads;
@@ -468,24 +478,20 @@ void Executor::RecordControl(const msghdr& mh, const std::string& prefix,
 
 void Executor::DoRecv(const Op& op, Outcome* out) {
   const int fd = Fd(op.fd);
-  // read and readv take no flags.
-  const bool plain = op.call == kRead || op.call == kReadv;
-  int flags = plain ? 0 : op.flags;
-  if (!(flags & MSG_DONTWAIT) && Blocking(fd)) {
-    if (plain) {
-      out->skipped = true;
-      out->Add("guard", "blocking descriptor: read skipped");
-      return;
-    }
-    flags |= MSG_DONTWAIT;
-    out->Add("guard", "blocking descriptor: MSG_DONTWAIT added");
-  }
+  int flags;
+  if (!NonBlockingFlags(fd, op.call == kRead || op.call == kReadv, op.flags,
+                        &flags, out))
+    return;
   const int nmsgs = op.call == kRecvMmsg ? op.e : 1;
   const size_t name_cap = op.c < 0 ? 0 : static_cast<size_t>(op.c);
   const size_t ctl_cap = op.d < 0 ? 0 : static_cast<size_t>(op.d);
   std::vector<std::string> bufs(nmsgs, std::string(op.a, char(kCanary)));
-  std::vector<std::string> names(nmsgs,
-                                 std::string(name_cap + 1, char(kCanary)));
+  // The call may report a longer name than fits (msg_namelen is the full
+  // length); the buffers have room for any, so that a checker reading
+  // msg_namelen bytes (ASan's recvmsg interceptor) stays inside them.
+  std::vector<std::string> names(
+      nmsgs, std::string(std::max(name_cap + 1, sizeof(sockaddr_un) + 16),
+                         char(kCanary)));
   struct alignas(cmsghdr) Ctl {
     char bytes[128];
   };

@@ -63,6 +63,11 @@ class Executor {
   std::string NameBytes(const char* buf, socklen_t cap, socklen_t len);
   void SetSlot(int slot, int fd, int type, Outcome* out);
   bool Blocking(int fd) const;
+  // The never-block rule for the send and receive families: on a blocking
+  // descriptor a call with flags gets MSG_DONTWAIT in *flags, a plain one
+  // (read, write, ...) is skipped (false). Both are recorded in *out.
+  bool NonBlockingFlags(int fd, bool plain, int op_flags, int* flags,
+                        Outcome* out) const;
 
   void DoSocket(const Op& op, Outcome* out);
   void DoSocketpair(const Op& op, Outcome* out);

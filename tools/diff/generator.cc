@@ -1,6 +1,7 @@
 #include "generator.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sockios.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -25,6 +26,12 @@ int PickLength(Rng& rng) {
   if (r < 90) return rng.Range(65, 2048);
   if (r < 98) return rng.Range(2049, 20000);
   return rng.Range(20001, 70000);
+}
+
+// iovec entries: a few, or rarely just over IOV_MAX (EMSGSIZE, EINVAL).
+int PickIovCount(Rng& rng) {
+  if (rng.Percent(1)) return IOV_MAX + 1;
+  return rng.Range(1, 4);
 }
 
 int PickEvents(Rng& rng) {
@@ -78,7 +85,8 @@ int Generator::PickType(Rng& rng) const {
 uint32_t Generator::PickName(Rng& rng, const Model& m, bool for_connect) const {
   if (rng.Percent(12)) {
     static const NameKind kOdd[] = {kNameAutobind, kNameShort, kNameInet,
-                                    kNameOversize, kNameNoDir, kNameLongPath};
+                                    kNameOversize, kNameNoDir, kNameLongPath,
+                                    kNameUnspec};
     return MakeName(PickOf(rng, kOdd), 0, kFormNul);
   }
   int id = rng.Range(0, 3);
@@ -103,7 +111,7 @@ void Generator::FillSend(Rng& rng, const Model& m, Op* op) const {
                                    kSendMmsg,  kWrite,     kWritev};
   op->call = PickOf(rng, kCalls);
   op->a = PickLength(rng);
-  op->b = rng.Range(1, 4);
+  op->b = PickIovCount(rng);
   op->c = rng.Range(1, 3);
   op->seed = rng.Next();
   int f = 0;
@@ -130,7 +138,7 @@ void Generator::FillRecv(Rng& rng, Op* op) const {
   static const int kControlBufs[] = {-1, -1, 0, 8, 16, 24, 32, 64};
   op->call = PickOf(rng, kCalls);
   op->a = PickLength(rng);
-  op->b = rng.Range(1, 4);
+  op->b = PickIovCount(rng);
   op->c = PickOf(rng, kNameBufs);
   op->d = PickOf(rng, kControlBufs);
   op->e = rng.Range(1, 3);

@@ -140,6 +140,8 @@ std::string NameText(uint32_t name) {
       return "path(\"DIR/missing/n0\")";
     case kNameLongPath:
       return "path(\"DIR/LLL...\", 108 bytes, no NUL)";
+    case kNameUnspec:
+      return "{AF_UNSPEC}, 2";
   }
   return "?";
 }

@@ -74,6 +74,8 @@ enum NameKind : uint8_t {
   kNameOversize,  // length sizeof(sockaddr_un) + 1
   kNameNoDir,     // <world dir>/missing/n<id> (ENOENT)
   kNameLongPath,  // sun_path filled without a NUL
+  kNameUnspec,    // AF_UNSPEC family only (length 2): dissolves a datagram
+                  // association
 };
 // Path name length forms.
 enum NameForm : uint8_t { kFormNul, kFormNoNul, kFormFull };

@@ -5,6 +5,7 @@
 #ifndef SHUNT_TOOLS_DIFF_RNG_H_
 #define SHUNT_TOOLS_DIFF_RNG_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace shunt_diff {
@@ -28,8 +29,21 @@ class Rng {
   explicit Rng(uint64_t seed) {
     for (uint64_t& w : s_) w = SplitMix64(&seed);
   }
+  // Draws from `bytes` first, eight at a time, then from the generator
+  // seeded by their hash: a fuzzer's input steers every choice.
+  Rng(const uint8_t* bytes, size_t size) : bytes_(bytes), size_(size) {
+    uint64_t seed = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < size; ++i)
+      seed = (seed ^ bytes[i]) * 0x100000001b3ULL;
+    for (uint64_t& w : s_) w = SplitMix64(&seed);
+  }
 
   uint64_t Next() {
+    if (pos_ + 8 <= size_) {
+      uint64_t v = 0;
+      for (int i = 0; i < 8; ++i) v = v << 8 | bytes_[pos_++];
+      return v;
+    }
     const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
@@ -56,6 +70,8 @@ class Rng {
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
+  const uint8_t* bytes_ = nullptr;
+  size_t size_ = 0, pos_ = 0;
 };
 
 }  // namespace shunt_diff
