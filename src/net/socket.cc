@@ -691,7 +691,7 @@ ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   m->scm = &scm;
   const ssize_t r = s.sk->type == SOCK_STREAM ? StreamRecvmsg(s, m, flags)
                                               : DgramRecvmsg(s, m, flags);
-  if (r >= 0) ScmDeliver(&scm, m);
+  if (r >= 0) ScmDeliver(&scm, m, s.sk->passcred.load());
   m->scm = nullptr;
   return r;
 }

@@ -218,7 +218,8 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     Segment meta{};
     meta.sender = a->OffsetOf(sk);
     meta.charge = charge;
-    if (const int rc = ScmAttach(&scm, other, budget.nonblocking, &meta.scm);
+    if (const int rc =
+            ScmAttach(&scm, sk, other, budget.nonblocking, &meta.scm);
         rc != 0) {
       r = rc;
       break;
@@ -333,10 +334,12 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         !ok ? -EFAULT : static_cast<long>((flags & MSG_TRUNC) ? avail : size);
     // The descriptors go with the datagram, even a truncated one
     // (unix_detach_fds), or are duplicated by a peek (unix_peek_fds).
+    m->scm->set_cred(ScmCredOf(a, seg->scm));
     if (seg->scm != 0) {
       Segment* owner = const_cast<Segment*>(seg);
       const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
       ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
+      if (!peek) ScmRelease(a, b);
     }
     if (!peek) {
       // Dequeued before the copy in Linux: a fault loses the datagram.

@@ -119,7 +119,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   // The descriptors ride on the first skb only (unix_scm_to_skb with
   // fds_sent).
   Segment meta{};
-  if (const int rc = ScmAttach(&scm, peer, budget.nonblocking, &meta.scm);
+  if (const int rc = ScmAttach(&scm, sk, peer, budget.nonblocking, &meta.scm);
       rc != 0)
     return rc;
   IovCursor from(m->iov, m->iovlen);
@@ -147,6 +147,8 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       sent += chunk;
       SockChanged(a, peer);
       if (sent == total) return static_cast<long>(sent);
+      // Later skbs carry the credentials again, without descriptors.
+      meta.scm = ScmAttachCreds(&scm);
     }
   });
   if (meta.scm != 0) ScmRelease(a, meta.scm);
@@ -179,6 +181,10 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     const int off = sk->peek_off.load();
     skip = off > 0 ? static_cast<size_t>(off) : 0;
   }
+  // While the receiver passes credentials, segments of different
+  // credentials are never merged into one read (check_creds).
+  bool check_creds = false;
+  ScmCred creds{};
   const long r = WaitLoop(sk, &budget, [&]() -> long {
     QueueView v;
     if (!sk->rq.View(a, &v)) return -EIO;
@@ -202,6 +208,14 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
           return static_cast<long>(copied);
         return kWouldBlock;
       }
+      const ScmCred seg_creds = ScmCredOf(a, seg->scm);
+      if (check_creds) {
+        if (!(seg_creds == creds)) return static_cast<long>(copied);
+      } else if (sk->passcred.load(std::memory_order_relaxed)) {
+        creds = seg_creds;
+        check_creds = true;
+        m->scm->set_cred(creds);
+      }
       if (copied == 0 && m->from != nullptr) {
         // The sender's name, read now as unix_copy_addr reads skb->sk.
         if (SockState* from = a->Ptr<SockState>(sk->peer))
@@ -215,15 +229,15 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       // A segment with descriptors ends the read; they go to this read
       // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of
       // it left for later reads carry none.
-      const bool fds = seg->scm != 0;
-      if (fds) {
-        Segment* owner = const_cast<Segment*>(seg);
-        const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
-        ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
-      }
+      const bool fds = ScmHasFds(a, seg->scm);
+      if (fds)
+        ScmTake(a, seg->scm, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
       if (!peek) {
         sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
-        if (seg->len == 0) sk->rq.PopFront();
+        if (seg->len == 0) {
+          ScmRelease(a, sk->rq.TakeScm(const_cast<Segment*>(seg)));
+          sk->rq.PopFront();
+        }
         // sk_peek_offset_bwd
         const int off = sk->peek_off.load();
         if (off >= 0)
@@ -253,7 +267,11 @@ long StreamSendFast(const Sock& s, const void* buf, size_t n, int flags) {
   if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
   SockState* peer =
       s.arena->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
+  // Credentials to attach (maybe_add_creds) are the general path's.
   if (peer == nullptr || n != SkbPayload(sk, n) ||
+      sk->passcred.load(std::memory_order_relaxed) ||
+      peer->passcred.load(std::memory_order_relaxed) ||
+      peer->file.load(std::memory_order_relaxed) == 0 ||
       sk->err.load(std::memory_order_relaxed) != 0 ||
       (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
     return kWouldBlock;
