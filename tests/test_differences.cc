@@ -92,26 +92,4 @@ TEST_F(Differences, KernelSocketCannotReachShuntPath) {
   rmdir(dir);
 }
 
-// DIFFERENCES.md 7: urgent sends are refused, never dropped; the receive
-// side is exact.
-TEST_F(Differences, UrgentSendsRefused) {
-  int s[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
-  errno = 0;
-  EXPECT_EQ(shunt_send(s[0], "u", 1, MSG_OOB), -1);
-  EXPECT_EQ(errno, EOPNOTSUPP);
-  char buf[4];
-  errno = 0;
-  EXPECT_EQ(shunt_recv(s[1], buf, sizeof buf, MSG_DONTWAIT), -1);
-  EXPECT_EQ(errno, EAGAIN);  // nothing was queued by the refused send
-  errno = 0;
-  EXPECT_EQ(shunt_recv(s[1], buf, sizeof buf, MSG_OOB), -1);
-  EXPECT_EQ(errno, EINVAL);  // as Linux says when no urgent byte waits
-  int mark = -1;
-  EXPECT_EQ(shunt_ioctl(s[1], SIOCATMARK, &mark), 0);
-  EXPECT_EQ(mark, 0);
-  shunt_close(s[0]);
-  shunt_close(s[1]);
-}
-
 }  // namespace

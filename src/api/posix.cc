@@ -461,6 +461,12 @@ SHUNT_EXPORT int shunt_fcntl(int fd, int cmd, ...) {
     case F_DUPFD_CLOEXEC:
       InstallDupFd(a, r, file);
       break;
+    case F_SETOWN:  // f_setown: SIGURG goes here (sk_send_sigurg)
+      if (OpenFile* of = a->Ptr<OpenFile>(file)) {
+        if (SockState* sk = a->Ptr<SockState>(of->sock))
+          sk->owner.store(static_cast<int32_t>(arg));
+      }
+      break;
     default:
       break;
   }

@@ -109,6 +109,13 @@ struct SockState {
   // The OpenFile on this socket while it has one (1:1), for ExclusivePair;
   // 0 for an embryo and after release.
   std::atomic<Off> file;
+  // Urgent data (CONFIG_AF_UNIX_OOB, stream only): whether an urgent byte
+  // waits (u->oob_skb), and which queue segment holds it; SO_OOBINLINE.
+  std::atomic<uint8_t> oob_pending;
+  std::atomic<uint8_t> oobinline;
+  uint32_t oob_index;
+  // F_SETOWN of its descriptor: who gets SIGURG (a pid, or -pgid; 0 none).
+  std::atomic<int32_t> owner;
   // The descriptor mailbox where kernel descriptors sent to this socket
   // wait (fd/mailbox.h): its opener's, or its listener's for an embryo.
   uint64_t mailbox;

@@ -494,6 +494,9 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
     case SO_PASSCRED:
       v.i = sk->passcred;
       break;
+    case SO_OOBINLINE:
+      v.i = sk->oobinline;
+      break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
     case SO_SNDTIMEO_OLD:
@@ -582,6 +585,9 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
     case SO_PASSCRED:
       sk->passcred = v != 0;
       break;
+    case SO_OOBINLINE:
+      sk->oobinline = v != 0;
+      break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
       return SetTimeout(s.arena, &sk->rcvtimeo, val, len);
@@ -626,15 +632,33 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
         v = f == nullptr ? 0 : static_cast<int>(f->len);
       } else {
         v = static_cast<int>(sk->rq.bytes);
+        // A taken urgent byte still in the ring is not data any more.
+        for (uint32_t i = sk->rq.seg_head;
+             sk->rq.urgent != 0 && i != sk->rq.seg_tail; ++i) {
+          const Segment* seg = sk->rq.At(s.arena, i);
+          if (seg != nullptr && seg->len == 0) --v;
+        }
       }
       break;
     }
     case SIOCOUTQ:
       v = static_cast<int>(OutqLen(s));
       break;
-    case SIOCATMARK:
-      v = 0;  // no urgent data is ever queued (see DIFFERENCES.md)
+    case SIOCATMARK: {
+      // unix_ioctl: at the mark when the next byte is the urgent one, or
+      // the next segment is a taken urgent byte with no other urgent byte
+      // or the urgent byte right after it.
+      MutexLock lock(&sk->lock);
+      const Segment* f = sk->rq.Front(s.arena);
+      if (f == nullptr || sk->type != SOCK_STREAM) break;
+      const bool pending = sk->oob_pending.load(std::memory_order_relaxed);
+      const uint32_t head = sk->rq.seg_head;
+      const bool next_is_oob =
+          pending && head + 1 != sk->rq.seg_tail && sk->oob_index == head + 1;
+      v = (pending && sk->oob_index == head) ||
+          (f->len == 0 && (!pending || next_is_oob));
       break;
+    }
     default:
       *handled = false;
       return 0;
@@ -650,6 +674,7 @@ uint32_t SockPoll(const Sock& s) {
   if (sk->err.load(std::memory_order_relaxed) != 0) mask |= POLLERR;
   if (shut == kShutdownMask) mask |= POLLHUP;
   if (shut & kRcvShutdown) mask |= POLLRDHUP | POLLIN | POLLRDNORM;
+  if (sk->oob_pending.load(std::memory_order_relaxed)) mask |= POLLPRI;
   const bool listening = sk->phase == SockPhase::kListen;
   if (listening ? __atomic_load_n(&sk->acceptq_head, __ATOMIC_RELAXED) != 0
                 : __atomic_load_n(&sk->rq.seg_tail, __ATOMIC_RELAXED) !=

@@ -5,6 +5,7 @@
 // its peer while the peer's queue holds fewer than sk_sndbuf bytes. Linux
 // counts skb truesize, we count payload bytes (docs/DIFFERENCES.md).
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "base/user_copy.h"
@@ -30,6 +31,71 @@ size_t SkbPayload(const SockState* sk, size_t left) {
 // in payload bytes here, see DIFFERENCES.md).
 int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
+}
+
+enum class UrgentStep { kRead, kPass, kStop };
+
+// net/unix/af_unix.c: manage_oob, for segment idx where a read resumes
+// (sk locked, its queue holding urgent data): a read that has copied
+// something stops before the urgent byte and before a taken one; one that
+// has not passes over a taken one (dropping it) and over an urgent byte
+// not read inline (which a real read consumes and loses).
+UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
+                        uint32_t idx, size_t copied, bool peek) {
+  Segment& seg = v.seg(idx);
+  const bool pending = sk->oob_pending.load(std::memory_order_relaxed);
+  const bool front = idx == sk->rq.seg_head;
+  if (seg.len == 0) {  // a taken urgent byte
+    if (copied != 0 && !pending) return UrgentStep::kStop;
+    if (!peek && front) {
+      sk->rq.PopHole();
+      SockChanged(a, sk);
+    }
+    return UrgentStep::kPass;
+  }
+  if (!pending || idx != sk->oob_index) return UrgentStep::kRead;
+  if (copied != 0) return UrgentStep::kStop;
+  const bool inline_read = sk->oobinline.load(std::memory_order_relaxed);
+  if (peek) return inline_read ? UrgentStep::kRead : UrgentStep::kPass;
+  sk->oob_pending.store(0, std::memory_order_relaxed);
+  --sk->rq.urgent;
+  if (inline_read) return UrgentStep::kRead;
+  // Not inline: the byte is dropped unread.
+  if (front) {
+    sk->rq.ConsumeFront(v, 1);
+    sk->rq.PopFront();
+  } else {
+    seg.len = 0;
+    ++sk->rq.urgent;
+  }
+  SockChanged(a, sk);
+  return UrgentStep::kPass;
+}
+
+// net/unix/af_unix.c: unix_stream_recv_urg: the urgent byte, unless there
+// is none or it is read inline (EINVAL); never waits. A real read leaves
+// the byte's place in the queue (a taken urgent byte).
+long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
+  SockState* sk = s.sk;
+  MutexLock lock(&sk->lock);
+  if (sk->oobinline.load(std::memory_order_relaxed) ||
+      !sk->oob_pending.load(std::memory_order_relaxed))
+    return -EINVAL;
+  QueueView v;
+  if (!sk->rq.View(s.arena, &v) || sk->rq.At(s.arena, sk->oob_index) == nullptr)
+    return -EIO;
+  Segment& seg = v.seg(sk->oob_index);
+  IovCursor to(m->iov, m->iovlen);
+  const bool ok = m->size != 0 && RecvQueue::CopyOut(v, seg, 0, 1, &to);
+  m->copied = to.done();
+  if (!(flags & MSG_PEEK)) {
+    sk->oob_pending.store(0, std::memory_order_relaxed);
+    seg.len = 0;  // still counted in rq.urgent, as a taken byte
+    SockChanged(s.arena, sk);
+  }
+  if (!ok) return -EFAULT;
+  m->msg_flags |= MSG_OOB;
+  return 1;
 }
 
 }  // namespace
@@ -100,7 +166,9 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   ScmSend scm(a);  // scm_send comes first
   if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
     return rc;
-  if (flags & MSG_OOB) return -EOPNOTSUPP;  // see DIFFERENCES.md
+  // An urgent send needs a byte to make urgent: its last one.
+  const bool oob = flags & MSG_OOB;
+  if (oob && m->size == 0) return -EOPNOTSUPP;
   if (m->namelen != 0)
     return sk->phase == SockPhase::kEstablished ? -EISCONN : -EOPNOTSUPP;
   // The peer of a stream socket never changes once set, and our reference
@@ -137,14 +205,23 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       if (room <= 0) return kWouldBlock;
       // One segment per skb the kernel would build, so a fault while
       // reading stops at the same boundary (the bytes of earlier skbs are
-      // returned). The room check is payload bytes (DIFFERENCES.md).
-      size_t chunk = SkbPayload(sk, total - sent);
+      // returned). The room check is payload bytes (DIFFERENCES.md). The
+      // urgent byte is an skb of its own (queue_oob).
+      const bool urgent = oob && sent == total - 1;
+      size_t chunk = urgent ? 1 : SkbPayload(sk, total - oob - sent);
       if (static_cast<uint64_t>(room) < chunk)
         chunk = static_cast<size_t>(room);
       if (const int rc = peer->rq.Append(a, &from, chunk, meta); rc != 0)
         return rc;
       meta.scm = 0;
       sent += chunk;
+      if (urgent) {
+        // It replaces an older urgent byte, which stays as plain data.
+        if (!peer->oob_pending.load(std::memory_order_relaxed))
+          ++peer->rq.urgent;
+        peer->oob_index = peer->rq.seg_tail - 1;
+        peer->oob_pending.store(1, std::memory_order_release);
+      }
       SockChanged(a, peer);
       if (sent == total) return static_cast<long>(sent);
       // Later skbs carry the credentials again, without descriptors.
@@ -152,6 +229,11 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
     }
   });
   if (meta.scm != 0) ScmRelease(a, meta.scm);
+  // sk_send_sigurg: the receiver's owner hears of the urgent byte.
+  if (oob && sent == total) {
+    if (const int32_t owner = peer->owner.load(std::memory_order_relaxed))
+      kill(owner, SIGURG);
+  }
   if (r == -EPIPE && sent == 0) RaiseSigpipe(flags);
   if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
   return r;
@@ -160,10 +242,9 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
 ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   Arena* a = s.arena;
   SockState* sk = s.sk;
-  // unix_stream_read_generic: not connected (or listening) is EINVAL, and
-  // so is MSG_OOB while no urgent byte is queued.
+  // unix_stream_read_generic: not connected (or listening) is EINVAL.
   if (sk->phase != SockPhase::kEstablished) return -EINVAL;
-  if (flags & MSG_OOB) return -EINVAL;
+  if (flags & MSG_OOB) return RecvUrgent(s, m, flags);
   const size_t size = m->size;
   const bool peek = flags & MSG_PEEK;
   // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
@@ -189,11 +270,20 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     QueueView v;
     if (!sk->rq.View(a, &v)) return -EIO;
     for (;;) {
-      // Find the byte `skip` bytes into the queue.
+      // Find the byte `skip` bytes into the queue; where reading resumes,
+      // urgent data may stop the read or be passed over (manage_oob).
       size_t in_seg = skip;
       const Segment* seg = nullptr;
       for (uint32_t idx = sk->rq.seg_head; idx != sk->rq.seg_tail; ++idx) {
         const Segment& cand = v.seg(idx);
+        if (in_seg == 0 && sk->rq.urgent != 0) {
+          const UrgentStep step = ManageUrgent(a, sk, v, idx, copied, peek);
+          if (step == UrgentStep::kStop) return static_cast<long>(copied);
+          if (step == UrgentStep::kPass) {
+            if (peek) skip += cand.len;  // later passes skip it as read
+            continue;
+          }
+        }
         if (in_seg < cand.len) {
           seg = &cand;
           break;
@@ -303,8 +393,10 @@ long StreamRecvFast(const Sock& s, void* buf, size_t size, int flags) {
   auto* dst = static_cast<uint8_t*>(buf);
   size_t copied = 0;
   QueueView v;
-  // Descriptors in the queue are the general path's (they end a read).
-  if (sk->rq.scm_segs == 0 && sk->rq.View(s.arena, &v) && v.bytes != nullptr) {
+  // Descriptors, credentials and urgent data in the queue are the general
+  // path's (they end or shape a read).
+  if (sk->rq.scm_segs == 0 && sk->rq.urgent == 0 && sk->rq.View(s.arena, &v) &&
+      v.bytes != nullptr) {
     // unix_stream_read_generic with nothing special asked: take queued
     // segments in order until the buffer is full or the queue empty.
     while (copied < size && !sk->rq.empty()) {
