@@ -986,3 +986,73 @@ TEST_P(Credentials, SetAfterQueueingReportsNone) {
 SHUNT_BOTH_BACKENDS(Credentials);
 
 }  // namespace
+
+namespace {
+
+// sendmmsg/recvmmsg carry control data per message (___sys_sendmsg and
+// ___sys_recvmsg for each entry).
+class MultiMessageControl : public DescriptorFixture {};
+
+TEST_P(MultiMessageControl, EachMessageHasItsOwnDescriptors) {
+  int sv[2], p[2], q[2];
+  Pair(SOCK_DGRAM, sv);
+  Pipe(p);
+  Pipe(q);
+  alignas(cmsghdr) char c0[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char c1[CMSG_SPACE(2 * sizeof(int))] = {};
+  auto fill = [](char* buf, const std::vector<int>& fds) {
+    cmsghdr h{};
+    h.cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    h.cmsg_level = SOL_SOCKET;
+    h.cmsg_type = SCM_RIGHTS;
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + CMSG_LEN(0), fds.data(), fds.size() * sizeof(int));
+  };
+  fill(c0, {p[1]});
+  fill(c1, {q[1], q[1]});
+  char d0 = '0', d1 = '1';
+  iovec v0{&d0, 1}, v1{&d1, 1};
+  mmsghdr out[2] = {};
+  out[0].msg_hdr.msg_iov = &v0;
+  out[0].msg_hdr.msg_iovlen = 1;
+  out[0].msg_hdr.msg_control = c0;
+  out[0].msg_hdr.msg_controllen = sizeof c0;
+  out[1].msg_hdr.msg_iov = &v1;
+  out[1].msg_hdr.msg_iovlen = 1;
+  out[1].msg_hdr.msg_control = c1;
+  out[1].msg_hdr.msg_controllen = sizeof c1;
+  ASSERT_EQ(api().sendmmsg(sv[0], out, 2, 0), 2);
+
+  alignas(cmsghdr) char r0[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char r1[CMSG_SPACE(sizeof(int))] = {};  // too small
+  char g0 = 0, g1 = 0;
+  iovec w0{&g0, 1}, w1{&g1, 1};
+  mmsghdr in[2] = {};
+  in[0].msg_hdr.msg_iov = &w0;
+  in[0].msg_hdr.msg_iovlen = 1;
+  in[0].msg_hdr.msg_control = r0;
+  in[0].msg_hdr.msg_controllen = sizeof r0;
+  in[1].msg_hdr.msg_iov = &w1;
+  in[1].msg_hdr.msg_iovlen = 1;
+  in[1].msg_hdr.msg_control = r1;
+  in[1].msg_hdr.msg_controllen = CMSG_LEN(sizeof(int));
+  ASSERT_EQ(api().recvmmsg(sv[1], in, 2, MSG_DONTWAIT, nullptr), 2);
+  EXPECT_EQ(in[0].msg_hdr.msg_controllen, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(in[0].msg_hdr.msg_flags, 0);
+  EXPECT_EQ(in[1].msg_hdr.msg_controllen, CMSG_LEN(sizeof(int)));
+  EXPECT_EQ(in[1].msg_hdr.msg_flags, MSG_CTRUNC);
+  int fd0, fd1;
+  memcpy(&fd0, CMSG_DATA(reinterpret_cast<cmsghdr*>(r0)), sizeof fd0);
+  memcpy(&fd1, CMSG_DATA(reinterpret_cast<cmsghdr*>(r1)), sizeof fd1);
+  EXPECT_EQ(write(fd0, "p", 1), 1);
+  EXPECT_EQ(write(fd1, "q", 1), 1);
+  char c;
+  EXPECT_EQ(read(p[0], &c, 1), 1);
+  EXPECT_EQ(read(q[0], &c, 1), 1);
+  close(fd0);
+  close(fd1);
+}
+
+SHUNT_BOTH_BACKENDS(MultiMessageControl);
+
+}  // namespace
