@@ -98,9 +98,8 @@ int ScmParse(const void* control, size_t len, ScmSend* out) {
       if (h.cmsg_type != SCM_RIGHTS) return -EINVAL;
       // net/core/scm.c: scm_fp_copy
       const size_t num = (h.cmsg_len - sizeof(cmsghdr)) / sizeof(int);
-      if (num > static_cast<size_t>(kScmMaxFd) ||
-          out->n_ + num > static_cast<size_t>(kScmMaxFd))
-        return -EINVAL;
+      const size_t limit = static_cast<size_t>(out->max_fds_);
+      if (num > limit || out->n_ + num > limit) return -EINVAL;
       for (size_t i = 0; i < num; ++i) {
         int fd;
         memcpy(&fd, base + at + CMSG_LEN(0) + i * sizeof(int), sizeof fd);
@@ -220,6 +219,14 @@ bool ScmHasFds(Arena* a, Off block) {
   return b != nullptr && b->count != 0;
 }
 
+int ScmFdCount(Arena* a, Off block) {
+  ScmBlock* b = BlockAt(a, block);
+  int n = 0;
+  for (uint32_t i = 0; b != nullptr && i < b->count; ++i)
+    n += b->entries()[i].kind != ScmKind::kMailbox;
+  return n;
+}
+
 int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out) {
   ScmBlock* b = BlockAt(a, block);
   if (b == nullptr) return -EIO;
@@ -316,7 +323,7 @@ void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
 }  // namespace
 
 void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
-  if (in->n_ == 0 && !passcred) return;
+  if (in->n_ == 0 && in->peeked_ == 0 && !passcred) return;
   // scm_recv: no control buffer at all truncates.
   if (m->control == nullptr) {
     m->msg_flags |= MSG_CTRUNC;
@@ -329,6 +336,13 @@ void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
     const ucred u = c.valid ? ucred{c.pid, c.uid, c.gid}
                             : ucred{0, kOverflowId, kOverflowId};
     PutCmsg(m, SOL_SOCKET, SCM_CREDENTIALS, &u, sizeof u);
+  }
+  if (in->peeked_ != 0) {
+    // NonStop: the space the descriptors need, and nothing written.
+    size_t need = CMSG_SPACE(in->peeked_ * sizeof(int));
+    if (need > m->controllen) need = m->controllen;
+    m->control_used += need;
+    return;
   }
   // A kernel-style caller's buffer gets no descriptors (scm_detach_fds
   // refuses kernel buffers).

@@ -31,7 +31,8 @@ namespace shunt {
 struct SockState;
 struct MsgArgs;
 
-constexpr int kScmMaxFd = 253;  // SCM_MAX_FD
+constexpr int kScmMaxFd = 253;     // SCM_MAX_FD
+constexpr int kNonStopMaxFd = 16;  // SHUNT_PERSONALITY_NONSTOP's limit
 
 enum class ScmKind : uint32_t { kShunt = 1, kKernel = 2, kMailbox = 3 };
 
@@ -67,7 +68,8 @@ static_assert(sizeof(ScmBlock) % alignof(ScmEntry) == 0);
 // descriptors with references taken on shunt ones.
 class ScmSend {
  public:
-  explicit ScmSend(Arena* a) : arena_(a) {}
+  // At most max_fds descriptors (the sending socket's personality).
+  ScmSend(Arena* a, int max_fds) : arena_(a), max_fds_(max_fds) {}
   ~ScmSend();
   ScmSend(const ScmSend&) = delete;
   ScmSend& operator=(const ScmSend&) = delete;
@@ -77,6 +79,7 @@ class ScmSend {
   friend int ScmAttach(ScmSend*, const SockState*, SockState*, bool, Off*);
   friend Off ScmAttachCreds(ScmSend*);
   Arena* arena_;
+  int max_fds_;
   ScmCred explicit_{};  // given with SCM_CREDENTIALS
   ScmCred attached_{};  // what ScmAttach attached (for later stream skbs)
   int n_ = 0;
@@ -107,6 +110,8 @@ ScmCred ScmCredOf(Arena* a, Off block);
 void ScmRelease(Arena* a, Off block);
 // True if the block (0: none) still carries descriptors.
 bool ScmHasFds(Arena* a, Off block);
+// The number of descriptors the receiver of the block would get.
+int ScmFdCount(Arena* a, Off block);
 // True while token t names a live block (fd/mailbox.cc drops stale ones).
 bool ScmTokenLive(Arena* a, const MailboxToken& t);
 
@@ -120,6 +125,8 @@ class ScmReceived {
   ScmReceived& operator=(const ScmReceived&) = delete;
   // The credentials of the message (of a stream read's first segment).
   void set_cred(const ScmCred& c) { cred_ = c; }
+  // A NonStop peek: the message has n descriptors, reported by size only.
+  void set_peeked(int n) { peeked_ = n; }
 
  private:
   friend int ScmTake(Arena*, Off, bool, bool, ScmReceived*);
@@ -127,6 +134,7 @@ class ScmReceived {
   void Release(int from);
   Arena* arena_;
   ScmCred cred_{};
+  int peeked_ = 0;
   int n_ = 0;
   ScmKind kind_[kScmMaxFd];
   uint64_t value_[kScmMaxFd];  // OpenFile (referenced) or kernel fd

@@ -45,6 +45,7 @@ Off SockAlloc(Arena* a, int type) {
   sk->rcvlowat.store(1);
   sk->peek_off.store(-1);
   sk->spin_ns.store(DefaultSpinNs());
+  sk->personality.store(static_cast<uint8_t>(a->header()->default_personality));
   // For datagram sockets the backlog is the receive queue limit
   // (net/unix/af_unix.c: unix_create1 uses max_dgram_qlen).
   sk->backlog = lim.max_dgram_qlen;
@@ -444,8 +445,13 @@ void GetTimeout(Arena* a, int64_t jiffies, timeval* tv) {
 int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
-    if (name != SHUNT_SO_SPIN_NS) return -ENOPROTOOPT;
-    const int v = static_cast<int>(sk->spin_ns.load());
+    int v;
+    if (name == SHUNT_SO_SPIN_NS)
+      v = static_cast<int>(sk->spin_ns.load());
+    else if (name == SHUNT_SO_PERSONALITY)
+      v = sk->personality.load();
+    else
+      return -ENOPROTOOPT;
     const socklen_t n = *len < sizeof v ? *len : sizeof v;
     memcpy(val, &v, n);
     *len = n;
@@ -537,10 +543,17 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
                socklen_t len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
-    if (name != SHUNT_SO_SPIN_NS) return -ENOPROTOOPT;
+    if (name != SHUNT_SO_SPIN_NS && name != SHUNT_SO_PERSONALITY)
+      return -ENOPROTOOPT;
     if (len < sizeof(int)) return -EINVAL;
     int v;
     memcpy(&v, val, sizeof v);
+    if (name == SHUNT_SO_PERSONALITY) {
+      if (v != SHUNT_PERSONALITY_LINUX && v != SHUNT_PERSONALITY_NONSTOP)
+        return -EINVAL;
+      sk->personality.store(static_cast<uint8_t>(v));
+      return 0;
+    }
     if (v < 0) return -EINVAL;
     sk->spin_ns.store(v);
     return 0;

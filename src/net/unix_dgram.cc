@@ -156,7 +156,7 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     name = nullptr;
     namelen = 0;
   }
-  ScmSend scm(a);  // unix_dgram_sendmsg: scm_send first
+  ScmSend scm(a, ScmLimit(sk));  // unix_dgram_sendmsg: scm_send first
   if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
     return rc;
   if (flags & MSG_OOB) return -EOPNOTSUPP;
@@ -335,7 +335,9 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     // The descriptors go with the datagram, even a truncated one
     // (unix_detach_fds), or are duplicated by a peek (unix_peek_fds).
     m->scm->set_cred(ScmCredOf(a, seg->scm));
-    if (seg->scm != 0) {
+    if (peek && PeekReportsOnly(sk) && ScmHasFds(a, seg->scm)) {
+      m->scm->set_peeked(ScmFdCount(a, seg->scm));
+    } else if (seg->scm != 0) {
       Segment* owner = const_cast<Segment*>(seg);
       const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
       ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);

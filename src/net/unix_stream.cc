@@ -163,7 +163,7 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   Arena* a = s.arena;
   SockState* sk = s.sk;
-  ScmSend scm(a);  // scm_send comes first
+  ScmSend scm(a, ScmLimit(sk));  // scm_send comes first
   if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
     return rc;
   // An urgent send needs a byte to make urgent: its last one.
@@ -320,7 +320,9 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of
       // it left for later reads carry none.
       const bool fds = ScmHasFds(a, seg->scm);
-      if (fds)
+      if (fds && peek && PeekReportsOnly(sk))
+        m->scm->set_peeked(ScmFdCount(a, seg->scm));
+      else if (fds)
         ScmTake(a, seg->scm, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
       if (!peek) {
         sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
