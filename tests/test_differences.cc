@@ -114,43 +114,4 @@ TEST_F(Differences, KernelSocketCannotReachShuntPath) {
   rmdir(dir);
 }
 
-// DIFFERENCES.md 7: credentials and urgent sends are refused, never
-// dropped; the receive side is exact.
-TEST_F(Differences, ControlMessagesRefused) {
-  int s[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
-  char byte = 'x';
-  iovec iov{&byte, 1};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_CREDENTIALS;
-  c->cmsg_len = CMSG_LEN(sizeof(ucred));
-  const ucred mine{getpid(), geteuid(), getegid()};
-  memcpy(CMSG_DATA(c), &mine, sizeof mine);
-  errno = 0;
-  EXPECT_EQ(shunt_sendmsg(s[0], &mh, 0), -1);
-  EXPECT_EQ(errno, EOPNOTSUPP);
-  errno = 0;
-  EXPECT_EQ(shunt_send(s[0], "u", 1, MSG_OOB), -1);
-  EXPECT_EQ(errno, EOPNOTSUPP);
-  char buf[4];
-  errno = 0;
-  EXPECT_EQ(shunt_recv(s[1], buf, sizeof buf, MSG_DONTWAIT), -1);
-  EXPECT_EQ(errno, EAGAIN);  // nothing was queued by the refused sends
-  errno = 0;
-  EXPECT_EQ(shunt_recv(s[1], buf, sizeof buf, MSG_OOB), -1);
-  EXPECT_EQ(errno, EINVAL);  // as Linux says when no urgent byte waits
-  int mark = -1;
-  EXPECT_EQ(shunt_ioctl(s[1], SIOCATMARK, &mark), 0);
-  EXPECT_EQ(mark, 0);
-  shunt_close(s[0]);
-  shunt_close(s[1]);
-}
-
 }  // namespace

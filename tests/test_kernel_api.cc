@@ -422,4 +422,56 @@ TEST(KernelApiInterop, KernelClientPosixListener) {
   EXPECT_EQ(shunt_close(lfd), 0);
 }
 
+// Control messages through the kernel-style calls: credentials reach a
+// kernel-memory buffer; descriptors are sent from this process's table and
+// released, not installed, on the kernel-style receive (scm_detach_fds).
+TEST(KernelApiControl, CredentialsArriveDescriptorsAreReleased) {
+  int sv[2], p[2];
+  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  const int on = 1;
+  ASSERT_EQ(shunt_setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
+            0);
+  int err = 0;
+  ShuntSock* tx = shunt_sockfd_lookup(sv[0], &err);
+  ShuntSock* rx = shunt_sockfd_lookup(sv[1], &err);
+  ASSERT_NE(tx, nullptr);
+  ASSERT_NE(rx, nullptr);
+  alignas(cmsghdr) char out[CMSG_SPACE(sizeof(int))] = {};
+  cmsghdr* c = reinterpret_cast<cmsghdr*>(out);
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  memcpy(CMSG_DATA(c), &p[1], sizeof(int));
+  msghdr msg{};
+  msg.msg_control = out;
+  msg.msg_controllen = sizeof out;
+  char byte = 'k';
+  kvec vec{&byte, 1};
+  ASSERT_EQ(shunt_kernel_sendmsg(tx, &msg, &vec, 1, 1), 1);
+  close(p[1]);
+  alignas(cmsghdr) char in[128] = {};
+  msghdr rm{};
+  rm.msg_control = in;
+  rm.msg_controllen = sizeof in;
+  char got = 0;
+  kvec rvec{&got, 1};
+  ASSERT_EQ(shunt_kernel_recvmsg(rx, &rm, &rvec, 1, 1, MSG_DONTWAIT), 1);
+  EXPECT_EQ(got, 'k');
+  EXPECT_EQ(rm.msg_controllen, sizeof in - CMSG_SPACE(sizeof(ucred)));
+  EXPECT_EQ(static_cast<char*>(rm.msg_control), in + CMSG_SPACE(sizeof(ucred)));
+  const cmsghdr* rc = reinterpret_cast<const cmsghdr*>(in);
+  EXPECT_EQ(rc->cmsg_type, SCM_CREDENTIALS);
+  ucred u;
+  memcpy(&u, CMSG_DATA(rc), sizeof u);
+  EXPECT_EQ(u.pid, getpid());
+  char c2;
+  EXPECT_EQ(read(p[0], &c2, 1), 0);  // the passed writer was released
+  close(p[0]);
+  shunt_sock_release(tx);
+  shunt_sock_release(rx);
+  shunt_close(sv[0]);
+  shunt_close(sv[1]);
+}
+
 }  // namespace

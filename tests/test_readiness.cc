@@ -194,9 +194,6 @@ TEST_P(StreamPollEvents, Listener) {
 
 // With CONFIG_AF_UNIX_OOB an urgent byte gives POLLPRI.
 TEST_P(StreamPollEvents, OutOfBandByteGivesPollpri) {
-  if (api().is_shunt)
-    GTEST_SKIP() << "MSG_OOB on shunt sockets is the urgent-data issue's "
-                    "(docs/DIFFERENCES.md)";
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_EQ(api().send(sv[1], "ab", 2, MSG_OOB), 2);
@@ -530,9 +527,6 @@ TEST_P(SelectDescriptorSets, ReadWriteExceptSets) {
 
 // The exception set is POLLPRI: an out-of-band byte.
 TEST_P(SelectDescriptorSets, OutOfBandByteIsException) {
-  if (api().is_shunt)
-    GTEST_SKIP() << "MSG_OOB on shunt sockets is the urgent-data issue's "
-                    "(docs/DIFFERENCES.md)";
   int sv[2];
   Pair(SOCK_STREAM, sv);
   ASSERT_EQ(api().send(sv[1], "!", 1, MSG_OOB), 1);

@@ -50,6 +50,32 @@ extern "C" {
 #define SOL_SHUNT 0x5348 /* 'SH' */
 #define SHUNT_SO_SPIN_NS 1
 
+/* SHUNT_SO_PERSONALITY: int, whose descriptor-passing rules the socket
+ * follows. The default for new sockets is SHUNT_PERSONALITY_LINUX, or
+ * SHUNT_PERSONALITY_NONSTOP if the environment of the process that created
+ * the arena had SHUNT_PERSONALITY=nonstop. Other values: EINVAL.
+ *
+ *  SHUNT_PERSONALITY_LINUX: exactly Linux's (net/core/scm.c).
+ *    - up to SCM_MAX_FD (253) descriptors per message, EINVAL beyond;
+ *    - MSG_PEEK duplicates the descriptors of the message (new descriptor
+ *      numbers), and the next read delivers them again;
+ *    - a control buffer too small for all of them gets as many as fit,
+ *      MSG_CTRUNC is set and the rest are closed.
+ *
+ *  SHUNT_PERSONALITY_NONSTOP: the HPE NonStop OSS rules.
+ *    - up to 16 descriptors per message, EINVAL beyond (checked on the
+ *      sending socket);
+ *    - MSG_PEEK with a control buffer reports in msg_controllen the space
+ *      the descriptors need (at most the buffer's size) but delivers none
+ *      and writes no SCM_RIGHTS message: they stay for the next read;
+ *    - a control buffer too small: as for Linux, MSG_CTRUNC and the
+ *      excess is discarded (closed).
+ *  Credentials (SCM_CREDENTIALS) are the same under both.
+ */
+#define SHUNT_SO_PERSONALITY 2
+#define SHUNT_PERSONALITY_LINUX 0
+#define SHUNT_PERSONALITY_NONSTOP 1
+
 /* ---- POSIX layer ------------------------------------------------------- */
 int shunt_socket(int domain, int type, int protocol);
 int shunt_socketpair(int domain, int type, int protocol, int sv[2]);
@@ -98,6 +124,26 @@ int shunt_pselect(int nfds, fd_set *readfds, fd_set *writefds,
 /* 1 if fd is currently a shunt socket descriptor in this process, else 0. */
 int shunt_is_socket(int fd);
 
+/* ---- 4.3BSD dialect --------------------------------------------------------
+ * The 4.3BSD msghdr: descriptors ("access rights") travel as a plain array
+ * of ints in msg_accrights, msg_accrightslen bytes long, instead of
+ * control messages. shunt_osendmsg passes msg_accrightslen / sizeof(int)
+ * descriptors (EINVAL for a negative length or more than the socket's
+ * limit, see SHUNT_SO_PERSONALITY). shunt_orecvmsg stores as many
+ * received descriptors as msg_accrightslen has room for, sets
+ * msg_accrightslen to the bytes it stored and closes the others; it sets
+ * msg_namelen like recvmsg. Both work on kernel sockets too. */
+struct shunt_omsghdr {
+  void *msg_name;
+  int msg_namelen;
+  struct iovec *msg_iov;
+  int msg_iovlen;
+  void *msg_accrights;
+  int msg_accrightslen;
+};
+ssize_t shunt_orecvmsg(int fd, struct shunt_omsghdr *msg, int flags);
+ssize_t shunt_osendmsg(int fd, const struct shunt_omsghdr *msg, int flags);
+
 /* ---- Kernel-style socket layer ------------------------------------------
  * struct shunt_socket is one open socket (the kernel's struct socket plus
  * its struct file): it holds a reference on the arena socket. Every function
@@ -134,14 +180,20 @@ int shunt_kernel_listen(struct shunt_socket *sock, int backlog);
 int shunt_kernel_accept(struct shunt_socket *sock,
                         struct shunt_socket **newsock, int flags);
 int shunt_kernel_shutdown(struct shunt_socket *sock, int how);
-/* Sends size bytes gathered from vec[0..num). msg supplies msg_name and
- * msg_flags (the send flags); its msg_iov is ignored. */
+/* Sends size bytes gathered from vec[0..num). msg supplies msg_name,
+ * msg_flags (the send flags) and control messages (msg_control, in the
+ * caller's memory: SCM_RIGHTS naming this process's descriptors,
+ * SCM_CREDENTIALS); its msg_iov is ignored. */
 int shunt_kernel_sendmsg(struct shunt_socket *sock, struct msghdr *msg,
                          struct kvec *vec, size_t num, size_t size);
 /* Receives up to size bytes into vec[0..num). On return the kvec array
  * holds the unfilled portion of the original: entries are advanced past the
  * bytes received. msg supplies msg_name/msg_namelen and receives msg_flags;
- * its msg_iov is ignored. */
+ * its msg_iov is ignored. A control buffer (msg_control/msg_controllen)
+ * receives SCM_CREDENTIALS as the kernel's put_cmsg writes it: msg_control
+ * is advanced past what was written and msg_controllen reduced. As for
+ * in-kernel callers, passed descriptors are not installed: they are
+ * released. */
 int shunt_kernel_recvmsg(struct shunt_socket *sock, struct msghdr *msg,
                          struct kvec *vec, size_t num, size_t size, int flags);
 

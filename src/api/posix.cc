@@ -501,9 +501,15 @@ SHUNT_EXPORT int shunt_fcntl(int fd, int cmd, ...) {
     default:
       break;
   }
+  SockState* sk = a->Ptr<SockState>(of->sock);
+  if (sk == nullptr) return static_cast<int>(PosixResult(-EIO));
+  // The owner for SIGURG is the socket's (sk_send_sigurg): F_GETOWN reads
+  // it back from there, F_SETOWN checks the pid with the kernel first.
+  if (cmd == F_GETOWN) return sk->owner.load();
   const int r = fcntl(fd, cmd, arg);
-  if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-    InstallDupFd(a, r, file);
+  if (r < 0) return r;
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) InstallDupFd(a, r, file);
+  if (cmd == F_SETOWN) sk->owner.store(static_cast<int32_t>(arg));
   return r;
 }
 

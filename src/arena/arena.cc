@@ -87,6 +87,9 @@ void InitHeader(ArenaHeader* h, size_t size) {
   h->limits.somaxconn = ReadSysctl("/proc/sys/net/core/somaxconn", 4096);
   h->limits.hz = KernelHz();
   h->limits.optmem_max = ReadSysctl("/proc/sys/net/core/optmem_max", 131072);
+  const char* personality = getenv("SHUNT_PERSONALITY");
+  h->default_personality =
+      personality != nullptr && strcmp(personality, "nonstop") == 0 ? 1 : 0;
   // Distinct per arena, so two arenas' mailbox names never meet.
   if (getrandom(&h->mailbox_nonce, sizeof h->mailbox_nonce, 0) !=
       static_cast<ssize_t>(sizeof h->mailbox_nonce))

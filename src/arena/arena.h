@@ -75,6 +75,8 @@ struct ArenaHeader {
   uint64_t mailbox_nonce;
   ArenaMutex mailbox_lock;
   ArenaMutex gc_lock;  // one garbage collection at a time (net/unix_gc.cc)
+  // SHUNT_SO_PERSONALITY of new sockets (SHUNT_PERSONALITY at creation).
+  uint32_t default_personality;
 };
 
 class Arena {

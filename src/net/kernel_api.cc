@@ -126,6 +126,10 @@ SHUNT_EXPORT int shunt_kernel_sendmsg(struct shunt_socket* sock, msghdr* msg,
   MsgArgs m = KvecArgs(vec, num, size, iov);
   m.name = static_cast<const sockaddr*>(msg->msg_name);
   m.namelen = msg->msg_name != nullptr ? msg->msg_namelen : 0;
+  // Control messages in the caller's (kernel) memory, as kernel_sendmsg
+  // passes them; descriptors are this process's.
+  m.control = msg->msg_control;
+  m.controllen = msg->msg_control != nullptr ? msg->msg_controllen : 0;
   return static_cast<int>(SockSendmsg(s, &m, msg->msg_flags));
 }
 
@@ -140,8 +144,16 @@ SHUNT_EXPORT int shunt_kernel_recvmsg(struct shunt_socket* sock, msghdr* msg,
   MsgArgs m = KvecArgs(vec, num, size, iov);
   UnixAddress from{};
   m.from = msg->msg_name != nullptr ? &from : nullptr;
+  // A control buffer in kernel memory: put_cmsg fills it and advances
+  // msg_control, shrinking msg_controllen; descriptors are not installed
+  // for kernel callers (scm_detach_fds), they are released.
+  m.control = msg->msg_control;
+  m.controllen = msg->msg_control != nullptr ? msg->msg_controllen : 0;
+  m.control_user = false;
   const ssize_t r = SockRecvmsg(s, &m, flags);
   msg->msg_flags = m.msg_flags;
+  msg->msg_control = m.control;
+  msg->msg_controllen = m.controllen;
   if (r < 0) return static_cast<int>(r);
   if (msg->msg_name != nullptr) {
     const size_t n = from.len < msg->msg_namelen ? from.len : msg->msg_namelen;

@@ -124,6 +124,7 @@ RecvQueue RecvQueue::Detach() {
   ring_cap = seg_cap = 0;
   head = tail = 0;
   scm_segs = 0;
+  urgent = 0;
   __atomic_store_n(&seg_head, 0u, __ATOMIC_RELAXED);
   __atomic_store_n(&seg_tail, 0u, __ATOMIC_RELAXED);
   __atomic_store_n(&bytes, 0u, __ATOMIC_RELAXED);

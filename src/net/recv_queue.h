@@ -83,6 +83,9 @@ struct RecvQueue {
   uint32_t seg_tail;
   uint32_t bytes;     // tail - head, kept for lock-free readers (poll)
   uint32_t scm_segs;  // segments with an ScmBlock (the fast path skips them)
+  // Stream: segments that are the urgent byte or a taken one (a segment of
+  // length 0 whose byte stays in the ring until it reaches the front).
+  uint32_t urgent;
 
   uint32_t count() const { return seg_tail - seg_head; }
   bool empty() const { return seg_tail == seg_head; }
@@ -146,6 +149,15 @@ struct RecvQueue {
   // Removes the front segment (its bytes must be consumed or discarded).
   void PopFront() {
     __atomic_store_n(&seg_head, seg_head + 1, __ATOMIC_RELAXED);
+  }
+  // Removes the front segment when it is a taken urgent byte (length 0,
+  // its one byte still in the ring).
+  void PopHole() {
+    ++head;
+    __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
+                     __ATOMIC_RELAXED);
+    --urgent;
+    PopFront();
   }
   // Takes segment s's ScmBlock away from it (0 if it has none).
   Off TakeScm(Segment* s) {

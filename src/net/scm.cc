@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/process.h"
 #include "base/user_copy.h"
 #include "fd/fd_table.h"
 #include "net/sock.h"
@@ -23,6 +25,45 @@ ScmBlock* BlockAt(Arena* a, Off off) {
 void FreeBlock(Arena* a, ScmBlock* b) {
   b->serial.store(0, std::memory_order_release);
   a->FreeBuffer(a->OffsetOf(b), b->size);
+}
+
+// Overflow ids: what from_kuid_munged reports for INVALID_UID.
+constexpr uint32_t kOverflowId = 65534;
+
+// A fresh block for `entries` entries, or nullptr when the arena is full.
+ScmBlock* NewBlock(Arena* a, size_t entries, const ScmCred& cred) {
+  size_t size = sizeof(ScmBlock) + entries * sizeof(ScmEntry);
+  const Off off = a->AllocBuffer(&size);
+  auto* b = reinterpret_cast<ScmBlock*>(a->Bytes(off, size));
+  if (b == nullptr) return nullptr;
+  b->size = static_cast<uint32_t>(size);
+  b->count = static_cast<uint32_t>(entries);
+  b->parked = 0;
+  b->mailbox = 0;
+  b->cred = cred;
+  b->serial.store(a->NewInode(), std::memory_order_release);
+  return b;
+}
+
+// net/core/scm.c: scm_check_creds, then the pid lookup of __scm_send. The
+// capabilities it accepts instead are checked as uid 0
+// (docs/DIFFERENCES.md 2).
+int CheckCreds(const ucred& c) {
+  if (c.uid == static_cast<uid_t>(-1) || c.gid == static_cast<gid_t>(-1))
+    return -EINVAL;
+  const bool privileged = geteuid() == 0;
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+  getresuid(&ru, &eu, &su);
+  getresgid(&rg, &eg, &sg);
+  const bool pid_ok = c.pid == ProcessId() || privileged;
+  const bool uid_ok = c.uid == ru || c.uid == eu || c.uid == su || privileged;
+  const bool gid_ok = c.gid == rg || c.gid == eg || c.gid == sg || privileged;
+  if (!pid_ok || !uid_ok || !gid_ok) return -EPERM;
+  const int saved = errno;
+  const bool exists = c.pid > 0 && (kill(c.pid, 0) == 0 || errno != ESRCH);
+  errno = saved;
+  return exists ? 0 : -ESRCH;
 }
 
 uint64_t MailboxOf(Arena* a, Off file) {
@@ -47,16 +88,18 @@ int ScmParse(const void* control, size_t len, ScmSend* out) {
     cmsghdr h;
     memcpy(&h, base + at, sizeof h);
     if (h.cmsg_len < sizeof(cmsghdr) || h.cmsg_len > len - at) return -EINVAL;
-    if (h.cmsg_level == SOL_SOCKET) {
-      // Passing credentials is not supported yet (docs/DIFFERENCES.md):
-      // refused rather than dropped.
-      if (h.cmsg_type == SCM_CREDENTIALS) return -EOPNOTSUPP;
+    if (h.cmsg_level == SOL_SOCKET && h.cmsg_type == SCM_CREDENTIALS) {
+      if (h.cmsg_len != CMSG_LEN(sizeof(ucred))) return -EINVAL;
+      ucred c;
+      memcpy(&c, base + at + CMSG_LEN(0), sizeof c);
+      if (const int rc = CheckCreds(c); rc != 0) return rc;
+      out->explicit_ = ScmCred{1, c.pid, c.uid, c.gid};
+    } else if (h.cmsg_level == SOL_SOCKET) {
       if (h.cmsg_type != SCM_RIGHTS) return -EINVAL;
       // net/core/scm.c: scm_fp_copy
       const size_t num = (h.cmsg_len - sizeof(cmsghdr)) / sizeof(int);
-      if (num > static_cast<size_t>(kScmMaxFd) ||
-          out->n_ + num > static_cast<size_t>(kScmMaxFd))
-        return -EINVAL;
+      const size_t limit = static_cast<size_t>(out->max_fds_);
+      if (num > limit || out->n_ + num > limit) return -EINVAL;
       for (size_t i = 0; i < num; ++i) {
         int fd;
         memcpy(&fd, base + at + CMSG_LEN(0) + i * sizeof(int), sizeof fd);
@@ -81,10 +124,17 @@ int ScmParse(const void* control, size_t len, ScmSend* out) {
   return 0;
 }
 
-int ScmAttach(ScmSend* send, SockState* target, bool nonblock, Off* block) {
+int ScmAttach(ScmSend* send, const SockState* sender, SockState* target,
+              bool nonblock, Off* block) {
   *block = 0;
   Arena* a = send->arena_;
-  if (send->n_ == 0) return 0;
+  ScmCred cred = send->explicit_;
+  if (!cred.valid && (sender->passcred.load(std::memory_order_relaxed) ||
+                      target->passcred.load(std::memory_order_relaxed) ||
+                      target->file.load(std::memory_order_relaxed) == 0))
+    cred = ScmCred{1, ProcessId(), getuid(), getgid()};
+  send->attached_ = cred;
+  if (send->n_ == 0 && !cred.valid) return 0;
   int park[kScmMaxFd];
   int nkernel = 0;
   uint64_t carried[kScmMaxFd];
@@ -105,13 +155,9 @@ int ScmAttach(ScmSend* send, SockState* target, bool nonblock, Off* block) {
   // (docs/DIFFERENCES.md).
   if (nkernel + ncarried > kScmMaxFd) return -ETOOMANYREFS;
   for (int j = 0; j < ncarried; ++j) park[nkernel + j] = MailboxFd(carried[j]);
-  size_t size =
-      sizeof(ScmBlock) + size_t(send->n_ + ncarried) * sizeof(ScmEntry);
-  const Off off = a->AllocBuffer(&size);
-  ScmBlock* b = reinterpret_cast<ScmBlock*>(a->Bytes(off, size));
+  ScmBlock* b = NewBlock(a, size_t(send->n_ + ncarried), cred);
   if (b == nullptr) return -ENOBUFS;
-  b->size = static_cast<uint32_t>(size);
-  b->count = static_cast<uint32_t>(send->n_ + ncarried);
+  const Off off = a->OffsetOf(b);
   b->parked = static_cast<uint32_t>(nkernel + ncarried);
   b->mailbox = target->mailbox;
   ScmEntry* e = b->entries();
@@ -122,7 +168,6 @@ int ScmAttach(ScmSend* send, SockState* target, bool nonblock, Off* block) {
   }
   for (int j = 0; j < ncarried; ++j)
     e[send->n_ + j] = ScmEntry{ScmKind::kMailbox, 0, carried[j]};
-  b->serial.store(a->NewInode(), std::memory_order_release);
   if (b->parked != 0) {
     const MailboxToken t{off, b->serial.load(std::memory_order_relaxed)};
     if (const int rc = MailboxPark(a, b->mailbox, t, park,
@@ -146,6 +191,17 @@ int ScmAttach(ScmSend* send, SockState* target, bool nonblock, Off* block) {
   return 0;
 }
 
+Off ScmAttachCreds(ScmSend* send) {
+  if (!send->attached_.valid) return 0;
+  ScmBlock* b = NewBlock(send->arena_, 0, send->attached_);
+  return b == nullptr ? 0 : send->arena_->OffsetOf(b);
+}
+
+ScmCred ScmCredOf(Arena* a, Off block) {
+  const ScmBlock* b = block == 0 ? nullptr : a->Ptr<ScmBlock>(block);
+  return b == nullptr ? ScmCred{} : b->cred;
+}
+
 bool ScmTokenLive(Arena* a, const MailboxToken& t) {
   const ScmBlock* b = a->Ptr<ScmBlock>(t.block);
   return b != nullptr && t.serial != 0 &&
@@ -155,6 +211,20 @@ bool ScmTokenLive(Arena* a, const MailboxToken& t) {
 void ScmRelease(Arena* a, Off block) {
   ScmReceived dropped(a);
   ScmTake(a, block, false, true, &dropped);
+  if (ScmBlock* b = BlockAt(a, block)) FreeBlock(a, b);
+}
+
+bool ScmHasFds(Arena* a, Off block) {
+  const ScmBlock* b = block == 0 ? nullptr : a->Ptr<ScmBlock>(block);
+  return b != nullptr && b->count != 0;
+}
+
+int ScmFdCount(Arena* a, Off block) {
+  ScmBlock* b = BlockAt(a, block);
+  int n = 0;
+  for (uint32_t i = 0; b != nullptr && i < b->count; ++i)
+    n += b->entries()[i].kind != ScmKind::kMailbox;
+  return n;
 }
 
 int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out) {
@@ -198,8 +268,7 @@ int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out) {
     if (out->n_ == kScmMaxFd) break;
   }
   for (; k < kn; ++k) close(kfds[k]);
-  ++out->taken_;
-  if (!peek) FreeBlock(a, b);
+  if (!peek) b->count = b->parked = 0;  // the credentials stay
   return 0;
 }
 
@@ -219,15 +288,65 @@ ScmReceived::~ScmReceived() {
     MailboxForgetIfUnused(arena_, mailbox_[j]);
 }
 
-void ScmDeliver(ScmReceived* in, MsgArgs* m) {
-  if (in->n_ == 0) return;
-  // scm_recv: no control buffer at all truncates; a kernel-style caller's
-  // buffer gets no descriptors (scm_detach_fds refuses kernel buffers).
+namespace {
+
+// net/core/scm.c: put_cmsg: a header and as much of the data as fits.
+void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
+  if (m->controllen < sizeof(cmsghdr)) {
+    m->msg_flags |= MSG_CTRUNC;
+    return;
+  }
+  size_t cmlen = CMSG_LEN(len);
+  if (m->controllen < cmlen) {
+    m->msg_flags |= MSG_CTRUNC;
+    cmlen = m->controllen;
+  }
+  cmsghdr h{};
+  h.cmsg_len = cmlen;
+  h.cmsg_level = level;
+  h.cmsg_type = type;
+  auto* out = static_cast<uint8_t*>(m->control);
+  if (m->control_user) {
+    if (!CopyUser(out, &h, sizeof h) ||
+        !CopyUser(out + sizeof h, data, cmlen - sizeof h))
+      return;
+  } else {
+    memcpy(out, &h, sizeof h);
+    memcpy(out + sizeof h, data, cmlen - sizeof h);
+  }
+  cmlen = CMSG_SPACE(len) < m->controllen ? CMSG_SPACE(len) : m->controllen;
+  m->control = out + cmlen;
+  m->controllen -= cmlen;
+  m->control_used += cmlen;
+}
+
+}  // namespace
+
+void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
+  if (in->n_ == 0 && in->peeked_ == 0 && !passcred) return;
+  // scm_recv: no control buffer at all truncates.
   if (m->control == nullptr) {
     m->msg_flags |= MSG_CTRUNC;
     return;
   }
-  if (!m->control_user) return;
+  if (passcred) {
+    // A message sent before SO_PASSCRED was set carries none: pid 0 and
+    // the overflow ids.
+    const ScmCred& c = in->cred_;
+    const ucred u = c.valid ? ucred{c.pid, c.uid, c.gid}
+                            : ucred{0, kOverflowId, kOverflowId};
+    PutCmsg(m, SOL_SOCKET, SCM_CREDENTIALS, &u, sizeof u);
+  }
+  if (in->peeked_ != 0) {
+    // NonStop: the space the descriptors need, and nothing written.
+    size_t need = CMSG_SPACE(in->peeked_ * sizeof(int));
+    if (need > m->controllen) need = m->controllen;
+    m->control_used += need;
+    return;
+  }
+  // A kernel-style caller's buffer gets no descriptors (scm_detach_fds
+  // refuses kernel buffers).
+  if (in->n_ == 0 || !m->control_user) return;
   const size_t room = m->controllen;
   int fdmax = room <= sizeof(cmsghdr)
                   ? 0

@@ -31,7 +31,8 @@ namespace shunt {
 struct SockState;
 struct MsgArgs;
 
-constexpr int kScmMaxFd = 253;  // SCM_MAX_FD
+constexpr int kScmMaxFd = 253;     // SCM_MAX_FD
+constexpr int kNonStopMaxFd = 16;  // SHUNT_PERSONALITY_NONSTOP's limit
 
 enum class ScmKind : uint32_t { kShunt = 1, kKernel = 2, kMailbox = 3 };
 
@@ -39,6 +40,15 @@ struct ScmEntry {
   ScmKind kind;
   uint32_t reserved;
   uint64_t value;  // kShunt: OpenFile (referenced); kMailbox: mailbox id
+};
+
+// The credentials a message carries (UNIXCB(skb).pid/uid/gid).
+struct ScmCred {
+  uint32_t valid;  // 0: none were attached (pid NULL, INVALID_UID/GID)
+  int32_t pid;
+  uint32_t uid;
+  uint32_t gid;
+  bool operator==(const ScmCred&) const = default;
 };
 
 struct ScmBlock {
@@ -49,6 +59,7 @@ struct ScmBlock {
   uint32_t count;                // entries
   uint32_t parked;               // entries of kind kKernel and kMailbox
   uint32_t reserved;
+  ScmCred cred;
   ScmEntry* entries() { return reinterpret_cast<ScmEntry*>(this + 1); }
 };
 static_assert(sizeof(ScmBlock) % alignof(ScmEntry) == 0);
@@ -57,16 +68,20 @@ static_assert(sizeof(ScmBlock) % alignof(ScmEntry) == 0);
 // descriptors with references taken on shunt ones.
 class ScmSend {
  public:
-  explicit ScmSend(Arena* a) : arena_(a) {}
+  // At most max_fds descriptors (the sending socket's personality).
+  ScmSend(Arena* a, int max_fds) : arena_(a), max_fds_(max_fds) {}
   ~ScmSend();
   ScmSend(const ScmSend&) = delete;
   ScmSend& operator=(const ScmSend&) = delete;
-  bool empty() const { return n_ == 0; }
 
  private:
   friend int ScmParse(const void*, size_t, ScmSend*);
-  friend int ScmAttach(ScmSend*, SockState*, bool, Off*);
+  friend int ScmAttach(ScmSend*, const SockState*, SockState*, bool, Off*);
+  friend Off ScmAttachCreds(ScmSend*);
   Arena* arena_;
+  int max_fds_;
+  ScmCred explicit_{};  // given with SCM_CREDENTIALS
+  ScmCred attached_{};  // what ScmAttach attached (for later stream skbs)
   int n_ = 0;
   int fds_[kScmMaxFd];
   Off files_[kScmMaxFd];  // the OpenFile of a shunt descriptor, else 0
@@ -74,15 +89,29 @@ class ScmSend {
 
 // Parses control messages already copied into our memory, as __scm_send
 // does: EINVAL for a malformed header, an unknown SOL_SOCKET type or more
-// than SCM_MAX_FD descriptors, EBADF for a descriptor that is not open.
-// Other levels are skipped.
+// than SCM_MAX_FD descriptors, EBADF for a descriptor that is not open,
+// EPERM/ESRCH/EINVAL for credentials the sender may not claim. Other levels
+// are skipped.
 int ScmParse(const void* control, size_t len, ScmSend* out);
-// Builds the block for a message to `target` and parks its kernel
-// descriptors; *block is 0 when there is nothing to attach. The block takes
-// references of its own: `send` may be attached again.
-int ScmAttach(ScmSend* send, SockState* target, bool nonblock, Off* block);
-// Releases a block that will not be delivered (unix_destruct_scm).
+// Builds the block for a message from `sender` to `target` and parks its
+// kernel descriptors; *block is 0 when there is nothing to attach. The
+// block takes references of its own: `send` may be attached again.
+// Credentials are attached if given, or if either socket passes them or
+// the target is not yet accepted (net/unix/af_unix.c: maybe_add_creds).
+int ScmAttach(ScmSend* send, const SockState* sender, SockState* target,
+              bool nonblock, Off* block);
+// A block with only the credentials of the last ScmAttach, for the later
+// skbs of a stream send (unix_scm_to_skb runs for each); 0 if none were
+// attached or the arena is full.
+Off ScmAttachCreds(ScmSend* send);
+// The credentials of a segment's block (none for 0).
+ScmCred ScmCredOf(Arena* a, Off block);
+// Releases a block and what it still holds (unix_destruct_scm).
 void ScmRelease(Arena* a, Off block);
+// True if the block (0: none) still carries descriptors.
+bool ScmHasFds(Arena* a, Off block);
+// The number of descriptors the receiver of the block would get.
+int ScmFdCount(Arena* a, Off block);
 // True while token t names a live block (fd/mailbox.cc drops stale ones).
 bool ScmTokenLive(Arena* a, const MailboxToken& t);
 
@@ -94,30 +123,36 @@ class ScmReceived {
   ~ScmReceived();
   ScmReceived(const ScmReceived&) = delete;
   ScmReceived& operator=(const ScmReceived&) = delete;
-  bool empty() const { return n_ == 0 && taken_ == 0; }
+  // The credentials of the message (of a stream read's first segment).
+  void set_cred(const ScmCred& c) { cred_ = c; }
+  // A NonStop peek: the message has n descriptors, reported by size only.
+  void set_peeked(int n) { peeked_ = n; }
 
  private:
   friend int ScmTake(Arena*, Off, bool, bool, ScmReceived*);
-  friend void ScmDeliver(ScmReceived*, MsgArgs*);
+  friend void ScmDeliver(ScmReceived*, MsgArgs*, bool);
   void Release(int from);
   Arena* arena_;
+  ScmCred cred_{};
+  int peeked_ = 0;
   int n_ = 0;
-  int taken_ = 0;  // messages taken (a stream read takes at most one)
   ScmKind kind_[kScmMaxFd];
   uint64_t value_[kScmMaxFd];  // OpenFile (referenced) or kernel fd
   int mailboxes_ = 0;
   uint64_t mailbox_[kScmMaxFd];  // carried mailboxes now held
 };
 
-// Takes block's descriptors into out: moved (the block is freed) or, with
-// `peek`, duplicated (net/unix/af_unix.c: unix_peek_fds). Kernel
+// Takes block's descriptors into out: moved (the block keeps only its
+// credentials: unix_detach_fds) or, with `peek`, duplicated
+// (net/unix/af_unix.c: unix_peek_fds). Kernel
 // descriptors come out of the mailbox O_CLOEXEC if `cloexec`. Called with
 // the receiving socket locked.
 int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out);
-// Writes the descriptors to the caller's control buffer (m->control, of
-// m->controllen bytes), installing them: net/core/scm.c: scm_recv,
-// scm_detach_fds. Sets MSG_CTRUNC when they do not all fit and adds the
+// Writes the control messages to the caller's buffer (m->control, of
+// m->controllen bytes): the credentials if the receiver passes them, then
+// the descriptors, installed (net/core/scm.c: scm_recv, put_cmsg,
+// scm_detach_fds). Sets MSG_CTRUNC when they do not all fit and adds the
 // bytes used to m->control_used; the rest is released.
-void ScmDeliver(ScmReceived* in, MsgArgs* m);
+void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred);
 
 }  // namespace shunt

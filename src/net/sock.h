@@ -18,6 +18,7 @@
 #pragma once
 
 #include <errno.h>
+#include <shunt/shunt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/single_threaded.h>
@@ -118,11 +119,37 @@ struct SockState {
   // passing; never set again). Kept here rather than in the OpenFile so
   // that the data path reads it from the sockets it touches anyway.
   std::atomic<int32_t> sole_pid;
+  // The OpenFile on this socket while it has one (1:1); 0 for an embryo
+  // and after release (Linux: sk->sk_socket == NULL).
+  std::atomic<Off> file;
+  // Urgent data (CONFIG_AF_UNIX_OOB, stream only): whether an urgent byte
+  // waits (u->oob_skb), and which queue segment holds it; SO_OOBINLINE.
+  std::atomic<uint8_t> oob_pending;
+  std::atomic<uint8_t> oobinline;
+  uint32_t oob_index;
+  // F_SETOWN of its descriptor: who gets SIGURG (a pid, or -pgid; 0 none).
+  std::atomic<int32_t> owner;
+  // SHUNT_SO_PERSONALITY: whose descriptor-passing rules apply.
+  std::atomic<uint8_t> personality;
   // The descriptor mailbox where kernel descriptors sent to this socket
   // wait (fd/mailbox.h): its opener's, or its listener's for an embryo.
   uint64_t mailbox;
 };
 static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
+
+// SHUNT_SO_PERSONALITY: the descriptors one message from sk may carry.
+inline int ScmLimit(const SockState* sk) {
+  return sk->personality.load(std::memory_order_relaxed) ==
+                 SHUNT_PERSONALITY_NONSTOP
+             ? kNonStopMaxFd
+             : kScmMaxFd;
+}
+// Whether a peek of a message with descriptors only reports their size
+// (SHUNT_PERSONALITY_NONSTOP) rather than duplicating them (Linux).
+inline bool PeekReportsOnly(const SockState* sk) {
+  return sk->personality.load(std::memory_order_relaxed) ==
+         SHUNT_PERSONALITY_NONSTOP;
+}
 
 struct OpenFile {
   std::atomic<uint64_t> gen;  // pool generation; must stay first

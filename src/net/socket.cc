@@ -44,6 +44,7 @@ Off SockAlloc(Arena* a, int type) {
   sk->rcvlowat.store(1);
   sk->peek_off.store(-1);
   sk->spin_ns.store(DefaultSpinNs());
+  sk->personality.store(static_cast<uint8_t>(a->header()->default_personality));
   // For datagram sockets the backlog is the receive queue limit
   // (net/unix/af_unix.c: unix_create1 uses max_dgram_qlen).
   sk->backlog = lim.max_dgram_qlen;
@@ -148,6 +149,7 @@ void FilePut(Arena* a, OpenFile* f) {
   }
   if (SockState* sk = a->Ptr<SockState>(f->sock)) {
     FileShared(sk);  // no file any more
+    sk->file.store(0, std::memory_order_relaxed);
     ReleaseSock(a, sk, false);
     SockPut(a, sk);
   }
@@ -167,6 +169,7 @@ int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file) {
   f->status.store(O_RDWR | (nonblock ? O_NONBLOCK : 0));
   f->sock = a->OffsetOf(sk);
   sk->sole_pid.store(ProcessId(), std::memory_order_relaxed);
+  sk->file.store(off, std::memory_order_relaxed);
   *file = off;
   return 0;
 }
@@ -449,7 +452,6 @@ int FlagOptionBit(int name) {
     case SO_KEEPALIVE:
     case SO_DONTROUTE:
     case SO_BROADCAST:
-    case SO_OOBINLINE:
       return 1 << name;
     default:
       return 0;
@@ -461,8 +463,13 @@ int FlagOptionBit(int name) {
 int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
-    if (name != SHUNT_SO_SPIN_NS) return -ENOPROTOOPT;
-    const int v = static_cast<int>(sk->spin_ns.load());
+    int v;
+    if (name == SHUNT_SO_SPIN_NS)
+      v = static_cast<int>(sk->spin_ns.load());
+    else if (name == SHUNT_SO_PERSONALITY)
+      v = sk->personality.load();
+    else
+      return -ENOPROTOOPT;
     const socklen_t n = *len < sizeof v ? *len : sizeof v;
     memcpy(val, &v, n);
     *len = n;
@@ -515,8 +522,10 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
     case SO_KEEPALIVE:
     case SO_DONTROUTE:
     case SO_BROADCAST:
-    case SO_OOBINLINE:
       v.i = (sk->flag_opts.load() & FlagOptionBit(name)) != 0;
+      break;
+    case SO_OOBINLINE:
+      v.i = sk->oobinline;
       break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
@@ -558,10 +567,17 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
                socklen_t len) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
-    if (name != SHUNT_SO_SPIN_NS) return -ENOPROTOOPT;
+    if (name != SHUNT_SO_SPIN_NS && name != SHUNT_SO_PERSONALITY)
+      return -ENOPROTOOPT;
     if (len < sizeof(int)) return -EINVAL;
     int v;
     memcpy(&v, val, sizeof v);
+    if (name == SHUNT_SO_PERSONALITY) {
+      if (v != SHUNT_PERSONALITY_LINUX && v != SHUNT_PERSONALITY_NONSTOP)
+        return -EINVAL;
+      sk->personality.store(static_cast<uint8_t>(v));
+      return 0;
+    }
     if (v < 0) return -EINVAL;
     sk->spin_ns.store(v);
     return 0;
@@ -610,11 +626,13 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
     case SO_KEEPALIVE:
     case SO_DONTROUTE:
     case SO_BROADCAST:
-    case SO_OOBINLINE:
       if (v != 0)
         sk->flag_opts.fetch_or(static_cast<uint16_t>(FlagOptionBit(name)));
       else
         sk->flag_opts.fetch_and(static_cast<uint16_t>(~FlagOptionBit(name)));
+      break;
+    case SO_OOBINLINE:
+      sk->oobinline = v != 0;
       break;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
@@ -660,23 +678,39 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
         v = f == nullptr ? 0 : static_cast<int>(f->len);
       } else {
         v = static_cast<int>(sk->rq.bytes);
+        // A taken urgent byte still in the ring is not data any more.
+        for (uint32_t i = sk->rq.seg_head;
+             sk->rq.urgent != 0 && i != sk->rq.seg_tail; ++i) {
+          const Segment* seg = sk->rq.At(s.arena, i);
+          if (seg != nullptr && seg->len == 0) --v;
+        }
       }
       break;
     }
     case SIOCOUTQ:
       v = static_cast<int>(OutqLen(s));
       break;
-    case SIOCATMARK:
-      // unix_ioctl: a stream question only.
+    case SIOCATMARK: {
+      // unix_ioctl: a stream question only. At the mark when the next byte
+      // is the urgent one, or the next segment is a taken urgent byte with
+      // no other urgent byte or the urgent byte right after it; with an
+      // empty queue, only a listener's pending connection (an empty skb in
+      // Linux) counts.
       if (sk->type != SOCK_STREAM) return -EOPNOTSUPP;
-      // No urgent data is ever queued (see DIFFERENCES.md), so the answer
-      // is unix_ioctl's "first skb is empty and no OOB skb": true only for
-      // a listener's pending connection (an empty skb in Linux).
-      {
-        MutexLock lock(&sk->lock);
+      MutexLock lock(&sk->lock);
+      const Segment* f = sk->rq.Front(s.arena);
+      if (f == nullptr) {
         v = sk->phase == SockPhase::kListen && sk->acceptq_head != 0;
+        break;
       }
+      const bool pending = sk->oob_pending.load(std::memory_order_relaxed);
+      const uint32_t head = sk->rq.seg_head;
+      const bool next_is_oob =
+          pending && head + 1 != sk->rq.seg_tail && sk->oob_index == head + 1;
+      v = (pending && sk->oob_index == head) ||
+          (f->len == 0 && (!pending || next_is_oob));
       break;
+    }
     default:
       *handled = false;
       return 0;
@@ -692,6 +726,7 @@ uint32_t SockPoll(const Sock& s) {
   if (sk->err.load(std::memory_order_relaxed) != 0) mask |= POLLERR;
   if (shut == kShutdownMask) mask |= POLLHUP;
   if (shut & kRcvShutdown) mask |= POLLRDHUP | POLLIN | POLLRDNORM;
+  if (sk->oob_pending.load(std::memory_order_relaxed)) mask |= POLLPRI;
   const bool listening = sk->phase == SockPhase::kListen;
   if (listening ? __atomic_load_n(&sk->acceptq_head, __ATOMIC_RELAXED) != 0
                 : __atomic_load_n(&sk->rq.seg_tail, __ATOMIC_RELAXED) !=
@@ -737,7 +772,7 @@ ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   m->scm = &scm;
   const ssize_t r = s.sk->type == SOCK_STREAM ? StreamRecvmsg(s, m, flags)
                                               : DgramRecvmsg(s, m, flags);
-  if (r >= 0) ScmDeliver(&scm, m);
+  if (r >= 0) ScmDeliver(&scm, m, s.sk->passcred.load());
   m->scm = nullptr;
   return r;
 }

@@ -121,7 +121,7 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     name = nullptr;
     namelen = 0;
   }
-  ScmSend scm(a);  // unix_dgram_sendmsg: scm_send first
+  ScmSend scm(a, ScmLimit(sk));  // unix_dgram_sendmsg: scm_send first
   if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
     return rc;
   if (flags & MSG_OOB) return -EOPNOTSUPP;
@@ -191,7 +191,8 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     Segment meta{};
     meta.sender = a->OffsetOf(sk);
     meta.charge = charge;
-    if (const int rc = ScmAttach(&scm, other, budget.nonblocking, &meta.scm);
+    if (const int rc =
+            ScmAttach(&scm, sk, other, budget.nonblocking, &meta.scm);
         rc != 0) {
       r = rc;
       break;
@@ -306,10 +307,14 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         !ok ? -EFAULT : static_cast<long>((flags & MSG_TRUNC) ? avail : size);
     // The descriptors go with the datagram, even a truncated one
     // (unix_detach_fds), or are duplicated by a peek (unix_peek_fds).
-    if (seg->scm != 0) {
+    m->scm->set_cred(ScmCredOf(a, seg->scm));
+    if (peek && PeekReportsOnly(sk) && ScmHasFds(a, seg->scm)) {
+      m->scm->set_peeked(ScmFdCount(a, seg->scm));
+    } else if (seg->scm != 0) {
       Segment* owner = const_cast<Segment*>(seg);
       const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
       ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
+      if (!peek) ScmRelease(a, b);
     }
     if (!peek) {
       // Dequeued before the copy in Linux: a fault loses the datagram.

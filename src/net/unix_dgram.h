@@ -72,6 +72,7 @@ inline bool ExclusiveDgramPair(const SockState* sk, const SockState* peer) {
        sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished) ||
       (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
       sk->passcred.load(std::memory_order_relaxed) ||
+      peer->passcred.load(std::memory_order_relaxed) ||
       static_cast<int64_t>(n) + 32 > sndbuf ||
       sk->wmem.load(std::memory_order_relaxed) >= sndbuf || peer->dead ||
       (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) ||

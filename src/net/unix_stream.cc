@@ -7,6 +7,7 @@
 #include "net/unix_stream.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "base/user_copy.h"
@@ -15,6 +16,71 @@ namespace shunt {
 namespace {
 
 constexpr long kRestart = -100001;  // the listener died under us: look again
+
+enum class UrgentStep { kRead, kPass, kStop };
+
+// net/unix/af_unix.c: manage_oob, for segment idx where a read resumes
+// (sk locked, its queue holding urgent data): a read that has copied
+// something stops before the urgent byte and before a taken one; one that
+// has not passes over a taken one (dropping it) and over an urgent byte
+// not read inline (which a real read consumes and loses).
+UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
+                        uint32_t idx, size_t copied, bool peek) {
+  Segment& seg = v.seg(idx);
+  const bool pending = sk->oob_pending.load(std::memory_order_relaxed);
+  const bool front = idx == sk->rq.seg_head;
+  if (seg.len == 0) {  // a taken urgent byte
+    if (copied != 0 && !pending) return UrgentStep::kStop;
+    if (!peek && front) {
+      sk->rq.PopHole();
+      SockChanged(a, sk);
+    }
+    return UrgentStep::kPass;
+  }
+  if (!pending || idx != sk->oob_index) return UrgentStep::kRead;
+  if (copied != 0) return UrgentStep::kStop;
+  const bool inline_read = sk->oobinline.load(std::memory_order_relaxed);
+  if (peek) return inline_read ? UrgentStep::kRead : UrgentStep::kPass;
+  sk->oob_pending.store(0, std::memory_order_relaxed);
+  --sk->rq.urgent;
+  if (inline_read) return UrgentStep::kRead;
+  // Not inline: the byte is dropped unread.
+  if (front) {
+    sk->rq.ConsumeFront(v, 1);
+    sk->rq.PopFront();
+  } else {
+    seg.len = 0;
+    ++sk->rq.urgent;
+  }
+  SockChanged(a, sk);
+  return UrgentStep::kPass;
+}
+
+// net/unix/af_unix.c: unix_stream_recv_urg: the urgent byte, unless there
+// is none or it is read inline (EINVAL); never waits. A real read leaves
+// the byte's place in the queue (a taken urgent byte).
+long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
+  SockState* sk = s.sk;
+  MutexLock lock(&sk->lock);
+  if (sk->oobinline.load(std::memory_order_relaxed) ||
+      !sk->oob_pending.load(std::memory_order_relaxed))
+    return -EINVAL;
+  QueueView v;
+  if (!sk->rq.View(s.arena, &v) || sk->rq.At(s.arena, sk->oob_index) == nullptr)
+    return -EIO;
+  Segment& seg = v.seg(sk->oob_index);
+  IovCursor to(m->iov, m->iovlen);
+  const bool ok = m->size != 0 && RecvQueue::CopyOut(v, seg, 0, 1, &to);
+  m->copied = to.done();
+  if (!(flags & MSG_PEEK)) {
+    sk->oob_pending.store(0, std::memory_order_relaxed);
+    seg.len = 0;  // still counted in rq.urgent, as a taken byte
+    SockChanged(s.arena, sk);
+  }
+  if (!ok) return -EFAULT;
+  m->msg_flags |= MSG_OOB;
+  return 1;
+}
 
 }  // namespace
 
@@ -81,10 +147,12 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   Arena* a = s.arena;
   SockState* sk = s.sk;
-  ScmSend scm(a);  // scm_send comes first
+  ScmSend scm(a, ScmLimit(sk));  // scm_send comes first
   if (const int rc = ScmParse(m->control, m->controllen, &scm); rc != 0)
     return rc;
-  if (flags & MSG_OOB) return -EOPNOTSUPP;  // see DIFFERENCES.md
+  // An urgent send needs a byte to make urgent: its last one.
+  const bool oob = flags & MSG_OOB;
+  if (oob && m->size == 0) return -EOPNOTSUPP;
   if (m->namelen != 0)
     return sk->phase == SockPhase::kEstablished ? -EISCONN : -EOPNOTSUPP;
   // The peer of a stream socket never changes once set, and our reference
@@ -103,7 +171,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   // The descriptors ride on the first skb only (unix_scm_to_skb with
   // fds_sent).
   Segment meta{};
-  if (const int rc = ScmAttach(&scm, peer, budget.nonblocking, &meta.scm);
+  if (const int rc = ScmAttach(&scm, sk, peer, budget.nonblocking, &meta.scm);
       rc != 0)
     return rc;
   IovCursor from(m->iov, m->iovlen);
@@ -123,17 +191,33 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       // reading stops at the same boundary (the bytes of earlier skbs are
       // returned). As sock_alloc_send_pskb, a whole skb is allowed while
       // anything is left of the send buffer (the charge may overshoot it);
-      // the room check is payload bytes (DIFFERENCES.md).
-      const size_t chunk = SkbPayload(sk, total - sent);
+      // the room check is payload bytes (DIFFERENCES.md). The urgent byte
+      // is an skb of its own (queue_oob).
+      const bool urgent = oob && sent == total - 1;
+      const size_t chunk = urgent ? 1 : SkbPayload(sk, total - oob - sent);
       if (const int rc = peer->rq.Append(a, &from, chunk, meta); rc != 0)
         return rc;
       meta.scm = 0;
       sent += chunk;
+      if (urgent) {
+        // It replaces an older urgent byte, which stays as plain data.
+        if (!peer->oob_pending.load(std::memory_order_relaxed))
+          ++peer->rq.urgent;
+        peer->oob_index = peer->rq.seg_tail - 1;
+        peer->oob_pending.store(1, std::memory_order_release);
+      }
       SockChanged(a, peer);
       if (sent == total) return static_cast<long>(sent);
+      // Later skbs carry the credentials again, without descriptors.
+      meta.scm = ScmAttachCreds(&scm);
     }
   });
   if (meta.scm != 0) ScmRelease(a, meta.scm);
+  // sk_send_sigurg: the receiver's owner hears of the urgent byte.
+  if (oob && sent == total) {
+    if (const int32_t owner = peer->owner.load(std::memory_order_relaxed))
+      kill(owner, SIGURG);
+  }
   if (r == -EPIPE && sent == 0) RaiseSigpipe(flags);
   if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
   return r;
@@ -142,10 +226,9 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
 ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   Arena* a = s.arena;
   SockState* sk = s.sk;
-  // unix_stream_read_generic: not connected (or listening) is EINVAL, and
-  // so is MSG_OOB while no urgent byte is queued.
+  // unix_stream_read_generic: not connected (or listening) is EINVAL.
   if (sk->phase != SockPhase::kEstablished) return -EINVAL;
-  if (flags & MSG_OOB) return -EINVAL;
+  if (flags & MSG_OOB) return RecvUrgent(s, m, flags);
   const size_t size = m->size;
   const bool peek = flags & MSG_PEEK;
   // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
@@ -163,16 +246,29 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     const int off = sk->peek_off.load();
     skip = off > 0 ? static_cast<size_t>(off) : 0;
   }
+  // While the receiver passes credentials, segments of different
+  // credentials are never merged into one read (check_creds).
+  bool check_creds = false;
+  ScmCred creds{};
   const long r = WaitLoop(sk, &budget, [&]() -> long {
     QueueView v;
     if (!sk->rq.View(a, &v)) return -EIO;
     for (;;) {
-      // Find the byte `skip` bytes into the queue.
+      // Find the byte `skip` bytes into the queue; where reading resumes,
+      // urgent data may stop the read or be passed over (manage_oob).
       size_t in_seg = skip;
       const Segment* seg = nullptr;
       uint32_t seg_idx = sk->rq.seg_head;
       for (; seg_idx != sk->rq.seg_tail; ++seg_idx) {
         const Segment& cand = v.seg(seg_idx);
+        if (in_seg == 0 && sk->rq.urgent != 0) {
+          const UrgentStep step = ManageUrgent(a, sk, v, seg_idx, copied, peek);
+          if (step == UrgentStep::kStop) return static_cast<long>(copied);
+          if (step == UrgentStep::kPass) {
+            if (peek) skip += cand.len;  // later passes skip it as read
+            continue;
+          }
+        }
         if (in_seg < cand.len) {
           seg = &cand;
           break;
@@ -187,6 +283,14 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
           return static_cast<long>(copied);
         return kWouldBlock;
       }
+      const ScmCred seg_creds = ScmCredOf(a, seg->scm);
+      if (check_creds) {
+        if (!(seg_creds == creds)) return static_cast<long>(copied);
+      } else if (sk->passcred.load(std::memory_order_relaxed)) {
+        creds = seg_creds;
+        check_creds = true;
+        m->scm->set_cred(creds);
+      }
       if (copied == 0 && m->from != nullptr) {
         // The sender's name, read now as unix_copy_addr reads skb->sk.
         if (SockState* from = a->Ptr<SockState>(sk->peer))
@@ -200,15 +304,17 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       // A segment with descriptors ends the read; they go to this read
       // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of
       // it left for later reads carry none.
-      const bool fds = seg->scm != 0;
-      if (fds) {
-        Segment* owner = const_cast<Segment*>(seg);
-        const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
-        ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
-      }
+      const bool fds = ScmHasFds(a, seg->scm);
+      if (fds && peek && PeekReportsOnly(sk))
+        m->scm->set_peeked(ScmFdCount(a, seg->scm));
+      else if (fds)
+        ScmTake(a, seg->scm, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
       if (!peek) {
         sk->rq.ConsumeFront(v, static_cast<uint32_t>(chunk));
-        if (seg->len == 0) sk->rq.PopFront();
+        if (seg->len == 0) {
+          ScmRelease(a, sk->rq.TakeScm(const_cast<Segment*>(seg)));
+          sk->rq.PopFront();
+        }
         // sk_peek_offset_bwd
         const int off = sk->peek_off.load();
         if (off >= 0)
@@ -235,4 +341,3 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
 }
 
 }  // namespace shunt
-

@@ -46,7 +46,12 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
                                                   int flags) {
   if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
+  // Credentials to attach (maybe_add_creds: either end passes them, or the
+  // peer is an embryo) are the general path's.
   if (peer == nullptr || (n > kSkbMinPayload && n != SkbPayload(sk, n)) ||
+      sk->passcred.load(std::memory_order_relaxed) ||
+      peer->passcred.load(std::memory_order_relaxed) ||
+      peer->file.load(std::memory_order_relaxed) == 0 ||
       sk->err.load(std::memory_order_relaxed) != 0 ||
       (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
     return kWouldBlock;
@@ -78,9 +83,11 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
   const bool exclusive = peer != nullptr && ExclusivePair(sk, peer);
   if (!exclusive) sk->lock.Lock();
-  // Descriptors in the queue are the general path's (they end a read).
-  const size_t copied =
-      sk->rq.scm_segs == 0 ? sk->rq.TakeFlat(a, buf, size) : 0;
+  // Descriptors, credentials and urgent data in the queue are the general
+  // path's (they end or shape a read).
+  const size_t copied = sk->rq.scm_segs == 0 && sk->rq.urgent == 0
+                            ? sk->rq.TakeFlat(a, buf, size)
+                            : 0;
   // Room for the sender (see above StreamSendFast).
   if (copied != 0 && !exclusive) SockChanged(a, sk);
   if (!exclusive) sk->lock.Unlock();

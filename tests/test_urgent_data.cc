@@ -1,0 +1,193 @@
+// MSG_OOB on AF_UNIX stream sockets (CONFIG_AF_UNIX_OOB): the last byte of
+// an urgent send, SIOCATMARK, SO_OOBINLINE, POLLPRI and where reads stop
+// (net/unix/af_unix.c: queue_oob, manage_oob, unix_stream_recv_urg,
+// unix_ioctl).
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include "backend.h"
+
+namespace {
+
+class UrgentData : public shunt_test::BothBackends {
+ protected:
+  void SetUp() override {
+    BothBackends::SetUp();
+    Pair(SOCK_STREAM | SOCK_NONBLOCK, sv_);
+  }
+  int AtMark() {
+    int v = -1;
+    EXPECT_EQ(api().ioctl(sv_[1], SIOCATMARK, &v), 0);
+    return v;
+  }
+  int Inq() {
+    int v = -1;
+    EXPECT_EQ(api().ioctl(sv_[1], SIOCINQ, &v), 0);
+    return v;
+  }
+  short Revents() {
+    pollfd p{sv_[1], POLLIN | POLLPRI, 0};
+    const int n = api().poll(&p, 1, 0);
+    EXPECT_EQ(n, p.revents != 0 ? 1 : 0);
+    return p.revents;
+  }
+  // recv of up to len bytes: the bytes, or "E<errno>".
+  std::string Recv(size_t len, int flags = 0) {
+    std::string buf(len, '\0');
+    const ssize_t n = api().recv(sv_[1], buf.data(), len, flags);
+    if (n < 0) return "E" + std::to_string(errno);
+    buf.resize(n);
+    return buf;
+  }
+  ssize_t Send(const std::string& s, int flags = 0) {
+    return api().send(sv_[0], s.data(), s.size(), flags);
+  }
+  int sv_[2];
+};
+
+TEST_P(UrgentData, LastByteOfTheSendIsUrgent) {
+  ASSERT_EQ(Send("abc", MSG_OOB), 3);
+  EXPECT_EQ(Revents(), POLLIN | POLLPRI);
+  EXPECT_EQ(AtMark(), 0);
+  EXPECT_EQ(Inq(), 3);
+  char c = 0;
+  iovec iov{&c, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  ASSERT_EQ(api().recvmsg(sv_[1], &mh, MSG_OOB), 1);
+  EXPECT_EQ(c, 'c');
+  EXPECT_EQ(mh.msg_flags, MSG_OOB);
+  EXPECT_EQ(Revents(), POLLIN);
+  EXPECT_EQ(Inq(), 2);
+  EXPECT_EQ(Recv(10), "ab");
+  EXPECT_EQ(Recv(10), "E" + std::to_string(EAGAIN));
+  EXPECT_EQ(Revents(), 0);
+}
+
+TEST_P(UrgentData, ReadsStopAtTheMark) {
+  ASSERT_EQ(Send("ab"), 2);
+  ASSERT_EQ(Send("cd", MSG_OOB), 2);
+  ASSERT_EQ(Send("ef"), 2);
+  EXPECT_EQ(Recv(10), "abc");
+  EXPECT_EQ(AtMark(), 1);
+  // Not taken with MSG_OOB and not inline: a read passes over it (and it
+  // is gone).
+  EXPECT_EQ(Recv(10), "ef");
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+}
+
+TEST_P(UrgentData, TakenUrgentByteStillEndsTheReadBeforeIt) {
+  ASSERT_EQ(Send("ab"), 2);
+  ASSERT_EQ(Send("c", MSG_OOB), 1);
+  ASSERT_EQ(Send("de"), 2);
+  EXPECT_EQ(Recv(1, MSG_OOB), "c");
+  EXPECT_EQ(AtMark(), 0);
+  EXPECT_EQ(Recv(10), "ab");
+  EXPECT_EQ(AtMark(), 1);
+  EXPECT_EQ(Inq(), 2);
+  EXPECT_EQ(Recv(10), "de");
+}
+
+TEST_P(UrgentData, InlineUrgentByteIsReadAsData) {
+  ASSERT_EQ(SetIntOption(sv_[1], SOL_SOCKET, SO_OOBINLINE, 1), 0);
+  EXPECT_EQ(GetIntOption(sv_[1], SOL_SOCKET, SO_OOBINLINE), 1);
+  ASSERT_EQ(Send("ab"), 2);
+  ASSERT_EQ(Send("c", MSG_OOB), 1);
+  ASSERT_EQ(Send("de"), 2);
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  EXPECT_EQ(Revents(), POLLIN | POLLPRI);
+  EXPECT_EQ(Recv(10), "ab");
+  EXPECT_EQ(AtMark(), 1);
+  EXPECT_EQ(Recv(10), "cde");
+  EXPECT_EQ(Revents(), 0);
+}
+
+TEST_P(UrgentData, NewerUrgentByteReplacesTheOlder) {
+  ASSERT_EQ(Send("a", MSG_OOB), 1);
+  ASSERT_EQ(Send("b", MSG_OOB), 1);
+  EXPECT_EQ(AtMark(), 0);
+  EXPECT_EQ(Recv(1, MSG_OOB), "b");
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  EXPECT_EQ(Recv(10), "a");
+  EXPECT_EQ(Recv(10), "E" + std::to_string(EAGAIN));
+}
+
+TEST_P(UrgentData, PeekLeavesTheUrgentByte) {
+  ASSERT_EQ(Send("ab"), 2);
+  ASSERT_EQ(Send("c", MSG_OOB), 1);
+  EXPECT_EQ(Recv(1, MSG_OOB | MSG_PEEK), "c");
+  EXPECT_EQ(Revents(), POLLIN | POLLPRI);
+  EXPECT_EQ(Recv(10, MSG_PEEK), "ab");
+  EXPECT_EQ(Recv(1, MSG_OOB), "c");
+  EXPECT_EQ(Recv(10, MSG_PEEK), "ab");
+  EXPECT_EQ(Recv(10), "ab");
+}
+
+TEST_P(UrgentData, PeekAtTheMarkSkipsTheUrgentByte) {
+  ASSERT_EQ(Send("a", MSG_OOB), 1);
+  ASSERT_EQ(Send("bc"), 2);
+  EXPECT_EQ(AtMark(), 1);
+  EXPECT_EQ(Recv(10, MSG_PEEK), "bc");
+  EXPECT_EQ(Recv(1, MSG_OOB), "a");
+  EXPECT_EQ(Recv(10), "bc");
+}
+
+TEST_P(UrgentData, RefusedWithoutAByteOrOnMessageSockets) {
+  EXPECT_EQ(Send("", MSG_OOB), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int m[2];
+    Pair(type, m);
+    errno = 0;
+    EXPECT_EQ(api().send(m[0], "x", 1, MSG_OOB), -1);
+    EXPECT_EQ(errno, EOPNOTSUPP);
+    char c;
+    errno = 0;
+    EXPECT_EQ(api().recv(m[1], &c, 1, MSG_OOB | MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, EOPNOTSUPP);
+  }
+}
+
+TEST_P(UrgentData, SendsAfterShutdownFail) {
+  ASSERT_EQ(api().shutdown(sv_[1], SHUT_RD), 0);
+  errno = 0;
+  EXPECT_EQ(Send("x", MSG_OOB | MSG_NOSIGNAL), -1);
+  EXPECT_EQ(errno, EPIPE);
+}
+
+std::atomic<int> g_sigurg{0};
+void CountSigurg(int) { g_sigurg.fetch_add(1); }
+
+TEST_P(UrgentData, OwnerGetsSigurg) {
+  struct sigaction sa {
+  }, old{};
+  sa.sa_handler = CountSigurg;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGURG, &sa, &old), 0);
+  g_sigurg = 0;
+  ASSERT_EQ(Send("x", MSG_OOB), 1);
+  EXPECT_EQ(g_sigurg.load(), 0);  // no owner yet
+  ASSERT_EQ(api().fcntl(sv_[1], F_SETOWN, getpid()), 0);
+  EXPECT_EQ(api().fcntl(sv_[1], F_GETOWN, 0), getpid());
+  ASSERT_EQ(Send("y", MSG_OOB), 1);
+  EXPECT_EQ(g_sigurg.load(), 1);
+  ASSERT_EQ(Send("z"), 1);
+  EXPECT_EQ(g_sigurg.load(), 1);  // plain data: none
+  sigaction(SIGURG, &old, nullptr);
+}
+
+SHUNT_BOTH_BACKENDS(UrgentData);
+
+}  // namespace
