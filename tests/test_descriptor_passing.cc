@@ -918,6 +918,64 @@ TEST_P(Credentials, ShortBufferTruncatesTheCredentials) {
   EXPECT_EQ(g.controllen, 0u);
 }
 
+// scm_recv_unix runs at the end of every stream read that got past its
+// state checks: a failed read still writes all-zero credentials into the
+// control buffer (msg_controllen is not reported back); an unconnected
+// socket's EINVAL comes before that and writes nothing. A datagram read
+// writes credentials only with a datagram: a seqpacket EOF has none.
+TEST_P(Credentials, WhenNothingIsRead) {
+  auto recv_into = [&](int fd, cmsghdr* control, size_t len) {
+    char buf[4];
+    iovec iov{buf, sizeof buf};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = len;
+    const ssize_t rc = api().recvmsg(fd, &mh, MSG_DONTWAIT);
+    return std::make_pair(rc, mh.msg_controllen);
+  };
+  constexpr unsigned char kFill = 0xa5;
+  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(ucred))];
+  auto* c = reinterpret_cast<cmsghdr*>(control);
+
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  PassCred(sv[1]);
+  memset(control, kFill, sizeof control);
+  errno = 0;
+  auto [rc, len] = recv_into(sv[1], c, sizeof control);
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(len, sizeof control);
+  EXPECT_EQ(c->cmsg_level, SOL_SOCKET);
+  EXPECT_EQ(c->cmsg_type, SCM_CREDENTIALS);
+  EXPECT_EQ(c->cmsg_len, CMSG_LEN(sizeof(ucred)));
+  ucred u;
+  memcpy(&u, CMSG_DATA(c), sizeof u);
+  EXPECT_EQ(u.pid, 0);
+  EXPECT_EQ(u.uid, 0u);
+  EXPECT_EQ(u.gid, 0u);
+
+  const int lone = Socket(SOCK_STREAM | SOCK_NONBLOCK);
+  PassCred(lone);
+  memset(control, kFill, sizeof control);
+  errno = 0;
+  std::tie(rc, len) = recv_into(lone, c, sizeof control);
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(control[0], kFill);
+
+  int sp[2];
+  Pair(SOCK_SEQPACKET, sp);
+  PassCred(sp[0]);
+  ASSERT_EQ(Close(sp[1]), 0);
+  memset(control, kFill, sizeof control);
+  std::tie(rc, len) = recv_into(sp[0], c, sizeof control);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(len, 0u);
+}
+
 TEST_P(Credentials, CredentialsComeBeforeDescriptors) {
   int sv[2], p[2];
   Pair(SOCK_STREAM, sv);

@@ -331,10 +331,12 @@ void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
   }
   if (passcred) {
     // A message sent before SO_PASSCRED was set carries none: pid 0 and
-    // the overflow ids.
+    // the overflow ids (INVALID_UID munged). With no message at all the
+    // receiver's zeroed scm_cookie is what scm_recv reports: all zero.
     const ScmCred& c = in->cred_;
-    const ucred u = c.valid ? ucred{c.pid, c.uid, c.gid}
-                            : ucred{0, kOverflowId, kOverflowId};
+    const ucred u = !in->message_ ? ucred{0, 0, 0}
+                    : c.valid     ? ucred{c.pid, c.uid, c.gid}
+                                  : ucred{0, kOverflowId, kOverflowId};
     PutCmsg(m, SOL_SOCKET, SCM_CREDENTIALS, &u, sizeof u);
   }
   if (in->peeked_ != 0) {

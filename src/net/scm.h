@@ -124,7 +124,16 @@ class ScmReceived {
   ScmReceived(const ScmReceived&) = delete;
   ScmReceived& operator=(const ScmReceived&) = delete;
   // The credentials of the message (of a stream read's first segment).
-  void set_cred(const ScmCred& c) { cred_ = c; }
+  void set_cred(const ScmCred& c) {
+    cred_ = c;
+    message_ = true;
+  }
+  // True once a message (or a stream read's first segment) was taken.
+  bool has_message() const { return message_; }
+  // A stream read got past its state checks: its credentials are
+  // delivered whatever it returns (unix_stream_read_generic).
+  void set_reading() { reading_ = true; }
+  bool reading() const { return reading_; }
   // A NonStop peek: the message has n descriptors, reported by size only.
   void set_peeked(int n) { peeked_ = n; }
 
@@ -134,6 +143,8 @@ class ScmReceived {
   void Release(int from);
   Arena* arena_;
   ScmCred cred_{};
+  bool message_ = false;
+  bool reading_ = false;
   int peeked_ = 0;
   int n_ = 0;
   ScmKind kind_[kScmMaxFd];

@@ -770,9 +770,15 @@ ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // (net/unix/af_unix.c: scm_recv_unix after the copy).
   ScmReceived scm(s.arena);
   m->scm = &scm;
-  const ssize_t r = s.sk->type == SOCK_STREAM ? StreamRecvmsg(s, m, flags)
-                                              : DgramRecvmsg(s, m, flags);
-  if (r >= 0) ScmDeliver(&scm, m, s.sk->passcred.load());
+  const bool stream = s.sk->type == SOCK_STREAM;
+  const ssize_t r =
+      stream ? StreamRecvmsg(s, m, flags) : DgramRecvmsg(s, m, flags);
+  // unix_stream_read_generic hands its scm to scm_recv_unix whatever the
+  // read's outcome, so credentials reach the control buffer even when it
+  // fails (the caller then reports no msg_controllen);
+  // unix_dgram_recvmsg only with a datagram in hand.
+  if (stream ? scm.reading() : scm.has_message())
+    ScmDeliver(&scm, m, s.sk->passcred.load());
   m->scm = nullptr;
   return r;
 }

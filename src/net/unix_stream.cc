@@ -229,6 +229,9 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // unix_stream_read_generic: not connected (or listening) is EINVAL.
   if (sk->phase != SockPhase::kEstablished) return -EINVAL;
   if (flags & MSG_OOB) return RecvUrgent(s, m, flags);
+  // From here on the read's scm_cookie reaches scm_recv_unix whatever the
+  // outcome (the early returns above jump past it).
+  m->scm->set_reading();
   const size_t size = m->size;
   const bool peek = flags & MSG_PEEK;
   // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
