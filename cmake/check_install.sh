@@ -24,6 +24,7 @@ work=$(mktemp -d)
 prefix=$work/prefix
 # A private arena so concurrent tests and stale arenas cannot interfere.
 export SHUNT_ARENA=/shunt-install-check-$$
+rm -f "/dev/shm/shunt-install-check-$$"  # a stale one of a dead run
 cleanup() {
   rm -rf "$work"
   rm -f "/dev/shm/shunt-install-check-$$"

@@ -17,6 +17,7 @@ done
 # Both processes must attach the same arena; a private one per run keeps
 # runs independent and is removed afterwards.
 export SHUNT_ARENA=/shunt-example-$$
+rm -f "/dev/shm/shunt-example-$$"  # a stale one of a dead run
 tmp=$(mktemp -d)
 sock=$tmp/echo.sock
 server_pid=

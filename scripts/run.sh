@@ -19,5 +19,6 @@ echo
 echo "==== shunt bench --quick"
 # A private arena for the benchmark, removed afterwards.
 export SHUNT_ARENA=/shunt-run-$$
+rm -f "/dev/shm/shunt-run-$$"  # a stale one of a dead run
 trap 'rm -f "/dev/shm/shunt-run-$$"' EXIT
 build/tools/shunt bench --quick

@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
   if (const char* path = getenv("SHUNT_TEST_PASS_FDS"))
     return RunPassFdsChild(path);
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
+  // A test binary that died left its arena behind; one with our pid is not
+  // ours to attach to (it may even have an older layout).
+  shm_unlink(arena.c_str());
   setenv("SHUNT_ARENA", arena.c_str(), 1);
   ::testing::InitGoogleTest(&argc, argv);
   WarmUp();
