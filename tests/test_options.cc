@@ -149,6 +149,35 @@ TEST_P(SocketIdentityOptions, GenericFlagOptionsReadBack) {
   }
 }
 
+// SO_PRIORITY is kept by every socket (AF_UNIX never uses it): 0..6 for
+// anyone, other values with CAP_NET_ADMIN/CAP_NET_RAW; a new or accepted
+// socket starts at 0. (Found by `shunt diff`.)
+TEST_P(SocketIdentityOptions, PriorityReadsBack) {
+  int listener, client, server;
+  ASSERT_NO_FATAL_FAILURE(Connected(&listener, &client, &server));
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), 0);
+    for (int v : {6, 3, 0}) {
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PRIORITY, v), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), v);
+    }
+    for (int v : {7, -1}) {
+      const int rc = SetIntOption(fd, SOL_SOCKET, SO_PRIORITY, v);
+      if (geteuid() == 0) {
+        EXPECT_EQ(rc, 0);
+        EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), v);
+      } else {
+        EXPECT_EQ(rc, -1);
+        EXPECT_EQ(errno, EPERM);
+      }
+    }
+  }
+  ASSERT_EQ(SetIntOption(client, SOL_SOCKET, SO_PRIORITY, 5), 0);
+  EXPECT_EQ(GetIntOption(server, SOL_SOCKET, SO_PRIORITY), 0);
+  EXPECT_EQ(GetIntOption(listener, SOL_SOCKET, SO_PRIORITY), 0);
+}
+
 SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
 
 // ---------------------------------------------------------------------------

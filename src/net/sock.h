@@ -85,6 +85,7 @@ struct SockState {
   std::atomic<int32_t> rcvbuf;
   std::atomic<int32_t> rcvlowat;
   std::atomic<int32_t> peek_off;
+  std::atomic<int32_t> priority;  // SO_PRIORITY, never acted on
   // SO_RCVTIMEO/SO_SNDTIMEO in the kernel's jiffies, as the kernel keeps
   // them (so getsockopt reads back its rounding): 0 waits forever, -1 does
   // not wait at all (a negative tv_sec).

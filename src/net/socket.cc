@@ -505,6 +505,9 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
     case SO_PEEK_OFF:
       v.i = sk->peek_off.load();
       break;
+    case SO_PRIORITY:
+      v.i = sk->priority.load();
+      break;
     case SO_PASSCRED:
       v.i = sk->passcred;
       break;
@@ -599,6 +602,12 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
       break;
     case SO_PEEK_OFF:
       sk->peek_off.store(v);
+      break;
+    case SO_PRIORITY:
+      // sk_setsockopt: 0..6 for anyone, any value with CAP_NET_ADMIN or
+      // CAP_NET_RAW (here: effective uid 0, DIFFERENCES.md 2).
+      if ((v < 0 || v > 6) && geteuid() != 0) return -EPERM;
+      sk->priority.store(v);
       break;
     case SO_PASSCRED:
       sk->passcred = v != 0;
