@@ -178,6 +178,42 @@ TEST_P(SocketIdentityOptions, PriorityReadsBack) {
   EXPECT_EQ(GetIntOption(listener, SOL_SOCKET, SO_PRIORITY), 0);
 }
 
+// SO_LINGER is kept by every socket (AF_UNIX never lingers): the time is
+// stored in jiffies and kept when lingering is switched off; a negative
+// time is widened to a huge unsigned one and capped at
+// MAX_SCHEDULE_TIMEOUT, which reads back as LONG_MAX / HZ cut to an int.
+// (Found by `shunt diff`.)
+TEST_P(SocketIdentityOptions, LingerReadsBack) {
+  const int fd = Socket(SOCK_STREAM);
+  auto get = [&] {
+    linger l{-7, -7};
+    socklen_t len = sizeof l;
+    EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len), 0);
+    EXPECT_EQ(len, sizeof l);
+    return l;
+  };
+  auto set = [&](int onoff, int secs, socklen_t len = sizeof(linger)) {
+    const linger l{onoff, secs};
+    return api().setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, len);
+  };
+  EXPECT_EQ(get().l_onoff, 0);
+  EXPECT_EQ(get().l_linger, 0);
+  ASSERT_EQ(set(1, 5), 0);
+  EXPECT_EQ(get().l_onoff, 1);
+  EXPECT_EQ(get().l_linger, 5);
+  ASSERT_EQ(set(0, 9), 0);
+  EXPECT_EQ(get().l_onoff, 0);
+  EXPECT_EQ(get().l_linger, 5);
+  EXPECT_EQ(set(1, 9, sizeof(int)), -1);
+  EXPECT_EQ(errno, EINVAL);
+  ASSERT_EQ(set(1, -1), 0);
+  const int capped = get().l_linger;
+  bool one_of_the_hz_values = false;
+  for (long hz : {100, 250, 300, 1000})
+    one_of_the_hz_values |= capped == static_cast<int>(LONG_MAX / hz);
+  EXPECT_TRUE(one_of_the_hz_values) << capped;
+}
+
 SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
 
 // ---------------------------------------------------------------------------
