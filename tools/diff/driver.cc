@@ -52,7 +52,9 @@ double Now() {
 // within kWatchdogSeconds, or the process says how to replay it and dies.
 volatile uint64_t g_current_seed = 0;
 const char* volatile g_replay_option = "--replay";
+char g_arena_file[64];  // the private arena's /dev/shm file, for OnAlarm
 void OnAlarm(int) {
+  if (g_arena_file[0] != '\0') unlink(g_arena_file);  // signal-safe
   char msg[192] =
       "shunt diff: watchdog: no progress for 60 s (a call blocked?); "
       "replay: shunt diff ";
@@ -236,6 +238,7 @@ int ParseOptions(int argc, char** argv, Options* o) {
 Totals WorkWithPrivateArena(const Options& o, long first, long stride) {
   const std::string arena = "/shunt-diff-" + std::to_string(getpid());
   setenv("SHUNT_ARENA", arena.c_str(), 1);
+  snprintf(g_arena_file, sizeof g_arena_file, "/dev/shm%s", arena.c_str());
   const Totals t = Work(o, first, stride);
   shm_unlink(arena.c_str());
   return t;
