@@ -81,7 +81,9 @@ run_diff() {
   timeout 600 "$dir/tools/shunt" diff --seed "$seed" --sequences "$sequences" \
     --jobs "$jobs" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
-  if [[ $rc -eq 0 ]] && tail -1 "$log" | grep -qE ', 0 divergences$'; then
+  local last
+  last=$(tail -n 1 "$log")
+  if [[ $rc -eq 0 && $last == *", 0 divergences" ]]; then
     report+=("diff (seed $seed): passed")
     total_passed=$((total_passed + 1))
   else

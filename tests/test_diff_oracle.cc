@@ -221,7 +221,7 @@ TEST_F(DiffOracle, ComparatorAllowsOnlyDocumentedDifferences) {
 
 void RunScenarios(const WorldConfig& world, bool process) {
   int runs = 0;
-  std::vector<int> slept(5, 0);
+  std::vector<int> slept(6, 0);
   for (uint64_t i = 0; runs < 40 && i < 1000; ++i) {
     const Scenario sc = MakeScenario(SequenceSeed(21, i));
     if (sc.process != process) continue;
@@ -242,7 +242,8 @@ void RunScenarios(const WorldConfig& world, bool process) {
   // Every kind with a wake-up really put its sleeper to sleep.
   for (ScenarioKind kind :
        {ScenarioKind::kRecvWokenBySend, ScenarioKind::kSendFreedByRecv,
-        ScenarioKind::kAcceptWokenByConnect, ScenarioKind::kRecvWokenByClose})
+        ScenarioKind::kAcceptWokenByConnect, ScenarioKind::kRecvWokenByClose,
+        ScenarioKind::kWaitallWokenByTwoSends})
     EXPECT_GT(slept[static_cast<int>(kind)], 0) << static_cast<int>(kind);
 }
 

@@ -149,6 +149,71 @@ TEST_P(SocketIdentityOptions, GenericFlagOptionsReadBack) {
   }
 }
 
+// SO_PRIORITY is kept by every socket (AF_UNIX never uses it): 0..6 for
+// anyone, other values with CAP_NET_ADMIN/CAP_NET_RAW; a new or accepted
+// socket starts at 0. (Found by `shunt diff`.)
+TEST_P(SocketIdentityOptions, PriorityReadsBack) {
+  int listener, client, server;
+  ASSERT_NO_FATAL_FAILURE(Connected(&listener, &client, &server));
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    const int fd = Socket(type);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), 0);
+    for (int v : {6, 3, 0}) {
+      ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_PRIORITY, v), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), v);
+    }
+    for (int v : {7, -1}) {
+      const int rc = SetIntOption(fd, SOL_SOCKET, SO_PRIORITY, v);
+      if (geteuid() == 0) {
+        EXPECT_EQ(rc, 0);
+        EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), v);
+      } else {
+        EXPECT_EQ(rc, -1);
+        EXPECT_EQ(errno, EPERM);
+      }
+    }
+  }
+  ASSERT_EQ(SetIntOption(client, SOL_SOCKET, SO_PRIORITY, 5), 0);
+  EXPECT_EQ(GetIntOption(server, SOL_SOCKET, SO_PRIORITY), 0);
+  EXPECT_EQ(GetIntOption(listener, SOL_SOCKET, SO_PRIORITY), 0);
+}
+
+// SO_LINGER is kept by every socket (AF_UNIX never lingers): the time is
+// stored in jiffies and kept when lingering is switched off; a negative
+// time is widened to a huge unsigned one and capped at
+// MAX_SCHEDULE_TIMEOUT, which reads back as LONG_MAX / HZ cut to an int.
+// (Found by `shunt diff`.)
+TEST_P(SocketIdentityOptions, LingerReadsBack) {
+  const int fd = Socket(SOCK_STREAM);
+  auto get = [&] {
+    linger l{-7, -7};
+    socklen_t len = sizeof l;
+    EXPECT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len), 0);
+    EXPECT_EQ(len, sizeof l);
+    return l;
+  };
+  auto set = [&](int onoff, int secs, socklen_t len = sizeof(linger)) {
+    const linger l{onoff, secs};
+    return api().setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, len);
+  };
+  EXPECT_EQ(get().l_onoff, 0);
+  EXPECT_EQ(get().l_linger, 0);
+  ASSERT_EQ(set(1, 5), 0);
+  EXPECT_EQ(get().l_onoff, 1);
+  EXPECT_EQ(get().l_linger, 5);
+  ASSERT_EQ(set(0, 9), 0);
+  EXPECT_EQ(get().l_onoff, 0);
+  EXPECT_EQ(get().l_linger, 5);
+  EXPECT_EQ(set(1, 9, sizeof(int)), -1);
+  EXPECT_EQ(errno, EINVAL);
+  ASSERT_EQ(set(1, -1), 0);
+  const int capped = get().l_linger;
+  bool one_of_the_hz_values = false;
+  for (long hz : {100, 250, 300, 1000})
+    one_of_the_hz_values |= capped == static_cast<int>(LONG_MAX / hz);
+  EXPECT_TRUE(one_of_the_hz_values) << capped;
+}
+
 SHUNT_BOTH_BACKENDS(SocketIdentityOptions);
 
 // ---------------------------------------------------------------------------

@@ -76,7 +76,7 @@ struct SockState {
   std::atomic<uint8_t> passcred;
   // sk_setsockopt flags with no effect on AF_UNIX, kept to be read back:
   // bit SO_<name> for SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE,
-  // SO_BROADCAST, SO_OOBINLINE (see kFlagOptions in socket.cc).
+  // SO_BROADCAST, SO_OOBINLINE, SO_LINGER (see FlagOptionBit in socket.cc).
   std::atomic<uint16_t> flag_opts;
   ArenaMutex lock;                 // guards everything below unless noted
   std::atomic<uint32_t> shutdown;  // kRcvShutdown | kSendShutdown
@@ -89,6 +89,10 @@ struct SockState {
   std::atomic<int32_t> rcvbuf;
   std::atomic<int32_t> rcvlowat;
   std::atomic<int32_t> peek_off;
+  std::atomic<int32_t> priority;  // SO_PRIORITY, never acted on
+  // SO_LINGER's time in jiffies (sk_lingertime), kept when lingering is
+  // switched off; on/off is bit SO_LINGER of flag_opts. Never acted on.
+  std::atomic<int64_t> linger_jiffies;
   // SO_RCVTIMEO/SO_SNDTIMEO in the kernel's jiffies, as the kernel keeps
   // them (so getsockopt reads back its rounding): 0 waits forever, -1 does
   // not wait at all (a negative tv_sec).

@@ -452,6 +452,7 @@ int FlagOptionBit(int name) {
     case SO_KEEPALIVE:
     case SO_DONTROUTE:
     case SO_BROADCAST:
+    case SO_LINGER:
       return 1 << name;
     default:
       return 0;
@@ -481,6 +482,7 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
     int i;
     timeval tv;
     ucred cred;
+    linger ling;
   } v;
   memset(&v, 0, sizeof v);
   socklen_t lv = sizeof(int);
@@ -514,6 +516,15 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
       break;
     case SO_PEEK_OFF:
       v.i = sk->peek_off.load();
+      break;
+    case SO_PRIORITY:
+      v.i = sk->priority.load();
+      break;
+    case SO_LINGER:
+      v.ling.l_onoff = (sk->flag_opts.load() & FlagOptionBit(SO_LINGER)) != 0;
+      v.ling.l_linger =
+          static_cast<int>(sk->linger_jiffies.load() / s.arena->limits().hz);
+      lv = sizeof(linger);
       break;
     case SO_PASSCRED:
       v.i = sk->passcred;
@@ -618,6 +629,31 @@ int SockSetOpt(const Sock& s, int level, int name, const void* val,
       break;
     case SO_PEEK_OFF:
       sk->peek_off.store(v);
+      break;
+    case SO_LINGER: {
+      if (len < sizeof(linger)) return -EINVAL;
+      linger l;
+      memcpy(&l, val, sizeof l);
+      if (l.l_onoff == 0) {
+        sk->flag_opts.fetch_and(
+            static_cast<uint16_t>(~FlagOptionBit(SO_LINGER)));
+        break;
+      }
+      // sk_setsockopt: seconds (an int widened to unsigned long, so a
+      // negative one is huge) to jiffies, capped at MAX_SCHEDULE_TIMEOUT.
+      const uint64_t hz = s.arena->limits().hz;
+      const uint64_t secs =
+          static_cast<uint64_t>(static_cast<int64_t>(l.l_linger));
+      sk->linger_jiffies.store(
+          secs >= INT64_MAX / hz ? INT64_MAX : static_cast<int64_t>(secs * hz));
+      sk->flag_opts.fetch_or(static_cast<uint16_t>(FlagOptionBit(SO_LINGER)));
+      break;
+    }
+    case SO_PRIORITY:
+      // sk_setsockopt: 0..6 for anyone, any value with CAP_NET_ADMIN or
+      // CAP_NET_RAW (here: effective uid 0, DIFFERENCES.md 2).
+      if ((v < 0 || v > 6) && geteuid() != 0) return -EPERM;
+      sk->priority.store(v);
       break;
     case SO_PASSCRED:
       sk->passcred = v != 0;

@@ -201,7 +201,7 @@ Scenario MakeScenario(uint64_t seed) {
   Rng rng(seed);
   Scenario sc;
   sc.seed = rng.Next();
-  sc.kind = ScenarioKind(rng.Below(5));
+  sc.kind = ScenarioKind(rng.Below(6));
   static const int kTypes[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
   sc.type = kTypes[rng.Below(3)];
   sc.process = rng.Percent(40);
@@ -230,8 +230,9 @@ Scenario MakeScenario(uint64_t seed) {
 
 std::string DescribeScenario(const Scenario& sc) {
   static const char* kKinds[] = {
-      "recv woken by send", "recv times out", "send freed by recv",
-      "accept woken by connect", "recv woken by close/shutdown"};
+      "recv woken by send",           "recv times out",
+      "send freed by recv",           "accept woken by connect",
+      "recv woken by close/shutdown", "MSG_WAITALL recv woken by two sends"};
   const char* type = sc.type == SOCK_STREAM  ? "SOCK_STREAM"
                      : sc.type == SOCK_DGRAM ? "SOCK_DGRAM"
                                              : "SOCK_SEQPACKET";
@@ -362,6 +363,25 @@ std::vector<Outcome> RunScenario(const Api& api, const WorldConfig& world,
             }
           },
           {sv[0]}));
+      break;
+    case ScenarioKind::kWaitallWokenByTwoSends:
+      // Stream: one receive of both halves; datagram kinds: the first
+      // message (MSG_WAITALL does not join messages).
+      steps.push_back(RunPair(
+          api, sc.process,
+          [&] {
+            return Recv(api, sv[1], 2 * sc.len,
+                        MSG_WAITALL | (sc.flags & MSG_TRUNC));
+          },
+          [&] {
+            for (int half = 0; half < 2; ++half) {
+              steps.push_back(Result(api.send(sv[0], payload.data(),
+                                              payload.size(), MSG_NOSIGNAL)));
+              if (half == 0) usleep(2000);  // the sleeper takes the first
+            }
+          },
+          {sv[0]}));
+      steps.push_back(Recv(api, sv[1], 65536, MSG_DONTWAIT));
       break;
     case ScenarioKind::kAcceptWokenByConnect:
       break;

@@ -2,8 +2,9 @@
 // puts one call to sleep on a socket (in a second thread, or in a forked
 // child process) and, once that call is seen asleep (/proc/.../stat state
 // 'S'), wakes it from the first thread of control: a blocked receive woken
-// by a send, by a close or a shutdown; a receive whose SO_RCVTIMEO fires; a
-// blocked sender freed by a receive; a blocked accept woken by a connect.
+// by a send, by a close or a shutdown, a MSG_WAITALL receive completed by
+// two sends; a receive whose SO_RCVTIMEO fires; a blocked sender freed by a
+// receive; a blocked accept woken by a connect.
 // The harness forces the interleaving, so both worlds run the same one and
 // their outcomes are compared like a sequence's. Owns, while a scenario
 // runs, the sockets and the helper thread or child it makes.
@@ -26,6 +27,7 @@ enum class ScenarioKind : uint8_t {
   kSendFreedByRecv,
   kAcceptWokenByConnect,
   kRecvWokenByClose,
+  kWaitallWokenByTwoSends,  // MSG_WAITALL for len + len bytes, sent in two
 };
 
 struct Scenario {

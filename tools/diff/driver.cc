@@ -52,8 +52,11 @@ double Now() {
 // within kWatchdogSeconds, or the process says how to replay it and dies.
 volatile uint64_t g_current_seed = 0;
 const char* volatile g_replay_option = "--replay";
+char g_arena_file[64];   // the private arena's /dev/shm file, for OnAlarm
+char g_replay_tail[96];  // the replay command's options after the seed
 void OnAlarm(int) {
-  char msg[192] =
+  if (g_arena_file[0] != '\0') unlink(g_arena_file);  // signal-safe
+  char msg[320] =
       "shunt diff: watchdog: no progress for 60 s (a call blocked?); "
       "replay: shunt diff ";
   size_t n = strlen(msg);
@@ -63,6 +66,8 @@ void OnAlarm(int) {
   msg[n++] = 'x';
   for (int shift = 60; shift >= 0; shift -= 4)
     msg[n++] = "0123456789abcdef"[(g_current_seed >> shift) & 0xf];
+  for (const char* p = g_replay_tail; *p != '\0' && n + 2 < sizeof msg; ++p)
+    msg[n++] = *p;
   msg[n++] = '\n';
   (void)!write(2, msg, n);
   _exit(3);
@@ -91,6 +96,9 @@ Totals Work(const Options& o, long first, long stride) {
   const WorldConfig world{dir, prefix};
   Oracle oracle(KernelApi(), ShuntApi(), world);
   const Generator gen(o.gen);
+  snprintf(g_replay_tail, sizeof g_replay_tail, " --ops-per-sequence %d%s%s",
+           o.ops, o.gen.ancillary ? " --ancillary" : "",
+           o.gen.oob_send ? " --oob" : "");
   signal(SIGALRM, OnAlarm);
   const double deadline = o.seconds > 0 ? Now() + o.seconds : 0;
   for (long i = first; o.sequences < 0 || i < o.sequences; i += stride) {
@@ -235,7 +243,9 @@ int ParseOptions(int argc, char** argv, Options* o) {
 // Runs Work in this process with a private arena, unlinked afterwards.
 Totals WorkWithPrivateArena(const Options& o, long first, long stride) {
   const std::string arena = "/shunt-diff-" + std::to_string(getpid());
+  shm_unlink(arena.c_str());  // a dead run's, if our pid was reused
   setenv("SHUNT_ARENA", arena.c_str(), 1);
+  snprintf(g_arena_file, sizeof g_arena_file, "/dev/shm%s", arena.c_str());
   const Totals t = Work(o, first, stride);
   shm_unlink(arena.c_str());
   return t;

@@ -580,6 +580,9 @@ void Executor::DoSockopt(const Op& op, Outcome* out) {
     if (timeval_opt) {
       const timeval tv = {op.c, op.e};
       memcpy(buf, &tv, sizeof tv);
+    } else if (op.a == SOL_SOCKET && op.b == SO_LINGER) {
+      const linger l = {op.c, op.e};
+      memcpy(buf, &l, sizeof l);
     } else {
       memcpy(buf, &op.c, sizeof op.c);
     }

@@ -31,6 +31,7 @@ void Cleanup() {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_arena = new std::string("/shunt-diff-fuzz-" + std::to_string(getpid()));
+  shm_unlink(g_arena->c_str());  // a dead run's, if our pid was reused
   setenv("SHUNT_ARENA", g_arena->c_str(), 1);
   char dir[] = "/tmp/shunt-diff-XXXXXX";
   if (mkdtemp(dir) == nullptr) abort();

@@ -173,6 +173,12 @@ void Generator::FillOption(Rng& rng, Op* op, bool set) const {
       {SOL_SOCKET, SO_ACCEPTCONN},
       {SOL_SOCKET, SO_PEERCRED},
       {SOL_SOCKET, SO_REUSEADDR},
+      {SOL_SOCKET, SO_SNDLOWAT},
+      {SOL_SOCKET, SO_PRIORITY},
+      {SOL_SOCKET, SO_BROADCAST},
+      {SOL_SOCKET, SO_OOBINLINE},
+      {SOL_SOCKET, SO_DONTROUTE},
+      {SOL_SOCKET, SO_LINGER},
       {SOL_SOCKET, SO_KEEPALIVE},
       {SOL_SOCKET, 999},
       {0, SO_SNDBUF},
@@ -197,6 +203,10 @@ void Generator::FillOption(Rng& rng, Op* op, bool set) const {
     else if (timeval_opt) {
       op->c = PickOf(rng, kSecs);
       op->e = PickOf(rng, kUsecs);
+    } else if (o.name == SO_LINGER) {
+      static const int kLingers[] = {0, 1, 5, -1, 100000000};
+      op->c = rng.Range(0, 1);
+      op->e = PickOf(rng, kLingers);
     } else if (o.name == SO_PASSCRED)
       // SO_PASSCRED=1 makes Linux attach SCM_CREDENTIALS to every message
       // received, which shunt does not do yet (DIFFERENCES.md #7).
@@ -204,7 +214,7 @@ void Generator::FillOption(Rng& rng, Op* op, bool set) const {
     else
       op->c = PickOf(rng, kSmall);
   }
-  const int natural = timeval_opt ? 16 : 4;
+  const int natural = timeval_opt ? 16 : o.name == SO_LINGER ? 8 : 4;
   const uint32_t r = rng.Below(100);
   if (r < 80)
     op->d = natural;

@@ -58,14 +58,18 @@ std::string OptText(int level, int name) {
   static const struct {
     int v;
     const char* n;
-  } kNames[] = {{SO_SNDBUF, "SO_SNDBUF"},      {SO_RCVBUF, "SO_RCVBUF"},
-                {SO_RCVLOWAT, "SO_RCVLOWAT"},  {SO_PEEK_OFF, "SO_PEEK_OFF"},
-                {SO_PASSCRED, "SO_PASSCRED"},  {SO_RCVTIMEO, "SO_RCVTIMEO"},
-                {SO_SNDTIMEO, "SO_SNDTIMEO"},  {SO_TYPE, "SO_TYPE"},
-                {SO_ERROR, "SO_ERROR"},        {SO_DOMAIN, "SO_DOMAIN"},
-                {SO_PROTOCOL, "SO_PROTOCOL"},  {SO_ACCEPTCONN, "SO_ACCEPTCONN"},
-                {SO_PEERCRED, "SO_PEERCRED"},  {SO_REUSEADDR, "SO_REUSEADDR"},
-                {SO_KEEPALIVE, "SO_KEEPALIVE"}};
+  } kNames[] = {
+      {SO_SNDBUF, "SO_SNDBUF"},       {SO_RCVBUF, "SO_RCVBUF"},
+      {SO_RCVLOWAT, "SO_RCVLOWAT"},   {SO_PEEK_OFF, "SO_PEEK_OFF"},
+      {SO_PASSCRED, "SO_PASSCRED"},   {SO_RCVTIMEO, "SO_RCVTIMEO"},
+      {SO_SNDTIMEO, "SO_SNDTIMEO"},   {SO_TYPE, "SO_TYPE"},
+      {SO_ERROR, "SO_ERROR"},         {SO_DOMAIN, "SO_DOMAIN"},
+      {SO_PROTOCOL, "SO_PROTOCOL"},   {SO_ACCEPTCONN, "SO_ACCEPTCONN"},
+      {SO_PEERCRED, "SO_PEERCRED"},   {SO_REUSEADDR, "SO_REUSEADDR"},
+      {SO_KEEPALIVE, "SO_KEEPALIVE"}, {SO_LINGER, "SO_LINGER"},
+      {SO_PRIORITY, "SO_PRIORITY"},   {SO_SNDLOWAT, "SO_SNDLOWAT"},
+      {SO_BROADCAST, "SO_BROADCAST"}, {SO_OOBINLINE, "SO_OOBINLINE"},
+      {SO_DONTROUTE, "SO_DONTROUTE"}};
   std::string s = level == SOL_SOCKET ? "SOL_SOCKET" : std::to_string(level);
   for (const auto& k : kNames)
     if (k.v == name) return s + ", " + k.n;
@@ -205,9 +209,11 @@ std::string Describe(const Op& op) {
       return dst + " = dup(" + fd + ")";
     case OpKind::kSetsockopt: {
       const bool tv = op.b == SO_RCVTIMEO || op.b == SO_SNDTIMEO;
-      const std::string v =
-          tv ? "{" + std::to_string(op.c) + "s, " + std::to_string(op.e) + "us}"
-             : std::to_string(op.c);
+      std::string v = std::to_string(op.c);
+      if (tv)
+        v = "{" + v + "s, " + std::to_string(op.e) + "us}";
+      else if (op.b == SO_LINGER)
+        v = "{" + v + ", " + std::to_string(op.e) + "s}";
       return "setsockopt(" + fd + ", " + OptText(op.a, op.b) + ", " + v + ", " +
              std::to_string(op.d) + ")";
     }
