@@ -581,6 +581,32 @@ TEST_P(StreamBoundariesWithDescriptors, PeekDuplicatesAndTheReadGetsThemAgain) {
   EXPECT_EQ(RecvString(sv[1], 16), "cd");
 }
 
+// A stream peek goes on past a full buffer to the following segments,
+// taking no more bytes but the descriptors of the first segment that has
+// some (unix_stream_read_generic's peek branch); a real read stops at the
+// full buffer.
+TEST_P(StreamBoundariesWithDescriptors, FullPeekStillTakesNextDescriptors) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  SendAll(sv[0], "ab");
+  ASSERT_EQ(SendFd(sv[0], "c", p[1]), 1);
+  Got peeked = RecvFds(sv[1], 1, CMSG_SPACE(sizeof(int)), MSG_PEEK);
+  EXPECT_EQ(peeked.data, "a");
+  ASSERT_EQ(peeked.fds.size(), 1u);
+  close(peeked.fds[0]);
+  Got nothing = RecvFds(sv[1], 0, 0, MSG_PEEK, true);
+  EXPECT_EQ(nothing.rc, 0);
+  EXPECT_EQ(nothing.flags, MSG_CTRUNC);  // descriptors with no buffer
+  Got read = RecvFds(sv[1], 1, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(read.data, "a");
+  EXPECT_TRUE(read.fds.empty());
+  Got rest = RecvFds(sv[1], 16, CMSG_SPACE(sizeof(int)));
+  EXPECT_EQ(rest.data, "bc");
+  ASSERT_EQ(rest.fds.size(), 1u);
+  close(rest.fds[0]);
+}
+
 TEST_P(StreamBoundariesWithDescriptors, DatagramPeekDuplicates) {
   int sv[2], other[2];
   Pair(SOCK_SEQPACKET, sv);

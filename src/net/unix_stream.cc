@@ -328,14 +328,15 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       } else {
         const int off = sk->peek_off.load();  // sk_peek_offset_fwd
         if (off >= 0) sk->peek_off.store(off + static_cast<int>(chunk));
-        skip += chunk;
-        // A peek stops after the last queued skb: it neither waits for
-        // more (even under MSG_WAITALL or SO_RCVLOWAT) nor takes a pending
-        // error, as unix_stream_read_generic breaks out there.
-        if (copied < size && seg_idx + 1 == sk->rq.seg_tail)
-          return static_cast<long>(copied);
+        // A peek goes on to the next skb even with the buffer full (taking
+        // nothing more from it, but its descriptors), and stops after the
+        // last queued one: it neither waits for more (even under
+        // MSG_WAITALL or SO_RCVLOWAT) nor takes a pending error, as
+        // unix_stream_read_generic's peek branch does.
+        skip += seg->len - in_seg;
+        if (seg_idx + 1 == sk->rq.seg_tail) return static_cast<long>(copied);
       }
-      if (copied == size || fds) return static_cast<long>(copied);
+      if (fds || (!peek && copied == size)) return static_cast<long>(copied);
     }
   });
   m->copied = copied;
