@@ -75,6 +75,17 @@ TEST_P(UrgentData, LastByteOfTheSendIsUrgent) {
   EXPECT_EQ(Revents(), 0);
 }
 
+// An urgent read into no buffer at all still takes the byte: copying into
+// an exhausted iterator is no fault (skb_copy_datagram_iter).
+TEST_P(UrgentData, EmptyBufferStillTakesTheByte) {
+  ASSERT_EQ(Send("ab", MSG_OOB), 2);
+  msghdr mh{};
+  ASSERT_EQ(api().recvmsg(sv_[1], &mh, MSG_OOB), 1);
+  EXPECT_EQ(mh.msg_flags, MSG_OOB);
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  EXPECT_EQ(Recv(10), "a");
+}
+
 TEST_P(UrgentData, ReadsStopAtTheMark) {
   ASSERT_EQ(Send("ab"), 2);
   ASSERT_EQ(Send("cd", MSG_OOB), 2);
