@@ -82,6 +82,88 @@ int RunAsNobody(const std::function<int()>& fn) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+ssize_t SendRights(ssize_t (*send_fn)(int, const msghdr*, int), int fd,
+                   const std::vector<int>& fds, int flags, char byte) {
+  std::vector<cmsghdr> control(
+      CMSG_SPACE(fds.size() * sizeof(int)) / sizeof(cmsghdr) + 1);
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control.data();
+  mh.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+  memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
+  return send_fn(fd, &mh, flags);
+}
+
+std::vector<int> RecvRights(ssize_t (*recv_fn)(int, msghdr*, int), int fd,
+                            size_t room, int flags, ssize_t* rc,
+                            size_t* cmsg_len) {
+  std::vector<cmsghdr> control(
+      CMSG_SPACE(room * sizeof(int)) / sizeof(cmsghdr) + 1);
+  char byte = 0;
+  iovec iov{&byte, 1};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control.data();
+  mh.msg_controllen = CMSG_SPACE(room * sizeof(int));
+  const ssize_t r = recv_fn(fd, &mh, flags);
+  if (rc != nullptr) *rc = r;
+  std::vector<int> fds;
+  if (r < 0) return fds;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_len < CMSG_LEN(0)) break;
+    if (cmsg_len != nullptr && fds.empty()) *cmsg_len = c->cmsg_len;
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+      int v;
+      memcpy(&v, CMSG_DATA(c) + i * sizeof(int), sizeof v);
+      fds.push_back(v);
+    }
+  }
+  return fds;
+}
+
+bool PipeAtEof(int rd) {
+  const int fl = fcntl(rd, F_GETFL);
+  fcntl(rd, F_SETFL, fl | O_NONBLOCK);
+  char c;
+  const ssize_t r = read(rd, &c, 1);
+  fcntl(rd, F_SETFL, fl);
+  return r == 0;
+}
+
+int ShuntListenerAt(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  const int l = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  if (l < 0) return -1;
+  if (shunt_bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      shunt_listen(l, 1) != 0) {
+    shunt_close(l);
+    return -1;
+  }
+  return l;
+}
+
+pid_t ExecSelf(const char* name, const std::string& value, bool kernel) {
+  fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv(name, value.c_str(), 1);
+    if (kernel) setenv("SHUNT_TEST_KERNEL", "1", 1);
+    execl("/proc/self/exe", "shunt_tests", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
 ScopedUsr1Counter::ScopedUsr1Counter(int sa_flags) {
   g_usr1_count = 0;
   struct sigaction sa {};

@@ -43,6 +43,25 @@ long ReadSysctl(const char* path);
 // child did not exit normally.
 int RunAsNobody(const std::function<int()>& fn);
 
+// sendmsg (through `send_fn`: ::sendmsg or shunt_sendmsg) of the byte
+// `byte` with one SCM_RIGHTS message holding fds; returns its result.
+ssize_t SendRights(ssize_t (*send_fn)(int, const msghdr*, int), int fd,
+                   const std::vector<int>& fds, int flags = 0, char byte = 'f');
+// recvmsg (through `recv_fn`) of one byte with room for `room` descriptors.
+// Returns the descriptors of the SCM_RIGHTS messages received; *rc (if
+// given) gets recvmsg's result, and *cmsg_len the first message's length.
+std::vector<int> RecvRights(ssize_t (*recv_fn)(int, msghdr*, int), int fd,
+                            size_t room, int flags = 0, ssize_t* rc = nullptr,
+                            size_t* cmsg_len = nullptr);
+// True if pipe read end rd is at end-of-file now: empty, no writer left.
+bool PipeAtEof(int rd);
+// A listening shunt stream socket bound to `path`, or -1.
+int ShuntListenerAt(const std::string& path);
+// Forks and execs this test binary with the environment variable `name`
+// set to `value` (a child mode of main.cc), and SHUNT_TEST_KERNEL set if
+// `kernel`. Returns the child's pid.
+pid_t ExecSelf(const char* name, const std::string& value, bool kernel);
+
 // Installs a SIGUSR1 handler with the given sa_flags that counts deliveries,
 // for the lifetime of the object (the count starts at zero).
 class ScopedUsr1Counter {

@@ -14,6 +14,8 @@
 
 #include <string>
 
+#include "backend.h"
+
 // A poll over a shunt socket and a kernel descriptor creates this thread's
 // wake socket and the process's wake sender, kernel descriptors shunt keeps
 // for the life of the thread and process. Made before any test counts
@@ -35,13 +37,18 @@ void WarmUp() {
 // Child mode for tests of unrelated processes: an exec'd copy of this binary
 // attaches to the arena by name (as any program would), connects to the
 // path in SHUNT_TEST_CONNECT, sends its pid as text and waits for EOF.
-int RunConnectChild(const char* path) {
-  const int fd = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+sockaddr_un PathAddr(const char* path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
-  if (fd < 0 ||
-      shunt_connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+  return addr;
+}
+
+int RunConnectChild(const char* path) {
+  const int fd = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  const sockaddr_un addr = PathAddr(path);
+  if (fd < 0 || shunt_connect(fd, reinterpret_cast<const sockaddr*>(&addr),
+                              sizeof addr) != 0)
     return 2;
   const std::string msg = std::to_string(getpid());
   if (shunt_send(fd, msg.data(), msg.size(), 0) !=
@@ -62,33 +69,38 @@ int RunPassFdsChild(const char* path) {
   auto sock = kernel ? socket : shunt_socket;
   auto pair = kernel ? socketpair : shunt_socketpair;
   auto conn = kernel ? connect : shunt_connect;
-  auto sendm = kernel ? sendmsg : shunt_sendmsg;
   auto snd = kernel ? send : shunt_send;
   const int fd = sock(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  const sockaddr_un addr = PathAddr(path);
   int p[2], sv[2];
   if (fd < 0 ||
-      conn(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      conn(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
       pipe(p) != 0 || write(p[1], "pipe-data", 9) != 9 ||
       pair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || snd(sv[1], "queued", 6, 0) != 6)
     return 2;
-  const int fds[3] = {p[0], sv[0], sv[1]};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
-  char byte = 'F';
-  iovec iov{&byte, 1};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof fds);
-  memcpy(CMSG_DATA(cm), fds, sizeof fds);
-  return sendm(fd, &mh, 0) == 1 ? 0 : 3;
+  return shunt_test::SendRights(kernel ? sendmsg : shunt_sendmsg, fd,
+                                {p[0], sv[0], sv[1]}, 0, 'F') == 1
+             ? 0
+             : 3;
+}
+
+// Child mode for the mailbox limit (docs/DIFFERENCES.md 9): connects to
+// the path in SHUNT_TEST_FLOOD and sends, without waiting, up to twelve
+// one-byte messages each carrying a pipe end; exits with how many it sent.
+int RunFloodChild(const char* path) {
+  const int fd = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
+  const sockaddr_un addr = PathAddr(path);
+  int p[2];
+  if (fd < 0 ||
+      shunt_connect(fd, reinterpret_cast<const sockaddr*>(&addr),
+                    sizeof addr) != 0 ||
+      pipe(p) != 0)
+    return 100;
+  int sent = 0;
+  while (sent < 12 &&
+         shunt_test::SendRights(shunt_sendmsg, fd, {p[0]}, MSG_DONTWAIT) == 1)
+    ++sent;
+  return sent;
 }
 
 int main(int argc, char** argv) {
@@ -96,6 +108,7 @@ int main(int argc, char** argv) {
     return RunConnectChild(path);
   if (const char* path = getenv("SHUNT_TEST_PASS_FDS"))
     return RunPassFdsChild(path);
+  if (const char* path = getenv("SHUNT_TEST_FLOOD")) return RunFloodChild(path);
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
   // A test binary that died left its arena behind; one with our pid is not
   // ours to attach to (it may even have an older layout).

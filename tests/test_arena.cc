@@ -43,20 +43,7 @@ void ExpectSame(const Usage& a, const Usage& b) {
 
 // Sends fd over `via` with one byte.
 void SendOneFd(int via, int fd) {
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  char byte = 'f';
-  iovec iov{&byte, 1};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ASSERT_EQ(shunt_sendmsg(via, &mh, 0), 1);
+  ASSERT_EQ(shunt_test::SendRights(shunt_sendmsg, via, {fd}), 1);
 }
 
 // Sockets in flight are released with the messages holding them, and

@@ -21,6 +21,8 @@
 
 namespace {
 
+using shunt_test::PipeAtEof;
+
 constexpr int kScmMaxFd = 253;
 
 // What one recvmsg gave.
@@ -112,17 +114,6 @@ class DescriptorFixture : public shunt_test::BothBackends {
   // Closes received descriptors: sockets of this backend through it.
   void CloseAll(const std::vector<int>& fds) {
     for (int fd : fds) EXPECT_EQ(api().close(fd), 0) << fd;
-  }
-
-  // True if fd is a pipe whose write ends are all closed and which is
-  // empty (read gives end-of-file).
-  static bool PipeAtEof(int rd) {
-    const int fl = fcntl(rd, F_GETFL);
-    fcntl(rd, F_SETFL, fl | O_NONBLOCK);
-    char c;
-    const ssize_t r = read(rd, &c, 1);
-    fcntl(rd, F_SETFL, fl);
-    return r == 0;
   }
 
   // The n lowest descriptor numbers not in use now.

@@ -6,14 +6,18 @@
 #include <gtest/gtest.h>
 #include <linux/sockios.h>
 #include <shunt/shunt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "backend.h"
 
@@ -111,6 +115,42 @@ TEST_F(Differences, KernelSocketCannotReachShuntPath) {
   shunt_close(sl);
   unlink(shunt_addr.sun_path);
   unlink(kernel_addr.sun_path);
+  rmdir(dir);
+}
+
+// DIFFERENCES.md 9: kernel descriptors in flight wait in the receiving
+// socket's mailbox, a kernel datagram socket, whose max_dgram_qlen rule
+// applies to senders of another process family: an exec'd program's
+// twelfth unread message carrying one waits (here: EAGAIN), where Linux
+// queues it. (Within a family the mailbox sends to itself: no limit.)
+TEST_F(Differences, KernelDescriptorsInFlightFollowTheDatagramQueueLimit) {
+  if (shunt_test::ReadSysctl("/proc/sys/net/unix/max_dgram_qlen") != 10)
+    GTEST_SKIP() << "needs /proc/sys/net/unix/max_dgram_qlen = 10";
+  char dir[] = "/tmp/shunt-flood-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/l";
+  const int l = shunt_test::ShuntListenerAt(path);
+  ASSERT_GE(l, 0);
+  const pid_t pid = shunt_test::ExecSelf("SHUNT_TEST_FLOOD", path, false);
+  ASSERT_GT(pid, 0);
+  const int s = shunt_accept(l, nullptr, nullptr);
+  ASSERT_GE(s, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 11);  // Linux: 12
+  int received = 0;
+  for (;;) {
+    const std::vector<int> got =
+        shunt_test::RecvRights(shunt_recvmsg, s, 1, MSG_DONTWAIT);
+    if (got.size() != 1) break;
+    close(got[0]);
+    ++received;
+  }
+  EXPECT_EQ(received, 11);
+  shunt_close(s);
+  shunt_close(l);
+  unlink(path.c_str());
   rmdir(dir);
 }
 

@@ -19,17 +19,26 @@ namespace {
 class ShuntOnly : public ::testing::Test {
  protected:
   void SetUp() override { fds_ = shunt_test::CountOpenFds(); }
+  // Closes the pair and the pipe, then checks for leaks.
   void TearDown() override {
+    for (int fd : sv)
+      if (fd >= 0) shunt_close(fd);
+    for (int fd : p)
+      if (fd >= 0) close(fd);
     EXPECT_EQ(shunt_test::CountOpenFds(), fds_) << "descriptor leak";
   }
-  static bool PipeAtEof(int rd) {
-    const int fl = fcntl(rd, F_GETFL);
-    fcntl(rd, F_SETFL, fl | O_NONBLOCK);
-    char c;
-    const ssize_t r = read(rd, &c, 1);
-    fcntl(rd, F_SETFL, fl);
-    return r == 0;
+  // A shunt pair of `type` in sv and a pipe in p.
+  void Open(int type) {
+    ASSERT_EQ(shunt_socketpair(AF_UNIX, type, 0, sv), 0);
+    ASSERT_EQ(pipe(p), 0);
   }
+  // Closes the pipe's write end now.
+  void CloseWriter() {
+    close(p[1]);
+    p[1] = -1;
+  }
+  int sv[2] = {-1, -1};
+  int p[2] = {-1, -1};
   int fds_ = 0;
 };
 
@@ -53,11 +62,9 @@ class BsdDialect : public ShuntOnly {
 };
 
 TEST_F(BsdDialect, AccessRightsTravelAsAnIntArray) {
-  int sv[2], p[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-  ASSERT_EQ(pipe(p), 0);
+  Open(SOCK_DGRAM);
   ASSERT_EQ(OSend(sv[0], {p[1], sv[0]}), 1);
-  close(p[1]);
+  CloseWriter();
   int rights[4] = {-1, -1, -1, -1};
   char byte = 0;
   iovec iov{&byte, 1};
@@ -78,19 +85,14 @@ TEST_F(BsdDialect, AccessRightsTravelAsAnIntArray) {
   EXPECT_EQ(shunt_recv(sv[1], &c, 1, 0), 1);
   close(rights[0]);
   shunt_close(rights[1]);
-  EXPECT_TRUE(PipeAtEof(p[0]));
-  close(p[0]);
-  shunt_close(sv[0]);
-  shunt_close(sv[1]);
+  EXPECT_TRUE(shunt_test::PipeAtEof(p[0]));
 }
 
 TEST_F(BsdDialect, WhatDoesNotFitIsClosed) {
-  int sv[2], p[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ASSERT_EQ(pipe(p), 0);
+  Open(SOCK_STREAM);
   ASSERT_EQ(OSend(sv[0], {p[1], p[1], p[1]}), 1);
   ASSERT_EQ(OSend(sv[0], {p[1]}), 1);
-  close(p[1]);
+  CloseWriter();
   int right = -1;
   char byte = 0;
   iovec iov{&byte, 1};
@@ -107,15 +109,11 @@ TEST_F(BsdDialect, WhatDoesNotFitIsClosed) {
   m.msg_accrightslen = 0;
   ASSERT_EQ(shunt_orecvmsg(sv[1], &m, 0), 1);
   EXPECT_EQ(m.msg_accrightslen, 0);
-  EXPECT_TRUE(PipeAtEof(p[0]));
-  close(p[0]);
-  shunt_close(sv[0]);
-  shunt_close(sv[1]);
+  EXPECT_TRUE(shunt_test::PipeAtEof(p[0]));
 }
 
 TEST_F(BsdDialect, BadLengthsAndDescriptors) {
-  int sv[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+  Open(SOCK_DGRAM);
   errno = 0;
   EXPECT_EQ(OSend(sv[0], {}, -4), -1);
   EXPECT_EQ(errno, EINVAL);
@@ -140,8 +138,6 @@ TEST_F(BsdDialect, BadLengthsAndDescriptors) {
   m.msg_accrightslen = 0;
   ASSERT_EQ(shunt_orecvmsg(sv[1], &m, MSG_DONTWAIT), 1);
   EXPECT_EQ(m.msg_namelen, 0);
-  shunt_close(sv[0]);
-  shunt_close(sv[1]);
 }
 
 // ---------------------------------------------------------------------------
@@ -153,21 +149,7 @@ class NonStopPersonality : public ShuntOnly {
         shunt_setsockopt(fd, SOL_SHUNT, SHUNT_SO_PERSONALITY, &v, sizeof v), 0);
   }
   static ssize_t SendRights(int fd, const std::vector<int>& fds) {
-    std::vector<cmsghdr> control(
-        CMSG_SPACE(fds.size() * sizeof(int)) / sizeof(cmsghdr) + 1);
-    cmsghdr* h = control.data();
-    h->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    memcpy(CMSG_DATA(h), fds.data(), fds.size() * sizeof(int));
-    char byte = 'n';
-    iovec iov{&byte, 1};
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.data();
-    m.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-    return shunt_sendmsg(fd, &m, 0);
+    return shunt_test::SendRights(shunt_sendmsg, fd, fds);
   }
   // recvmsg with a control buffer of `room` bytes; the descriptors got.
   static std::vector<int> Recv(int fd, size_t room, int flags, msghdr* out) {
@@ -197,8 +179,7 @@ class NonStopPersonality : public ShuntOnly {
 };
 
 TEST_F(NonStopPersonality, OptionValues) {
-  int sv[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  Open(SOCK_STREAM);
   int v = -1;
   socklen_t len = sizeof v;
   ASSERT_EQ(shunt_getsockopt(sv[0], SOL_SHUNT, SHUNT_SO_PERSONALITY, &v, &len),
@@ -214,14 +195,10 @@ TEST_F(NonStopPersonality, OptionValues) {
       shunt_setsockopt(sv[0], SOL_SHUNT, SHUNT_SO_PERSONALITY, &v, sizeof v),
       -1);
   EXPECT_EQ(errno, EINVAL);
-  shunt_close(sv[0]);
-  shunt_close(sv[1]);
 }
 
 TEST_F(NonStopPersonality, AtMostSixteenDescriptors) {
-  int sv[2], p[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-  ASSERT_EQ(pipe(p), 0);
+  Open(SOCK_DGRAM);
   SetNonStop(sv[0]);
   errno = 0;
   EXPECT_EQ(SendRights(sv[0], std::vector<int>(17, p[1])), -1);
@@ -231,16 +208,10 @@ TEST_F(NonStopPersonality, AtMostSixteenDescriptors) {
   const std::vector<int> got = Recv(sv[1], CMSG_SPACE(16 * sizeof(int)), 0, &m);
   EXPECT_EQ(got.size(), 16u);
   for (int fd : got) close(fd);
-  close(p[0]);
-  close(p[1]);
-  shunt_close(sv[0]);
-  shunt_close(sv[1]);
 }
 
 TEST_F(NonStopPersonality, PeekReportsSizeAndLeavesTheDescriptors) {
-  int sv[2], p[2];
-  ASSERT_EQ(shunt_socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ASSERT_EQ(pipe(p), 0);
+  Open(SOCK_STREAM);
   SetNonStop(sv[1]);
   ASSERT_EQ(SendRights(sv[0], {p[0], p[1]}), 1);
   const int before = shunt_test::CountOpenFds();
@@ -255,10 +226,6 @@ TEST_F(NonStopPersonality, PeekReportsSizeAndLeavesTheDescriptors) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(m.msg_flags, MSG_CTRUNC);
   close(got[0]);
-  close(p[0]);
-  close(p[1]);
-  shunt_close(sv[0]);
-  shunt_close(sv[1]);
 }
 
 }  // namespace

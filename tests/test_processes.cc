@@ -25,7 +25,10 @@
 namespace {
 
 using shunt_test::BothBackends;
+using shunt_test::ExecSelf;
 using shunt_test::NowMs;
+using shunt_test::RecvRights;
+using shunt_test::SendRights;
 using shunt_test::SleepMs;
 
 class ProcessTest : public BothBackends {
@@ -514,37 +517,14 @@ TEST_P(SocketOutlivesCreator, PassedSocketpairSurvivesCreatorExit) {
     int pair[2];
     if (api().socketpair(AF_UNIX, SOCK_DGRAM, 0, pair) != 0) return 1;
     if (api().send(pair[1], "queued", 6, 0) != 6) return 2;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(pair))] = {};
-    char byte = 'f';
-    iovec iov{&byte, 1};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof(control);
-    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(pair));
-    memcpy(CMSG_DATA(cm), pair, sizeof(pair));
-    return api().sendmsg(chan[1], &mh, 0) == 1 ? 0 : 3;
+    return SendRights(api().sendmsg, chan[1], {pair[0], pair[1]}) == 1 ? 0 : 3;
   });
   EXPECT_EQ(Wait(pid), 0);
-  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
-  char byte = 0;
-  iovec iov{&byte, 1};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof(control);
-  ASSERT_EQ(api().recvmsg(chan[0], &mh, 0), 1);
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  ASSERT_NE(cm, nullptr);
-  ASSERT_EQ(cm->cmsg_type, SCM_RIGHTS);
-  ASSERT_EQ(cm->cmsg_len, CMSG_LEN(2 * sizeof(int)));
-  int pair[2];
-  memcpy(pair, CMSG_DATA(cm), sizeof(pair));
+  size_t cmsg_len = 0;
+  const std::vector<int> pair =
+      RecvRights(api().recvmsg, chan[0], 2, 0, nullptr, &cmsg_len);
+  ASSERT_EQ(pair.size(), 2u);
+  ASSERT_EQ(cmsg_len, CMSG_LEN(2 * sizeof(int)));
   Track(pair[0]);
   Track(pair[1]);
   char buf[8];
@@ -584,35 +564,13 @@ TEST_P(SocketOutlivesCreator, PassedPipeSurvivesSenderExit) {
   const pid_t pid = Spawn([&] {
     int p[2];
     if (pipe(p) != 0 || write(p[1], "kept", 4) != 4) return 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    char byte = 'p';
-    iovec iov{&byte, 1};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof(control);
-    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
-    return api().sendmsg(chan[0], &mh, 0) == 1 ? 0 : 3;
+    return SendRights(api().sendmsg, chan[0], {p[0]}) == 1 ? 0 : 3;
   });
   EXPECT_EQ(Wait(pid), 0);
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  char byte = 0;
-  iovec iov{&byte, 1};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof(control);
-  ASSERT_EQ(api().recvmsg(chan[1], &mh, MSG_DONTWAIT), 1);
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  ASSERT_NE(cm, nullptr);
-  int rd;
-  memcpy(&rd, CMSG_DATA(cm), sizeof rd);
+  const std::vector<int> got =
+      RecvRights(api().recvmsg, chan[1], 1, MSG_DONTWAIT);
+  ASSERT_EQ(got.size(), 1u);
+  const int rd = got[0];
   char buf[8];
   EXPECT_EQ(read(rd, buf, sizeof buf), 4);
   EXPECT_EQ(std::string(buf, 4), "kept");
@@ -628,39 +586,21 @@ SHUNT_BOTH_BACKENDS(SocketOutlivesCreator);
 class UnrelatedProcessPassing : public ProcessTest {};
 
 TEST_P(UnrelatedProcessPassing, DescriptorsOutliveTheExitedSender) {
-  const std::string path = TempPath("l");
   const sockaddr_un addr = TempAddr("l");
   const int l = Socket(SOCK_STREAM);
   ASSERT_EQ(Bind(l, addr), 0);
   ASSERT_EQ(api().listen(l, 1), 0);
-  fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setenv("SHUNT_TEST_PASS_FDS", path.c_str(), 1);
-    if (!api().is_shunt) setenv("SHUNT_TEST_KERNEL", "1", 1);
-    execl("/proc/self/exe", "shunt_tests", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t pid =
+      ExecSelf("SHUNT_TEST_PASS_FDS", TempPath("l"), !api().is_shunt);
   ASSERT_GT(pid, 0);
   const int s = Track(api().accept(l, nullptr, nullptr));
   ASSERT_GE(s, 0) << strerror(errno);
   EXPECT_EQ(Wait(pid), 0);  // gone before we read
-  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
-  char byte = 0;
-  iovec iov{&byte, 1};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof(control);
-  ASSERT_EQ(api().recvmsg(s, &mh, MSG_DONTWAIT), 1);
-  EXPECT_EQ(byte, 'F');
-  EXPECT_EQ(mh.msg_flags, 0);
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  ASSERT_NE(cm, nullptr);
-  ASSERT_EQ(cm->cmsg_len, CMSG_LEN(3 * sizeof(int)));
-  int fds[3];
-  memcpy(fds, CMSG_DATA(cm), sizeof fds);
+  ssize_t rc = -1;
+  const std::vector<int> fds =
+      RecvRights(api().recvmsg, s, 3, MSG_DONTWAIT, &rc);
+  ASSERT_EQ(rc, 1);
+  ASSERT_EQ(fds.size(), 3u);
   char buf[16];
   EXPECT_EQ(read(fds[0], buf, sizeof buf), 9);
   EXPECT_EQ(std::string(buf, 9), "pipe-data");
@@ -674,27 +614,13 @@ TEST_P(UnrelatedProcessPassing, DescriptorsOutliveTheExitedSender) {
   // The pair can travel on: back over our own pair, and still works.
   int chan[2];
   Pair(SOCK_STREAM, chan);
-  alignas(cmsghdr) char out[CMSG_SPACE(sizeof(int))] = {};
-  msghdr om{};
-  om.msg_iov = &iov;
-  om.msg_iovlen = 1;
-  om.msg_control = out;
-  om.msg_controllen = sizeof(out);
-  cmsghdr* oc = CMSG_FIRSTHDR(&om);
-  oc->cmsg_level = SOL_SOCKET;
-  oc->cmsg_type = SCM_RIGHTS;
-  oc->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(oc), &fds[1], sizeof(int));
-  ASSERT_EQ(api().sendmsg(chan[0], &om, 0), 1);
+  ASSERT_EQ(SendRights(api().sendmsg, chan[0], {fds[1]}), 1);
   EXPECT_EQ(Close(fds[1]), 0);
-  mh.msg_controllen = sizeof(control);
-  ASSERT_EQ(api().recvmsg(chan[1], &mh, MSG_DONTWAIT), 1);
-  cm = CMSG_FIRSTHDR(&mh);
-  ASSERT_NE(cm, nullptr);
-  int again;
-  memcpy(&again, CMSG_DATA(cm), sizeof again);
-  Track(again);
-  EXPECT_EQ(api().send(again, "more", 4, 0), 4);
+  const std::vector<int> again =
+      RecvRights(api().recvmsg, chan[1], 1, MSG_DONTWAIT);
+  ASSERT_EQ(again.size(), 1u);
+  Track(again[0]);
+  EXPECT_EQ(api().send(again[0], "more", 4, 0), 4);
   EXPECT_EQ(api().recv(fds[2], buf, sizeof buf, MSG_DONTWAIT), 4);
 }
 
@@ -711,19 +637,9 @@ TEST(UnrelatedProcess, ExecedProgramConnectsByPath) {
   char dir[] = "/tmp/shunt-exec-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/l";
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  const int l = shunt_socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_EQ(shunt_bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(shunt_listen(l, 1), 0);
-  fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setenv("SHUNT_TEST_CONNECT", path.c_str(), 1);
-    execl("/proc/self/exe", "shunt_tests", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const int l = shunt_test::ShuntListenerAt(path);
+  ASSERT_GE(l, 0);
+  const pid_t pid = ExecSelf("SHUNT_TEST_CONNECT", path, false);
   ASSERT_GT(pid, 0);
   const int s = shunt_accept(l, nullptr, nullptr);
   ASSERT_GE(s, 0) << strerror(errno);

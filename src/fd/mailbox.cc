@@ -1,6 +1,7 @@
 #include "fd/mailbox.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,8 +19,8 @@ namespace shunt {
 namespace {
 
 constexpr int kMaxFds = 253;  // SCM_MAX_FD: one kernel message carries this
-// A search gives up after this many messages (a mailbox never holds more
-// than max_dgram_qlen + 1 of them: this only bounds a corrupt one).
+// A search gives up after this many messages: a bound for a corrupt
+// mailbox, far above what live messages make.
 constexpr int kSearchLimit = 4096;
 
 struct Held {
@@ -107,9 +108,18 @@ void CloseAll(const int* fds, int n) {
   for (int i = 0; i < n; ++i) close(fds[i]);
 }
 
+// fork() while another thread holds g_mu must not leave it held in the
+// child.
+void LockForFork() { g_mu.lock(); }
+void UnlockAfterFork() { g_mu.unlock(); }
+
 }  // namespace
 
 uint64_t OwnMailbox(Arena* a, int* err) {
+  static std::once_flag hooks;
+  std::call_once(hooks, [] {
+    pthread_atfork(LockForFork, UnlockAfterFork, UnlockAfterFork);
+  });
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_own != 0) return g_own;
   const uint64_t id = a->NewInode();
