@@ -2,11 +2,14 @@
 
 #include <regex.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -88,6 +91,106 @@ bool WriteJson(const std::string& path, const std::vector<RowResult>& rs) {
   return true;
 }
 
+// Everything one row measured, per side.
+struct RowSamples {
+  std::vector<double> kernel, shunt, kernel_lat, shunt_lat;
+};
+
+// The row's batches: one unrecorded warm-up batch per side, then `reps`
+// recorded ones per side, alternating which side goes first so neither
+// systematically benefits from a warmer machine.
+bool RunRow(const Row& row, long iterations, int reps, RowSamples* out) {
+  std::string error;
+  auto run = [&](bool is_shunt, bool record) {
+    Batch batch;
+    BatchFn fn = is_shunt ? row.shunt : row.kernel;
+    if (!fn(iterations, &batch, &error)) {
+      std::fprintf(stderr, "shunt bench: %s: %s side failed: %s\n", row.name,
+                   is_shunt ? "shunt" : "kernel", error.c_str());
+      return false;
+    }
+    if (record) {
+      (is_shunt ? out->shunt : out->kernel).push_back(batch.value);
+      auto& lat = is_shunt ? out->shunt_lat : out->kernel_lat;
+      lat.insert(lat.end(), batch.latencies_ns.begin(),
+                 batch.latencies_ns.end());
+    }
+    return true;
+  };
+  bool ok = run(false, false) && run(true, false);
+  for (int r = 0; r < reps && ok; ++r) {
+    const bool shunt_first = (r % 2) == 1;
+    ok = run(shunt_first, true) && run(!shunt_first, true);
+  }
+  return ok;
+}
+
+bool WriteAll(int fd, const void* p, size_t n) {
+  const auto* b = static_cast<const char*>(p);
+  while (n > 0) {
+    const ssize_t k = write(fd, b, n);
+    if (k <= 0) return false;
+    b += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+bool ReadAll(int fd, void* p, size_t n) {
+  auto* b = static_cast<char*>(p);
+  while (n > 0) {
+    const ssize_t k = read(fd, b, n);
+    if (k <= 0) return false;
+    b += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+// Runs the row in a forked child so that every row starts as a fresh
+// single-threaded process: a row with threads (ping-pong, bulk) leaves the
+// process multi-threaded for good (glibc's __libc_single_threaded), which
+// would take the following rows off the single-threaded fast paths the
+// kernel side has no equivalent of. The samples come back over a pipe.
+bool RunRowInChild(const Row& row, long iterations, int reps, RowSamples* out) {
+  int p[2];
+  if (pipe(p) != 0) return false;
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return false;
+  }
+  std::vector<double>* parts[] = {&out->kernel, &out->shunt, &out->kernel_lat,
+                                  &out->shunt_lat};
+  if (pid == 0) {
+    close(p[0]);
+    bool ok = RunRow(row, iterations, reps, out);
+    for (std::vector<double>* v : parts) {
+      const uint64_t n = ok ? v->size() : 0;
+      ok = WriteAll(p[1], &n, sizeof n) &&
+           WriteAll(p[1], v->data(), n * sizeof(double)) && ok;
+    }
+    close(p[1]);
+    std::exit(ok ? 0 : 1);  // exit, not _exit: shunt closes at exit
+  }
+  close(p[1]);
+  bool ok = true;
+  for (std::vector<double>* v : parts) {
+    uint64_t n = 0;
+    ok = ok && ReadAll(p[0], &n, sizeof n) && n < (uint64_t{1} << 32);
+    if (ok) {
+      v->resize(n);
+      ok = ReadAll(p[0], v->data(), n * sizeof(double));
+    }
+  }
+  close(p[0]);
+  int status = 0;
+  const bool exited = waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                      WEXITSTATUS(status) == 0;
+  return ok && exited && !out->kernel.empty() && !out->shunt.empty();
+}
+
 }  // namespace
 
 int RunBench(const BenchOptions& options) {
@@ -146,35 +249,15 @@ int RunBench(const BenchOptions& options) {
   bool failed = false;
   for (const Row* row : selected) {
     const long iterations = std::max(1L, row->iterations / divisor);
-    std::vector<double> kernel, shunt, kernel_lat, shunt_lat;
-    std::string error;
-    auto run = [&](bool is_shunt, bool record) {
-      Batch batch;
-      BatchFn fn = is_shunt ? row->shunt : row->kernel;
-      if (!fn(iterations, &batch, &error)) {
-        std::fprintf(stderr, "shunt bench: %s: %s side failed: %s\n", row->name,
-                     is_shunt ? "shunt" : "kernel", error.c_str());
-        return false;
-      }
-      if (record) {
-        (is_shunt ? shunt : kernel).push_back(batch.value);
-        auto& lat = is_shunt ? shunt_lat : kernel_lat;
-        lat.insert(lat.end(), batch.latencies_ns.begin(),
-                   batch.latencies_ns.end());
-      }
-      return true;
-    };
-    // One unrecorded warm-up batch per side, then alternate which side goes
-    // first so neither systematically benefits from a warmer machine.
-    bool ok = run(false, false) && run(true, false);
-    for (int r = 0; r < reps && ok; ++r) {
-      const bool shunt_first = (r % 2) == 1;
-      ok = run(shunt_first, true) && run(!shunt_first, true);
-    }
-    if (!ok) {
+    RowSamples samples;
+    if (!RunRowInChild(*row, iterations, reps, &samples)) {
       failed = true;
       continue;
     }
+    std::vector<double>& kernel = samples.kernel;
+    std::vector<double>& shunt = samples.shunt;
+    std::vector<double>& kernel_lat = samples.kernel_lat;
+    std::vector<double>& shunt_lat = samples.shunt_lat;
     RowResult res{row, Summarize(kernel), Summarize(shunt)};
     if (row->latency) {
       std::sort(kernel_lat.begin(), kernel_lat.end());
