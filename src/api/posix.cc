@@ -207,12 +207,8 @@ namespace {
   if (const long r = SockSendFast(f.sock().arena, f.sock().sk, buf, len, flags);
       r != kWouldBlock)
     return r;
-  iovec iov{const_cast<void*>(buf), len};
-  MsgArgs m{};
-  m.iov = &iov;
-  m.iovlen = 1;
-  m.size = len;
-  return PosixResult(SockSendmsg(f.sock(), &m, flags));
+  // __sys_sendto with no address, as send is in Linux.
+  return PosixResult(SendSimple(f.sock(), buf, len, flags, nullptr, 0));
 }
 
 [[gnu::noinline]] ssize_t RecvGeneral(int fd, void* buf, size_t len,
@@ -223,12 +219,8 @@ namespace {
   if (const long r = SockRecvFast(f.sock().arena, f.sock().sk, buf, len, flags);
       r != kWouldBlock)
     return r;
-  iovec iov{buf, len};
-  MsgArgs m{};
-  m.iov = &iov;
-  m.iovlen = 1;
-  m.size = len;
-  return PosixResult(SockRecvmsg(f.sock(), &m, flags));
+  // __sys_recvfrom with no address, as recv is in Linux.
+  return PosixResult(RecvSimple(f.sock(), buf, len, flags, nullptr, nullptr));
 }
 
 }  // namespace
