@@ -1,14 +1,19 @@
 /* CopyUser: memcpy that survives a fault on either side (x86-64 only).
  *
  * size_t shunt_copy_user(void *dst, const void *src, size_t n)
- * returns the number of bytes NOT copied: 0 on success.
+ * returns 0 when all n bytes were copied, else a nonzero count of bytes
+ * that may not have been (callers only test for zero).
  *
  * Like the kernel's copy_to_user/copy_from_user: the SIGSEGV/SIGBUS handler
  * in user_copy.cc recognises a fault whose instruction pointer lies inside
  * this function and resumes at shunt_copy_user_fixup, which returns the
  * count still in %rdx. Invariant for that: at every instruction that can
- * fault, %rdx holds the bytes not yet copied (for `rep movsb`, %rcx does;
- * the handler moves it to %rdx).
+ * fault, %rdx is nonzero and counts at least the bytes not yet copied (for
+ * `rep movsb`, %rcx does; the handler moves it to %rdx).
+ *
+ * Up to 64 bytes, two or four overlapping moves from both ends copy
+ * without a loop (the common small message); larger copies loop over
+ * 64-byte blocks, and from 512 bytes `rep movsb` takes over.
  */
     .text
     .globl shunt_copy_user
@@ -24,7 +29,37 @@
     .hidden shunt_copy_user_fixup
 shunt_copy_user:
 shunt_copy_user_begin:
-    cmpq $512, %rdx
+    cmpq $16, %rdx
+    jb 5f
+    cmpq $32, %rdx
+    ja 6f
+    movdqu (%rsi), %xmm0                /* 16..32 bytes */
+    movdqu -16(%rsi,%rdx), %xmm1
+    movdqu %xmm0, (%rdi)
+    movdqu %xmm1, -16(%rdi,%rdx)
+    xorl %eax, %eax
+    ret
+6:  cmpq $64, %rdx
+    ja 7f
+    movdqu (%rsi), %xmm0                /* 33..64 bytes */
+    movdqu 16(%rsi), %xmm1
+    movdqu -32(%rsi,%rdx), %xmm2
+    movdqu -16(%rsi,%rdx), %xmm3
+    movdqu %xmm0, (%rdi)
+    movdqu %xmm1, 16(%rdi)
+    movdqu %xmm2, -32(%rdi,%rdx)
+    movdqu %xmm3, -16(%rdi,%rdx)
+    xorl %eax, %eax
+    ret
+5:  cmpq $8, %rdx
+    jb 2f
+    movq (%rsi), %rax                   /* 8..15 bytes */
+    movq -8(%rsi,%rdx), %rcx
+    movq %rax, (%rdi)
+    movq %rcx, -8(%rdi,%rdx)
+    xorl %eax, %eax
+    ret
+7:  cmpq $512, %rdx
     jae 4f
 0:  cmpq $64, %rdx
     jb 1f

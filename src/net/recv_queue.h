@@ -118,6 +118,10 @@ struct RecvQueue {
   // on it.
   bool TryAppendFlat(Arena* a, const void* src, size_t n,
                      const Segment& meta = Segment{});
+  // TryAppendFlat with both rings already checked: v must be this queue's
+  // View, taken while no allocation happened since.
+  bool TryAppendFlat(const QueueView& v, const void* src, size_t n,
+                     const Segment& meta = Segment{});
   // Datagram receive into one caller buffer: copies up to `size` bytes of
   // the front segment, then removes the whole segment, copying it to
   // *taken (its sender reference and charge pass to the caller). Returns
@@ -132,6 +136,8 @@ struct RecvQueue {
   // does in unix_stream_read_generic). Returns the bytes taken; 0 also for
   // a corrupt arena.
   size_t TakeFlat(Arena* a, void* dst, size_t size);
+  // TakeFlat with both rings already checked (v as for TryAppendFlat).
+  size_t TakeFlat(const QueueView& v, void* dst, size_t size);
   // Copies len bytes starting `skip` bytes into segment `s` out to `to`.
   static bool CopyOut(const QueueView& v, const Segment& s, size_t skip,
                       size_t len, IovCursor* to);
@@ -191,9 +197,13 @@ struct RecvQueue {
 
 [[gnu::always_inline]] inline bool RecvQueue::TryAppendFlat(
     Arena* a, const void* src, size_t n, const Segment& meta) {
-  if (count() >= seg_cap || (tail - head) + n > ring_cap) return false;
   QueueView v;
-  if (!View(a, &v)) return false;
+  return View(a, &v) && TryAppendFlat(v, src, n, meta);
+}
+
+[[gnu::always_inline]] inline bool RecvQueue::TryAppendFlat(
+    const QueueView& v, const void* src, size_t n, const Segment& meta) {
+  if (count() >= v.seg_cap || (tail - head) + n > v.cap) return false;
   const auto* from = static_cast<const uint8_t*>(src);
   if (!v.Span(tail, n, [&](uint8_t* p, size_t k) {
         const bool ok = CopyUser(p, from, k);
@@ -228,7 +238,13 @@ struct RecvQueue {
 [[gnu::always_inline]] inline size_t RecvQueue::TakeFlat(Arena* a, void* dst,
                                                          size_t size) {
   QueueView v;
-  if (empty() || !View(a, &v)) return 0;  // non-empty: both rings exist
+  return View(a, &v) ? TakeFlat(v, dst, size) : 0;
+}
+
+[[gnu::always_inline]] inline size_t RecvQueue::TakeFlat(const QueueView& v,
+                                                         void* dst,
+                                                         size_t size) {
+  if (empty()) return 0;  // non-empty: both rings exist
   auto* out = static_cast<uint8_t*>(dst);
   size_t copied = 0;
   uint32_t idx = seg_head;

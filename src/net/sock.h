@@ -31,6 +31,7 @@
 #include "arena/mutex.h"
 #include "arena/wait_queue.h"
 #include "base/process.h"
+#include "net/pair_view.h"
 #include "net/recv_queue.h"
 #include "net/scm.h"
 
@@ -198,6 +199,7 @@ inline bool ExclusivePair(const SockState* sk, const SockState* peer) {
 // descriptor passing).
 inline void FileShared(SockState* sk) {
   sk->sole_pid.store(0, std::memory_order_relaxed);
+  NoteSockChange();
 }
 
 // ---- Lifetime ------------------------------------------------------------
@@ -216,6 +218,7 @@ void SockHold(SockState* sk);
 void SockPut(Arena* a, SockState* sk);
 // Resolves an OpenFile offset to a Sock; false if the arena is corrupt.
 inline bool SockFromFile(Arena* a, Off file, Sock* out) {
+  NoteSockChange();  // a general-path call begins (net/pair_view.h)
   OpenFile* f = a->Ptr<OpenFile>(file);
   if (f == nullptr) return false;
   SockState* sk = a->Ptr<SockState>(f->sock);

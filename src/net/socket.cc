@@ -141,6 +141,7 @@ void FileGet(OpenFile* f) { f->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void FilePut(Arena* a, OpenFile* f) {
   if (f == nullptr) return;  // a corrupt offset: nothing we may touch
+  NoteSockChange();          // net/pair_view.h
   const uint32_t left = f->refs.fetch_sub(1, std::memory_order_acq_rel) - 1;
   if (left != 0) {
     if (left == f->inflight.load(std::memory_order_acquire))

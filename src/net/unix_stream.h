@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/pair_view.h"
 #include "net/sock.h"
 
 namespace shunt {
@@ -34,6 +35,43 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
 }
 
+// Whether sk's state, apart from room at its peer, stops a plain send
+// (flags at most MSG_DONTWAIT | MSG_NOSIGNAL) from queueing at once:
+// credentials to attach (maybe_add_creds: either end passes them, or the
+// peer is an embryo), a pending error, shutdown on either side, a dead peer.
+inline bool StreamSendStopped(const SockState* sk, const SockState* peer) {
+  return sk->passcred.load(std::memory_order_relaxed) ||
+         peer->passcred.load(std::memory_order_relaxed) ||
+         peer->file.load(std::memory_order_relaxed) == 0 ||
+         sk->err.load(std::memory_order_relaxed) != 0 ||
+         (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
+         peer->dead ||
+         (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown);
+}
+// Whether sk's state stops a plain read (no flags but MSG_DONTWAIT) from
+// taking queued bytes as a flat copy: a low-water mark or peek offset to
+// honour, or descriptors, credentials or urgent data in the queue (they
+// end or shape a read). The queue fields require sk's lock or an exclusive
+// pair.
+inline bool StreamRecvStopped(const SockState* sk) {
+  return sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
+         sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
+         sk->peek_off.load(std::memory_order_relaxed) != -1 ||
+         sk->rq.scm_segs != 0 || sk->rq.urgent != 0;
+}
+
+// Makes and keeps sk's PairView (net/pair_view.h) when sk and its peer are
+// an exclusive pair and either direction can take a fast path; nullptr
+// otherwise.
+const PairView* MakePairView(Arena* a, SockState* sk);
+
+// sk's PairView, current or made now; nullptr when it has none.
+[[gnu::always_inline]] inline const PairView* StreamPairView(Arena* a,
+                                                             SockState* sk) {
+  const PairView* v = CurrentPairView(sk);
+  return v != nullptr ? v : MakePairView(a, sk);
+}
+
 // An exclusive pair (ExclusivePair) has no waiter and no poller but the
 // calling thread itself, which is busy here: its fast paths skip the wait
 // queue bump (SockChanged) along with the lock. Whoever waits later reads
@@ -45,27 +83,25 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
                                                   const void* buf, size_t n,
                                                   int flags) {
   if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
+  if (const PairView* v = StreamPairView(a, sk)) {
+    if (!v->can_send || n > v->max_send ||
+        v->sndbuf - v->peer->rq.bytes < static_cast<int64_t>(n) ||
+        !v->peer->rq.TryAppendFlat(v->tx, buf, n))
+      return kWouldBlock;
+    return static_cast<long>(n);
+  }
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
-  // Credentials to attach (maybe_add_creds: either end passes them, or the
-  // peer is an embryo) are the general path's.
-  if (peer == nullptr || (n > kSkbMinPayload && n != SkbPayload(sk, n)) ||
-      sk->passcred.load(std::memory_order_relaxed) ||
-      peer->passcred.load(std::memory_order_relaxed) ||
-      peer->file.load(std::memory_order_relaxed) == 0 ||
-      sk->err.load(std::memory_order_relaxed) != 0 ||
-      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown))
+  if (peer == nullptr || (n > kSkbMinPayload && n != SkbPayload(sk, n)))
     return kWouldBlock;
-  const bool exclusive = ExclusivePair(sk, peer);
-  if (!exclusive) peer->lock.Lock();
+  peer->lock.Lock();
   long r = kWouldBlock;
-  if (!peer->dead &&
-      !(peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) &&
+  if (!StreamSendStopped(sk, peer) &&
       StreamRoom(sk, peer) >= static_cast<int64_t>(n) &&
       peer->rq.TryAppendFlat(a, buf, n)) {
-    if (!exclusive) SockChanged(a, peer);  // see above StreamSendFast
+    SockChanged(a, peer);
     r = static_cast<long>(n);
   }
-  if (!exclusive) peer->lock.Unlock();
+  peer->lock.Unlock();
   return r;
 }
 
@@ -75,22 +111,17 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
                                                   void* buf, size_t size,
                                                   int flags) {
   if ((flags & ~MSG_DONTWAIT) || size == 0 ||
-      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0 ||
-      sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
-      sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
-      sk->peek_off.load(std::memory_order_relaxed) != -1)
+      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
     return kWouldBlock;
-  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
-  const bool exclusive = peer != nullptr && ExclusivePair(sk, peer);
-  if (!exclusive) sk->lock.Lock();
-  // Descriptors, credentials and urgent data in the queue are the general
-  // path's (they end or shape a read).
-  const size_t copied = sk->rq.scm_segs == 0 && sk->rq.urgent == 0
-                            ? sk->rq.TakeFlat(a, buf, size)
-                            : 0;
-  // Room for the sender (see above StreamSendFast).
-  if (copied != 0 && !exclusive) SockChanged(a, sk);
-  if (!exclusive) sk->lock.Unlock();
+  size_t copied = 0;
+  if (const PairView* v = StreamPairView(a, sk)) {
+    if (v->can_recv) copied = sk->rq.TakeFlat(v->rx, buf, size);
+  } else {
+    sk->lock.Lock();
+    if (!StreamRecvStopped(sk)) copied = sk->rq.TakeFlat(a, buf, size);
+    if (copied != 0) SockChanged(a, sk);  // room for the sender
+    sk->lock.Unlock();
+  }
   return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
 }
 

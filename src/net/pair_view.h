@@ -1,0 +1,76 @@
+// PairView: what the stream fast paths established about an exclusive pair
+// (net/sock.h: ExclusivePair), kept so that the next call need not
+// establish it again.
+//
+// An exclusive pair is out of every other thread's and process's reach, so
+// its state changes only through this process's own calls into the socket
+// layer. Every such call that is not a fast path resolves a socket from its
+// open file (SockFromFile), drops an open file (FilePut) or shares one
+// (FileShared) first, and each of those moves the process's socket epoch
+// (NoteSockChange). A view is therefore valid exactly while the epoch it
+// was made under is current: until then the sockets, the peer link, the
+// options the fast paths depend on and both queues' rings (which only the
+// general path allocates or frees) are as the view saw them. The fast
+// paths themselves change only queue contents, which a view never records.
+//
+// Views are process-local (they hold pointers into this process's mapping
+// of the arena) and are only used while the process is single-threaded.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/single_threaded.h>
+
+#include <atomic>
+
+#include "net/recv_queue.h"
+
+namespace shunt {
+
+struct SockState;
+
+// Moves on every socket-layer call that may change a socket's state other
+// than its queue contents. Relaxed load and store, not an atomic increment:
+// views are only used in single-threaded processes, where no update is
+// lost, and a process never becomes single-threaded again once it had
+// threads (glibc's __libc_single_threaded).
+extern std::atomic<uint64_t> g_sock_epoch;
+inline void NoteSockChange() {
+  g_sock_epoch.store(g_sock_epoch.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+}
+
+struct PairView {
+  uint64_t epoch;   // g_sock_epoch when made; 0 for an unused slot
+  SockState* sk;    // the socket the view was made for
+  SockState* peer;  // its peer
+  QueueView tx;     // peer->rq, checked, when can_send
+  QueueView rx;     // sk->rq, checked, when can_recv
+  int64_t sndbuf;   // sk's send buffer
+  size_t max_send;  // the largest send that is one skb (SkbPayload)
+  bool can_send;    // nothing but room can stop a plain send
+  bool can_recv;    // nothing but an empty queue can stop a plain read
+};
+
+constexpr size_t kPairViewSlots = 64;
+extern PairView g_pair_views[kPairViewSlots];
+
+// The slot for sk: a direct-mapped cache indexed by the socket's address
+// (sockets are pool objects of at least 1 KiB).
+inline PairView& PairViewSlot(const SockState* sk) {
+  return g_pair_views[(reinterpret_cast<uintptr_t>(sk) >> 10) &
+                      (kPairViewSlots - 1)];
+}
+
+// sk's current view, or nullptr if it has none (the caller makes one with
+// MakePairView or takes another path).
+[[gnu::always_inline]] inline const PairView* CurrentPairView(
+    const SockState* sk) {
+  const PairView& v = PairViewSlot(sk);
+  return __libc_single_threaded && v.sk == sk &&
+                 v.epoch == g_sock_epoch.load(std::memory_order_relaxed)
+             ? &v
+             : nullptr;
+}
+
+}  // namespace shunt
