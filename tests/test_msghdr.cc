@@ -1147,9 +1147,12 @@ TEST_P(MsghdrBadPointers, UnreadableSendBufferIsEfault) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
-    errno = 0;
-    EXPECT_EQ(api().send(sv[0], page.get(), 6, 0), -1);
-    EXPECT_EQ(errno, EFAULT);
+    // Sizes around shunt's inline small copies (base/user_copy.h).
+    for (size_t n : {6, 16, 20, 32, 48, 64, 65}) {
+      errno = 0;
+      EXPECT_EQ(api().send(sv[0], page.get(), n, 0), -1) << n;
+      EXPECT_EQ(errno, EFAULT) << n;
+    }
     char ok[] = "abc";
     iovec iov[2] = {{ok, 3}, {page.get(), 3}};
     msghdr msg = {};
@@ -1175,14 +1178,18 @@ TEST_P(MsghdrBadPointers, UnwritableRecvBufferIsEfault) {
     SCOPED_TRACE(TypeName(type));
     int sv[2];
     ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
-    SendAll(sv[0], "abcdef");
-    errno = 0;
-    EXPECT_EQ(api().recv(sv[1], page.get(), 6, 0), -1);
-    EXPECT_EQ(errno, EFAULT);
-    if (type == SOCK_STREAM) {
-      EXPECT_EQ(RecvString(sv[1], 10), "abcdef");
-    } else {
-      ExpectEmpty(sv[1]);
+    // Sizes around shunt's inline small copies (base/user_copy.h).
+    for (size_t n : {6, 16, 20, 32, 48, 64}) {
+      const std::string sent(n, 'q');
+      SendAll(sv[0], sent);
+      errno = 0;
+      EXPECT_EQ(api().recv(sv[1], page.get(), n, 0), -1) << n;
+      EXPECT_EQ(errno, EFAULT) << n;
+      if (type == SOCK_STREAM) {
+        EXPECT_EQ(RecvString(sv[1], 100), sent) << n;
+      } else {
+        ExpectEmpty(sv[1]);
+      }
     }
     ClosePair(sv);
   }

@@ -11,6 +11,12 @@ extern const char shunt_copy_user_begin[];
 extern const char shunt_copy_user_end[];
 extern const char shunt_copy_user_rep[];
 extern const char shunt_copy_user_fixup[];
+// The linker's bounds of the inline copies' fixup table (user_copy.h);
+// hidden, so that each module finds its own.
+[[gnu::visibility("hidden"),
+  gnu::weak]] extern const shunt::UserCopyFixup __start_shunt_copy_fixups[];
+[[gnu::visibility("hidden"),
+  gnu::weak]] extern const shunt::UserCopyFixup __stop_shunt_copy_fixups[];
 }
 
 namespace shunt {
@@ -33,14 +39,32 @@ void Chain(const struct sigaction& prev, int sig, siginfo_t* info, void* uc) {
   }
 }
 
-void OnFault(int sig, siginfo_t* info, void* ucv) {
-  auto* uc = static_cast<ucontext_t*>(ucv);
-  greg_t& rip = uc->uc_mcontext.gregs[REG_RIP];
-  const auto pc = reinterpret_cast<const char*>(rip);
+// The address an offset field of a fixup entry stands for.
+const char* Target(const int32_t* field) {
+  return reinterpret_cast<const char*>(field) + *field;
+}
+
+// Where a fault at pc inside a user copy resumes, or nullptr if pc is not
+// in one (the kernel's search_exception_tables, for shunt's copies).
+const char* FixupFor(const char* pc, ucontext_t* uc) {
   if (pc >= shunt_copy_user_begin && pc < shunt_copy_user_end) {
     if (pc == shunt_copy_user_rep)
       uc->uc_mcontext.gregs[REG_RDX] = uc->uc_mcontext.gregs[REG_RCX];
-    rip = reinterpret_cast<greg_t>(shunt_copy_user_fixup);
+    return shunt_copy_user_fixup;
+  }
+  for (const UserCopyFixup* e = __start_shunt_copy_fixups;
+       e != nullptr && e < __stop_shunt_copy_fixups; ++e) {
+    if (pc >= Target(&e->begin) && pc < Target(&e->end))
+      return Target(&e->fixup);
+  }
+  return nullptr;
+}
+
+void OnFault(int sig, siginfo_t* info, void* ucv) {
+  auto* uc = static_cast<ucontext_t*>(ucv);
+  greg_t& rip = uc->uc_mcontext.gregs[REG_RIP];
+  if (const char* fixup = FixupFor(reinterpret_cast<const char*>(rip), uc)) {
+    rip = reinterpret_cast<greg_t>(fixup);
     return;
   }
   Chain(sig == SIGBUS ? g_prev_bus : g_prev_segv, sig, info, ucv);

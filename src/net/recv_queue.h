@@ -59,7 +59,7 @@ struct QueueView {
   // ring that hold `len` bytes from position `pos` (the ring wraps), and
   // stops at the first that returns false. Nothing to call for len 0.
   template <typename F>
-  bool Span(uint64_t pos, size_t len, F f) const {
+  [[gnu::always_inline]] bool Span(uint64_t pos, size_t len, F f) const {
     if (len == 0) return true;
     if (bytes == nullptr) return false;
     const size_t at = pos & (cap - 1);
