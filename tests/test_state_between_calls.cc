@@ -20,10 +20,10 @@ namespace {
 
 class StateChangesBetweenCalls : public shunt_test::BothBackends {
  protected:
-  // Warms both directions of a fresh nonblocking stream pair with plain
-  // calls, so that the next plain calls find whatever the first ones kept.
-  void MakeWarmPair(int sv[2]) {
-    Pair(SOCK_STREAM | SOCK_NONBLOCK, sv);
+  // Warms both directions of a fresh nonblocking pair with plain calls, so
+  // that the next plain calls find whatever the first ones kept.
+  void MakeWarmPair(int sv[2], int type = SOCK_STREAM) {
+    Pair(type | SOCK_NONBLOCK, sv);
     for (int i = 0; i < 3; ++i) {
       SendAll(sv[0], "ping");
       EXPECT_EQ(RecvString(sv[1], 16), "ping");
@@ -183,6 +183,55 @@ TEST_P(StateChangesBetweenCalls, ForkSharesAWarmPair) {
   std::string want(100, 'c');
   want.push_back('p');
   EXPECT_EQ(got, want);
+}
+
+// The same for datagram-style pairs (net/unix_dgram.h).
+
+TEST_P(StateChangesBetweenCalls, DatagramPassCredTurnedOnAttachesCredentials) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    MakeWarmPair(sv, type);
+    ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_PASSCRED, 1), 0);
+    SendAll(sv[0], "after");
+    int cmsg_type = 0;
+    EXPECT_EQ(RecvWithControl(sv[1], &cmsg_type), "after") << type;
+    EXPECT_EQ(cmsg_type, SCM_CREDENTIALS) << type;
+  }
+}
+
+TEST_P(StateChangesBetweenCalls, DatagramShutdownWriteStopsTheNextSend) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    MakeWarmPair(sv, type);
+    ASSERT_EQ(api().shutdown(sv[0], SHUT_WR), 0);
+    errno = 0;
+    EXPECT_EQ(api().send(sv[0], "x", 1, MSG_NOSIGNAL), -1) << type;
+    EXPECT_EQ(errno, EPIPE) << type;
+  }
+}
+
+TEST_P(StateChangesBetweenCalls, DatagramPeerClosedStopsTheNextSend) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    MakeWarmPair(sv, type);
+    ExpectClose(sv[1]);
+    errno = 0;
+    EXPECT_EQ(api().send(sv[0], "x", 1, MSG_NOSIGNAL), -1) << type;
+    EXPECT_EQ(errno, type == SOCK_DGRAM ? ECONNREFUSED : EPIPE) << type;
+  }
+}
+
+TEST_P(StateChangesBetweenCalls, DatagramPeekOffsetSetBetweenReadsFollowsThem) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    int sv[2];
+    MakeWarmPair(sv, type);
+    SendAll(sv[0], "abcdef");
+    SendAll(sv[0], "ghij");
+    ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_PEEK_OFF, 2), 0);
+    EXPECT_EQ(RecvString(sv[1], 16, MSG_PEEK), "cdef") << type;
+    EXPECT_EQ(RecvString(sv[1], 16), "abcdef") << type;
+    EXPECT_EQ(RecvString(sv[1], 16), "ghij") << type;
+  }
 }
 
 SHUNT_BOTH_BACKENDS(StateChangesBetweenCalls);

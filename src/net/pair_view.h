@@ -1,4 +1,4 @@
-// PairView: what the stream fast paths established about an exclusive pair
+// PairView: what the fast paths established about an exclusive pair
 // (net/sock.h: ExclusivePair), kept so that the next call need not
 // establish it again.
 //
@@ -62,15 +62,19 @@ inline PairView& PairViewSlot(const SockState* sk) {
                       (kPairViewSlots - 1)];
 }
 
-// sk's current view, or nullptr if it has none (the caller makes one with
-// MakePairView or takes another path).
-[[gnu::always_inline]] inline const PairView* CurrentPairView(
-    const SockState* sk) {
+// Makes and keeps sk's view when sk and its peer are an exclusive pair
+// (unnamed, for datagram and seqpacket: net/unix_dgram.h) and either
+// direction can take a fast path; nullptr otherwise (pair_view.cc).
+const PairView* MakePairView(Arena* a, SockState* sk);
+
+// sk's view, current or made now; nullptr when it can have none.
+[[gnu::always_inline]] inline const PairView* PairViewOf(Arena* a,
+                                                         SockState* sk) {
   const PairView& v = PairViewSlot(sk);
-  return __libc_single_threaded && v.sk == sk &&
-                 v.epoch == g_sock_epoch.load(std::memory_order_relaxed)
-             ? &v
-             : nullptr;
+  if (__libc_single_threaded && v.sk == sk &&
+      v.epoch == g_sock_epoch.load(std::memory_order_relaxed))
+    return &v;
+  return MakePairView(a, sk);
 }
 
 }  // namespace shunt

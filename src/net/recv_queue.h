@@ -125,9 +125,10 @@ struct RecvQueue {
   // Datagram receive into one caller buffer: copies up to `size` bytes of
   // the front segment, then removes the whole segment, copying it to
   // *taken (its sender reference and charge pass to the caller). Returns
-  // false with nothing removed when the queue is empty, on a fault or for
-  // a corrupt arena.
-  bool TakeFrontFlat(Arena* a, void* dst, size_t size, Segment* taken);
+  // false with nothing removed when the queue is empty or on a fault. v as
+  // for TryAppendFlat.
+  bool TakeFrontFlat(const QueueView& v, void* dst, size_t size,
+                     Segment* taken);
   // Moves up to `size` bytes from the front of the queue into one caller
   // buffer, whole segments first, the last one possibly in part, as a
   // stream read with nothing special asked takes them. A fault stops the
@@ -215,11 +216,11 @@ struct RecvQueue {
   return true;
 }
 
-[[gnu::always_inline]] inline bool RecvQueue::TakeFrontFlat(Arena* a, void* dst,
+[[gnu::always_inline]] inline bool RecvQueue::TakeFrontFlat(const QueueView& v,
+                                                            void* dst,
                                                             size_t size,
                                                             Segment* taken) {
-  QueueView v;
-  if (empty() || !View(a, &v) || v.segs == nullptr) return false;
+  if (empty() || v.segs == nullptr) return false;
   const Segment& seg = v.seg(seg_head);
   const size_t n = size < seg.len ? size : seg.len;
   auto* to = static_cast<uint8_t*>(dst);

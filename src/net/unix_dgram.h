@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bit>
+
+#include "net/pair_view.h"
 #include "net/sock.h"
 
 namespace shunt {
@@ -31,12 +34,10 @@ inline uint32_t DatagramTruesize(size_t len) {
     if (paged > kMaxSkbFrags * kPage) paged = kMaxSkbFrags * kPage;
   }
   const size_t linear = len - paged;
-  // kmalloc's size classes: powers of two from 8, plus 96 and 192.
+  // kmalloc's size classes are powers of two apart from 96 and 192, which
+  // are below the smallest head (kSkbShinfo alone is more).
   const size_t want = ((linear + 63) & ~size_t{63}) + kSkbShinfo;
-  size_t head = 8;
-  while (head < want) head <<= 1;
-  if (want <= 96 && want > 64) head = 96;
-  if (want <= 192 && want > 128) head = 192;
+  const size_t head = std::bit_ceil(want);
   return static_cast<uint32_t>(head + kSkbStruct +
                                ((paged + kPage - 1) & ~(kPage - 1)));
 }
@@ -54,34 +55,56 @@ inline bool ExclusiveDgramPair(const SockState* sk, const SockState* peer) {
   return ExclusivePair(sk, peer) && sk->addr.len == 0 && peer->addr.len == 0;
 }
 
+// Whether the state of sk and its peer, apart from the datagram's size,
+// sk's send buffer fill and the peer's queue, stops a plain datagram
+// (flags at most MSG_DONTWAIT | MSG_NOSIGNAL) from being queued at once:
+// whatever the general path would report or wait for (a pending error, an
+// unconnected seqpacket socket, shutdown, autobind for SO_PASSCRED, a dead
+// or shut receiver, one connected elsewhere, and one not connected back,
+// whose queue length limit applies).
+inline bool DgramSendStopped(Arena* a, const SockState* sk,
+                             const SockState* peer) {
+  return sk->err.load(std::memory_order_relaxed) != 0 ||
+         (sk->type == SOCK_SEQPACKET &&
+          sk->phase.load(std::memory_order_relaxed) !=
+              SockPhase::kEstablished) ||
+         (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
+         sk->passcred.load(std::memory_order_relaxed) ||
+         peer->passcred.load(std::memory_order_relaxed) || peer->dead ||
+         (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) ||
+         peer->peer != a->OffsetOf(sk);
+}
+// Whether sk's state stops a plain read (no flags but MSG_DONTWAIT) of the
+// front datagram: a pending error, an unconnected seqpacket socket, a peek
+// offset, credentials to report, or descriptors in the queue.
+inline bool DgramRecvStopped(const SockState* sk) {
+  return sk->rq.scm_segs != 0 || sk->err.load(std::memory_order_relaxed) != 0 ||
+         (sk->type == SOCK_SEQPACKET &&
+          sk->phase.load(std::memory_order_relaxed) !=
+              SockPhase::kEstablished) ||
+         sk->peek_off.load(std::memory_order_relaxed) != -1 ||
+         sk->passcred.load(std::memory_order_relaxed);
+}
+
+// The fast paths below need the pair's PairView (net/pair_view.h), which
+// only an exclusive unnamed pair has: nobody else can see either socket,
+// so there is no lock to take and no waiter to wake.
+//
 // unix_dgram_sendmsg to the connected peer, when the datagram fits the send
-// buffer and the peer's queue as they are now. Nobody else can see either
-// socket, so there is no lock to take and no waiter to wake.
+// buffer and the peer's queue as they are now.
 [[gnu::always_inline]] inline long DgramSendFast(Arena* a, SockState* sk,
                                                  const void* buf, size_t n,
                                                  int flags) {
   if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) return kWouldBlock;
-  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
-  if (peer == nullptr || !ExclusiveDgramPair(sk, peer)) return kWouldBlock;
-  const int64_t sndbuf = sk->sndbuf.load(std::memory_order_relaxed);
-  // Whatever the general path would report or wait for: a pending error,
-  // shutdown, EMSGSIZE, a full send buffer, autobind for SO_PASSCRED, a
-  // dead, shut or otherwise connected receiver, a full receive queue.
-  if (sk->err.load(std::memory_order_relaxed) != 0 ||
-      (sk->type == SOCK_SEQPACKET &&
-       sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished) ||
-      (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
-      sk->passcred.load(std::memory_order_relaxed) ||
-      peer->passcred.load(std::memory_order_relaxed) ||
-      static_cast<int64_t>(n) + 32 > sndbuf ||
-      sk->wmem.load(std::memory_order_relaxed) >= sndbuf || peer->dead ||
-      (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown) ||
-      !MaySend(a, sk, peer) || (peer->peer == 0 && DgramQueueFull(a, peer)))
+  const PairView* v = PairViewOf(a, sk);
+  if (v == nullptr || !v->can_send ||
+      static_cast<int64_t>(n) + 32 > v->sndbuf ||
+      sk->wmem.load(std::memory_order_relaxed) >= v->sndbuf)
     return kWouldBlock;
   Segment meta{};
   meta.sender = a->OffsetOf(sk);
   meta.charge = DatagramTruesize(n);
-  if (!peer->rq.TryAppendFlat(a, buf, n, meta)) return kWouldBlock;
+  if (!v->peer->rq.TryAppendFlat(v->tx, buf, n, meta)) return kWouldBlock;
   sk->wmem.fetch_add(meta.charge, std::memory_order_relaxed);
   SockHold(sk);  // the queued datagram's reference on its sender
   return static_cast<long>(n);
@@ -92,20 +115,12 @@ inline bool ExclusiveDgramPair(const SockState* sk, const SockState* peer) {
 [[gnu::always_inline]] inline long DgramRecvFast(Arena* a, SockState* sk,
                                                  void* buf, size_t size,
                                                  int flags) {
-  if (flags & ~MSG_DONTWAIT) return kWouldBlock;
-  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_relaxed));
-  // The queue may be read only once the pair is known to be exclusive
-  // (nobody else appends to it then). Descriptors in it are the general
-  // path's.
-  if (peer == nullptr || !ExclusiveDgramPair(sk, peer) || sk->rq.empty() ||
-      sk->rq.scm_segs != 0 || sk->err.load(std::memory_order_relaxed) != 0 ||
-      (sk->type == SOCK_SEQPACKET &&
-       sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished) ||
-      sk->peek_off.load(std::memory_order_relaxed) != -1 ||
-      sk->passcred.load(std::memory_order_relaxed))
-    return kWouldBlock;
+  if ((flags & ~MSG_DONTWAIT) || sk->rq.empty()) return kWouldBlock;
+  const PairView* v = PairViewOf(a, sk);
   Segment taken;
-  if (!sk->rq.TakeFrontFlat(a, buf, size, &taken)) return kWouldBlock;
+  if (v == nullptr || !v->can_recv ||
+      !sk->rq.TakeFrontFlat(v->rx, buf, size, &taken))
+    return kWouldBlock;
   if (SockState* from = a->Ptr<SockState>(taken.sender)) {
     DgramUncharge(a, from, taken.charge);
     SockPut(a, from);

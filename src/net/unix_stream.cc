@@ -86,32 +86,6 @@ long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
 
 }  // namespace
 
-std::atomic<uint64_t> g_sock_epoch{1};
-PairView g_pair_views[kPairViewSlots];
-
-const PairView* MakePairView(Arena* a, SockState* sk) {
-  SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
-  if (peer == nullptr || !ExclusivePair(sk, peer)) return nullptr;
-  PairView v{};
-  // A view whose ring is not yet allocated would let nothing through: the
-  // general path allocates it, moving the epoch.
-  v.can_send = !StreamSendStopped(sk, peer) && peer->rq.View(a, &v.tx) &&
-               v.tx.bytes != nullptr && v.tx.segs != nullptr;
-  v.can_recv = !StreamRecvStopped(sk) && sk->rq.View(a, &v.rx) &&
-               v.rx.bytes != nullptr && v.rx.segs != nullptr;
-  if (!v.can_send && !v.can_recv) return nullptr;
-  v.epoch = g_sock_epoch.load(std::memory_order_relaxed);
-  v.sk = sk;
-  v.peer = peer;
-  v.sndbuf = sk->sndbuf.load(std::memory_order_relaxed);
-  // A send fits one skb exactly when it is no longer than this (never less
-  // than kSkbMinPayload, since the send buffer is at least kMinSndbuf).
-  v.max_send = SkbPayload(sk, SIZE_MAX);
-  PairView& slot = PairViewSlot(sk);
-  slot = v;
-  return &slot;
-}
-
 int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
   Arena* a = s.arena;
   SockState* sk = s.sk;

@@ -60,18 +60,6 @@ inline bool StreamRecvStopped(const SockState* sk) {
          sk->rq.scm_segs != 0 || sk->rq.urgent != 0;
 }
 
-// Makes and keeps sk's PairView (net/pair_view.h) when sk and its peer are
-// an exclusive pair and either direction can take a fast path; nullptr
-// otherwise.
-const PairView* MakePairView(Arena* a, SockState* sk);
-
-// sk's PairView, current or made now; nullptr when it has none.
-[[gnu::always_inline]] inline const PairView* StreamPairView(Arena* a,
-                                                             SockState* sk) {
-  const PairView* v = CurrentPairView(sk);
-  return v != nullptr ? v : MakePairView(a, sk);
-}
-
 // An exclusive pair (ExclusivePair) has no waiter and no poller but the
 // calling thread itself, which is busy here: its fast paths skip the wait
 // queue bump (SockChanged) along with the lock. Whoever waits later reads
@@ -83,7 +71,7 @@ const PairView* MakePairView(Arena* a, SockState* sk);
                                                   const void* buf, size_t n,
                                                   int flags) {
   if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
-  if (const PairView* v = StreamPairView(a, sk)) {
+  if (const PairView* v = PairViewOf(a, sk)) {
     if (!v->can_send || n > v->max_send ||
         v->sndbuf - v->peer->rq.bytes < static_cast<int64_t>(n) ||
         !v->peer->rq.TryAppendFlat(v->tx, buf, n))
@@ -114,7 +102,7 @@ const PairView* MakePairView(Arena* a, SockState* sk);
       __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
     return kWouldBlock;
   size_t copied = 0;
-  if (const PairView* v = StreamPairView(a, sk)) {
+  if (const PairView* v = PairViewOf(a, sk)) {
     if (v->can_recv) copied = sk->rq.TakeFlat(v->rx, buf, size);
   } else {
     sk->lock.Lock();
