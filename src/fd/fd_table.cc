@@ -81,6 +81,9 @@ void ForkParent() {
   g_mu.unlock();
 }
 void ForkChild() {
+  // A child of a multi-threaded parent may be single-threaded again, with
+  // views its parent stopped keeping current (net/pair_view.h).
+  MoveSockEpoch();
   errno = g_fork_saved_errno;
   g_mu.unlock();
 }

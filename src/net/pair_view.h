@@ -32,12 +32,19 @@ struct SockState;
 // Moves on every socket-layer call that may change a socket's state other
 // than its queue contents. Relaxed load and store, not an atomic increment:
 // views are only used in single-threaded processes, where no update is
-// lost, and a process never becomes single-threaded again once it had
-// threads (glibc's __libc_single_threaded).
+// lost.
 extern std::atomic<uint64_t> g_sock_epoch;
-inline void NoteSockChange() {
+inline void MoveSockEpoch() {
   g_sock_epoch.store(g_sock_epoch.load(std::memory_order_relaxed) + 1,
                      std::memory_order_relaxed);
+}
+// What the socket layer calls on each change. A multi-threaded process
+// uses no view and skips the store, which would otherwise move the
+// epoch's cache line between CPUs on every call. The one way back to a
+// single thread is the child of a fork, which moves the epoch itself
+// (fd/fd_table.cc: ForkChild).
+inline void NoteSockChange() {
+  if (__libc_single_threaded) MoveSockEpoch();
 }
 
 struct PairView {
