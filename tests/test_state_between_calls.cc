@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -232,6 +233,32 @@ TEST_P(StateChangesBetweenCalls, DatagramPeekOffsetSetBetweenReadsFollowsThem) {
     EXPECT_EQ(RecvString(sv[1], 16), "abcdef") << type;
     EXPECT_EQ(RecvString(sv[1], 16), "ghij") << type;
   }
+}
+
+// do_recvmmsg: an error after some messages were received is kept in
+// SO_ERROR for the next call, here a plain send (sock_alloc_send_pskb).
+TEST_P(StateChangesBetweenCalls, RecvmmsgErrorReachesThePlainSendAfterIt) {
+  int sv[2];
+  MakeWarmPair(sv, SOCK_DGRAM);
+  void* bad =
+      mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(bad, MAP_FAILED);
+  SendAll(sv[0], "one");
+  SendAll(sv[0], "two");
+  char first[8];
+  iovec iov[2] = {{first, sizeof first}, {bad, 8}};
+  mmsghdr vec[2] = {};
+  vec[0].msg_hdr.msg_iov = &iov[0];
+  vec[0].msg_hdr.msg_iovlen = 1;
+  vec[1].msg_hdr.msg_iov = &iov[1];
+  vec[1].msg_hdr.msg_iovlen = 1;
+  EXPECT_EQ(api().recvmmsg(sv[1], vec, 2, MSG_DONTWAIT, nullptr), 1);
+  errno = 0;
+  EXPECT_EQ(api().send(sv[1], "x", 1, MSG_NOSIGNAL), -1);
+  EXPECT_EQ(errno, EFAULT);
+  SendAll(sv[1], "y");
+  EXPECT_EQ(RecvString(sv[0], 8), "y");
+  munmap(bad, 4096);
 }
 
 SHUNT_BOTH_BACKENDS(StateChangesBetweenCalls);

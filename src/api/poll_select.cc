@@ -101,7 +101,7 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
     if (fds[i].fd < 0) continue;
     shunt.emplace_back();
     shunt.back().index = i;
-    if (!LookupFd(fds[i].fd, &shunt.back().ref)) {
+    if (!LookupFd(fds[i].fd, &shunt.back().ref, FdUse::kRead)) {
       shunt.pop_back();
       kernel.push_back(fds[i]);
       kernel_index.push_back(i);

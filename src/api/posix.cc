@@ -214,7 +214,7 @@ namespace {
 [[gnu::noinline]] ssize_t RecvGeneral(int fd, void* buf, size_t len,
                                       int flags) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return recv(fd, buf, len, flags);
+  if (!LookupFd(fd, &f, FdUse::kRead)) return recv(fd, buf, len, flags);
   if (len > kMaxRwCount) len = kMaxRwCount;
   if (const long r = SockRecvFast(f.sock().arena, f.sock().sk, buf, len, flags);
       r != kWouldBlock)
@@ -296,7 +296,8 @@ SHUNT_EXPORT int shunt_sendmmsg(int fd, mmsghdr* vec, unsigned int vlen,
 SHUNT_EXPORT ssize_t shunt_recvfrom(int fd, void* buf, size_t len, int flags,
                                     sockaddr* addr, socklen_t* addrlen) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return recvfrom(fd, buf, len, flags, addr, addrlen);
+  if (!LookupFd(fd, &f, FdUse::kRead))
+    return recvfrom(fd, buf, len, flags, addr, addrlen);
   return PosixResult(RecvSimple(f.sock(), buf, len, flags, addr, addrlen));
 }
 
@@ -310,14 +311,14 @@ SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
 
 SHUNT_EXPORT ssize_t shunt_read(int fd, void* buf, size_t count) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return read(fd, buf, count);
+  if (!LookupFd(fd, &f, FdUse::kRead)) return read(fd, buf, count);
   if (count == 0) return 0;  // sock_read_iter: SysV behaviour
   return PosixResult(RecvSimple(f.sock(), buf, count, 0, nullptr, nullptr));
 }
 
 SHUNT_EXPORT ssize_t shunt_readv(int fd, const iovec* iov, int iovcnt) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return readv(fd, iov, iovcnt);
+  if (!LookupFd(fd, &f, FdUse::kRead)) return readv(fd, iov, iovcnt);
   if (iovcnt < 0 || iovcnt > IOV_MAX) return PosixResult(-EINVAL);
   KernelMsg km;
   if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
@@ -329,7 +330,7 @@ SHUNT_EXPORT ssize_t shunt_readv(int fd, const iovec* iov, int iovcnt) {
 
 SHUNT_EXPORT ssize_t shunt_recvmsg(int fd, msghdr* msg, int flags) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return recvmsg(fd, msg, flags);
+  if (!LookupFd(fd, &f, FdUse::kRead)) return recvmsg(fd, msg, flags);
   if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
   KernelMsg km;
   if (const int rc = CopyMsgIn(msg, false, &km); rc != 0)
@@ -425,7 +426,8 @@ SHUNT_EXPORT int shunt_close(int fd) {
 SHUNT_EXPORT int shunt_getsockopt(int fd, int level, int optname, void* optval,
                                   socklen_t* optlen) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return getsockopt(fd, level, optname, optval, optlen);
+  if (!LookupFd(fd, &f, FdUse::kRead))
+    return getsockopt(fd, level, optname, optval, optlen);
   socklen_t len;
   if (!CopyUser(&len, optlen, sizeof len))
     return static_cast<int>(PosixResult(-EFAULT));
@@ -455,7 +457,7 @@ SHUNT_EXPORT int shunt_setsockopt(int fd, int level, int optname,
 
 SHUNT_EXPORT int shunt_getsockname(int fd, sockaddr* addr, socklen_t* len) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return getsockname(fd, addr, len);
+  if (!LookupFd(fd, &f, FdUse::kRead)) return getsockname(fd, addr, len);
   UnixAddress name{};
   if (const int rc = SockGetName(f.sock(), false, &name); rc != 0)
     return static_cast<int>(PosixResult(rc));
@@ -465,7 +467,7 @@ SHUNT_EXPORT int shunt_getsockname(int fd, sockaddr* addr, socklen_t* len) {
 
 SHUNT_EXPORT int shunt_getpeername(int fd, sockaddr* addr, socklen_t* len) {
   FileRef f;
-  if (!LookupFd(fd, &f)) return getpeername(fd, addr, len);
+  if (!LookupFd(fd, &f, FdUse::kRead)) return getpeername(fd, addr, len);
   UnixAddress name{};
   if (const int rc = SockGetName(f.sock(), true, &name); rc != 0)
     return static_cast<int>(PosixResult(rc));

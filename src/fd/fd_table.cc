@@ -26,6 +26,7 @@ int g_fork_saved_errno = 0;
 // Writes fd's entry and its resolved socket (g_mu held); returns the old
 // entry.
 Off SetEntry(int fd, Off file) {
+  NoteSockChange();  // the number may now stand for another socket
   SockState* sk = nullptr;
   if (file != 0) {
     Sock s;

@@ -32,6 +32,17 @@
 
 namespace shunt {
 
+// What a call may do to the socket it looks up. kRead is for the calls
+// that only ever make a socket's state more permissive for the fast paths:
+// the recv family but recvmmsg (which may set SO_ERROR), poll, select,
+// getsockname, getpeername and getsockopt consume data, clear a pending
+// error, take descriptors, credentials or an urgent mark, and nothing else
+// (descriptors they install or close move the epoch in the table and in
+// FilePut). A pair view (net/pair_view.h) they leave behind can only be
+// more cautious than the state, which sends a call to the general path,
+// so their lookups leave the socket epoch alone. kChange: any other call.
+enum class FdUse { kChange, kRead };
+
 // A socket looked up for the duration of one call.
 class FileRef {
  public:
@@ -46,7 +57,7 @@ class FileRef {
   void Reset();
 
  private:
-  friend bool LookupFd(int fd, FileRef* out);
+  friend bool LookupFd(int fd, FileRef* out, FdUse use);
   friend bool LookupFdShared(int fd, Off off, FileRef* out);
   Sock sock_{};
   bool counted_ = false;
@@ -64,12 +75,13 @@ bool LookupFdShared(int fd, Off off, FileRef* out);
 
 // True (and *out filled) if fd is a shunt descriptor of this process.
 // Inline: this is the first step of every call.
-inline bool LookupFd(int fd, FileRef* out) {
+inline bool LookupFd(int fd, FileRef* out, FdUse use = FdUse::kChange) {
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return false;
   const Off off = g_table[fd].load(std::memory_order_acquire);
   if (off == 0) return false;
   Arena* a = Arena::IfAttached();
   if (a == nullptr || !SockFromFile(a, off, &out->sock_)) return false;
+  if (use == FdUse::kChange) NoteSockChange();
   if (__libc_single_threaded) return true;  // borrowed, like fdget
   return LookupFdShared(fd, off, out);
 }

@@ -20,6 +20,7 @@ static_assert(sizeof(kvec) == sizeof(iovec) &&
 
 bool ToSock(struct shunt_socket* s, Sock* out, int flags = 0) {
   if (s == nullptr || !SockFromFile(s->arena, s->file, out)) return false;
+  NoteSockChange();  // any call may change the socket (net/pair_view.h)
   out->extra_status = static_cast<uint32_t>(flags & O_NONBLOCK);
   return true;
 }

@@ -4,14 +4,17 @@
 //
 // An exclusive pair is out of every other thread's and process's reach, so
 // its state changes only through this process's own calls into the socket
-// layer. Every such call that is not a fast path resolves a socket from its
-// open file (SockFromFile), drops an open file (FilePut) or shares one
-// (FileShared) first, and each of those moves the process's socket epoch
-// (NoteSockChange). A view is therefore valid exactly while the epoch it
-// was made under is current: until then the sockets, the peer link, the
-// options the fast paths depend on and both queues' rings (which only the
-// general path allocates or frees) are as the view saw them. The fast
-// paths themselves change only queue contents, which a view never records.
+// layer. Every such call that could make a view too permissive moves the
+// process's socket epoch (NoteSockChange) before it changes anything: the
+// descriptor lookup of every call but the reading ones (fd/fd_table.h:
+// FdUse), every kernel-style call, every change to the descriptor table,
+// FilePut and FileShared. A view is therefore valid while the epoch it was
+// made under is current: until then the sockets, the peer link, both
+// queues' rings (which only the general path allocates or frees) and the
+// options the fast paths depend on are as the view saw them, or changed
+// only in ways that make the general path's answer the view's or better.
+// The fast paths themselves change only queue contents, which a view never
+// records.
 //
 // Views are process-local (they hold pointers into this process's mapping
 // of the arena) and are only used while the process is single-threaded.

@@ -218,7 +218,6 @@ void SockHold(SockState* sk);
 void SockPut(Arena* a, SockState* sk);
 // Resolves an OpenFile offset to a Sock; false if the arena is corrupt.
 inline bool SockFromFile(Arena* a, Off file, Sock* out) {
-  NoteSockChange();  // a general-path call begins (net/pair_view.h)
   OpenFile* f = a->Ptr<OpenFile>(file);
   if (f == nullptr) return false;
   SockState* sk = a->Ptr<SockState>(f->sock);
