@@ -55,6 +55,13 @@ inline bool ExclusiveDgramPair(const SockState* sk, const SockState* peer) {
   return ExclusivePair(sk, peer) && sk->addr.len == 0 && peer->addr.len == 0;
 }
 
+// Adds d (modulo 2^32) to a counter of an exclusive pair's socket, which
+// no other thread or process can reach (ExclusivePair).
+inline void AddExclusive(std::atomic<uint32_t>* counter, uint32_t d) {
+  counter->store(counter->load(std::memory_order_relaxed) + d,
+                 std::memory_order_relaxed);
+}
+
 // Whether the state of sk and its peer, apart from the datagram's size,
 // sk's send buffer fill and the peer's queue, stops a plain datagram
 // (flags at most MSG_DONTWAIT | MSG_NOSIGNAL) from being queued at once:
@@ -105,8 +112,11 @@ inline bool DgramRecvStopped(const SockState* sk) {
   meta.sender = a->OffsetOf(sk);
   meta.charge = DatagramTruesize(n);
   if (!v->peer->rq.TryAppendFlat(v->tx, buf, n, meta)) return kWouldBlock;
-  sk->wmem.fetch_add(meta.charge, std::memory_order_relaxed);
-  SockHold(sk);  // the queued datagram's reference on its sender
+  // The charge and the queued datagram's reference on its sender, as
+  // SockHold takes it: only this thread can reach an exclusive pair's
+  // counters, so plain updates do (no locked instruction).
+  AddExclusive(&sk->wmem, meta.charge);
+  AddExclusive(&sk->refs, 1);
   return static_cast<long>(n);
 }
 
@@ -121,7 +131,13 @@ inline bool DgramRecvStopped(const SockState* sk) {
   if (v == nullptr || !v->can_recv ||
       !sk->rq.TakeFrontFlat(v->rx, buf, size, &taken))
     return kWouldBlock;
-  if (SockState* from = a->Ptr<SockState>(taken.sender)) {
+  if (taken.sender == a->OffsetOf(v->peer)) {
+    // DgramUncharge and SockPut for the peer of an exclusive pair: nobody
+    // waits for its send buffer, and its open file holds a reference too,
+    // so this one is never the last.
+    AddExclusive(&v->peer->wmem, -taken.charge);
+    AddExclusive(&v->peer->refs, -1u);
+  } else if (SockState* from = a->Ptr<SockState>(taken.sender)) {
     DgramUncharge(a, from, taken.charge);
     SockPut(a, from);
   }
