@@ -76,10 +76,10 @@ run_diff() {
   local dir=$1
   local seed sequences=${SHUNT_DIFF_SEQUENCES:-20000}
   seed=$(date +%s%N)
-  echo "==== [normal] shunt diff --seed $seed --sequences $sequences --ancillary"
+  echo "==== [normal] shunt diff --seed $seed --sequences $sequences --ancillary --oob"
   local log=$dir/test-sh-diff.log
   timeout 600 "$dir/tools/shunt" diff --seed "$seed" --sequences "$sequences" \
-    --jobs "$jobs" --ancillary 2>&1 | tee "$log"
+    --jobs "$jobs" --ancillary --oob 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   local last
   last=$(tail -n 1 "$log")

@@ -110,6 +110,85 @@ TEST_P(UrgentData, TakenUrgentByteStillEndsTheReadBeforeIt) {
   EXPECT_EQ(Recv(10), "de");
 }
 
+// Linux 6.18 keeps a stream socket's SIOCINQ in a counter (u->inq_len,
+// read by unix_inq_len) that manage_oob does not lower when a read passes
+// over an urgent byte not read inline: the byte is gone (no data, no
+// POLLIN, not at the mark) but stays counted for the socket's whole life,
+// one more for every such byte.
+TEST_P(UrgentData, SkippedUrgentByteStaysCountedInInq) {
+  ASSERT_EQ(Send("a", MSG_OOB), 1);
+  EXPECT_EQ(Inq(), 1);
+  EXPECT_EQ(AtMark(), 1);
+  EXPECT_EQ(Recv(10), "E" + std::to_string(EAGAIN));
+  EXPECT_EQ(Inq(), 1);
+  EXPECT_EQ(AtMark(), 0);
+  EXPECT_EQ(Revents(), 0);
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  ASSERT_EQ(Send("bc"), 2);
+  EXPECT_EQ(Inq(), 3);
+  EXPECT_EQ(Recv(10), "bc");
+  EXPECT_EQ(Inq(), 1);
+  // A second skipped byte adds to the first.
+  ASSERT_EQ(Send("d", MSG_OOB), 1);
+  EXPECT_EQ(Inq(), 2);
+  EXPECT_EQ(Recv(10), "E" + std::to_string(EAGAIN));
+  EXPECT_EQ(Inq(), 2);
+  EXPECT_EQ(Revents(), 0);
+}
+
+TEST_P(UrgentData, ByteSkippedMidStreamStaysCountedInInq) {
+  ASSERT_EQ(Send("ab"), 2);
+  ASSERT_EQ(Send("cd", MSG_OOB), 2);
+  ASSERT_EQ(Send("ef"), 2);
+  EXPECT_EQ(Inq(), 6);
+  EXPECT_EQ(Recv(1), "a");
+  EXPECT_EQ(Inq(), 5);
+  EXPECT_EQ(Recv(10), "bc");
+  EXPECT_EQ(Inq(), 3);
+  EXPECT_EQ(AtMark(), 1);
+  EXPECT_EQ(Revents(), POLLIN | POLLPRI);
+  EXPECT_EQ(Recv(10), "ef");
+  EXPECT_EQ(Inq(), 1);
+  EXPECT_EQ(AtMark(), 0);
+  EXPECT_EQ(Revents(), 0);
+  ASSERT_EQ(Send("g"), 1);
+  EXPECT_EQ(Inq(), 2);
+  EXPECT_EQ(Recv(10), "g");
+  EXPECT_EQ(Inq(), 1);
+}
+
+// A read of no bytes at the mark passes over the urgent byte too.
+TEST_P(UrgentData, EmptyReadAtTheMarkSkipsTheUrgentByte) {
+  ASSERT_EQ(Send("a", MSG_OOB), 1);
+  ASSERT_EQ(Send("bc"), 2);
+  EXPECT_EQ(Recv(0), "");
+  EXPECT_EQ(Revents(), POLLIN);
+  EXPECT_EQ(AtMark(), 0);
+  EXPECT_EQ(Inq(), 3);
+  EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  EXPECT_EQ(Recv(10), "bc");
+  EXPECT_EQ(Inq(), 1);
+}
+
+// Only a byte dropped unread stays counted: one taken with MSG_OOB, read
+// inline (SO_OOBINLINE set even after it arrived), or only peeked past
+// leaves the count exact.
+TEST_P(UrgentData, UrgentByteTakenReadInlineOrPeekedIsNotCounted) {
+  ASSERT_EQ(Send("a", MSG_OOB), 1);
+  ASSERT_EQ(Send("b"), 1);
+  EXPECT_EQ(Recv(10, MSG_PEEK), "b");
+  EXPECT_EQ(Inq(), 2);
+  EXPECT_EQ(Recv(1, MSG_OOB), "a");
+  EXPECT_EQ(Inq(), 1);
+  EXPECT_EQ(Recv(10), "b");
+  EXPECT_EQ(Inq(), 0);
+  ASSERT_EQ(Send("c", MSG_OOB), 1);
+  ASSERT_EQ(SetIntOption(sv_[1], SOL_SOCKET, SO_OOBINLINE, 1), 0);
+  EXPECT_EQ(Recv(10), "c");
+  EXPECT_EQ(Inq(), 0);
+  EXPECT_EQ(Revents(), 0);
+}
+
 TEST_P(UrgentData, InlineUrgentByteIsReadAsData) {
   ASSERT_EQ(SetIntOption(sv_[1], SOL_SOCKET, SO_OOBINLINE, 1), 0);
   EXPECT_EQ(GetIntOption(sv_[1], SOL_SOCKET, SO_OOBINLINE), 1);

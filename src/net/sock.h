@@ -132,6 +132,12 @@ struct SockState {
   std::atomic<uint8_t> oob_pending;
   std::atomic<uint8_t> oobinline;
   uint32_t oob_index;
+  // Urgent bytes reads have passed over unread (not inline). Linux keeps
+  // a stream socket's SIOCINQ in a counter (u->inq_len, read by
+  // unix_inq_len) that manage_oob leaves untouched when it drops such a
+  // byte's skb, so each one stays counted for the rest of the socket's
+  // life; SockIoctl adds them back.
+  uint32_t inq_skipped_urgent;
   // F_SETOWN of its descriptor: who gets SIGURG (a pid, or -pgid; 0 none).
   std::atomic<int32_t> owner;
   // SHUNT_SO_PERSONALITY: whose descriptor-passing rules apply.

@@ -714,7 +714,12 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
         const Segment* f = sk->rq.Front(s.arena);
         v = f == nullptr ? 0 : static_cast<int>(f->len);
       } else {
-        v = static_cast<int>(sk->rq.bytes);
+        // Linux 6.18 reads a stream socket's count from u->inq_len, which
+        // queue_oob and unix_stream_sendmsg raise, and unix_stream_recv_urg
+        // and unix_stream_read_generic lower by what they take; manage_oob
+        // never lowers it for an urgent byte a read passes over (not
+        // inline), so every such byte is still counted, forever.
+        v = static_cast<int>(sk->rq.bytes + sk->inq_skipped_urgent);
         // A taken urgent byte still in the ring is not data any more.
         for (uint32_t i = sk->rq.seg_head;
              sk->rq.urgent != 0 && i != sk->rq.seg_tail; ++i) {

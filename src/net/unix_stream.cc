@@ -44,7 +44,9 @@ UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
   sk->oob_pending.store(0, std::memory_order_relaxed);
   --sk->rq.urgent;
   if (inline_read) return UrgentStep::kRead;
-  // Not inline: the byte is dropped unread.
+  // Not inline: the byte is dropped unread, and yet stays in SIOCINQ for
+  // good: manage_oob frees its skb without taking it off u->inq_len.
+  ++sk->inq_skipped_urgent;
   if (front) {
     sk->rq.ConsumeFront(v, 1);
     sk->rq.PopFront();
