@@ -59,29 +59,55 @@ int RunConnectChild(const char* path) {
   return shunt_close(fd) == 0 ? 0 : 5;
 }
 
+// What the passing child modes start from: a stream socket connected to
+// `path`, a pipe holding "pipe-data" and a new stream pair, made with the
+// kernel's calls if SHUNT_TEST_KERNEL is set, else shunt's; false on a
+// failure.
+struct PassingChild {
+  bool kernel = getenv("SHUNT_TEST_KERNEL") != nullptr;
+  ssize_t (*sendmsg_fn)(int, const msghdr*, int) = kernel ? sendmsg
+                                                          : shunt_sendmsg;
+  int fd = -1;
+  int p[2] = {-1, -1};
+  int sv[2] = {-1, -1};
+
+  bool Start(const char* path) {
+    fd = (kernel ? socket : shunt_socket)(AF_UNIX, SOCK_STREAM, 0);
+    const sockaddr_un addr = PathAddr(path);
+    return fd >= 0 &&
+           (kernel ? connect : shunt_connect)(
+               fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) ==
+               0 &&
+           pipe(p) == 0 && write(p[1], "pipe-data", 9) == 9 &&
+           (kernel ? socketpair : shunt_socketpair)(AF_UNIX, SOCK_STREAM, 0,
+                                                    sv) == 0;
+  }
+};
+
 // Child mode for descriptor passing between unrelated processes: connects
-// to the path in SHUNT_TEST_PASS_FDS (with kernel sockets if
-// SHUNT_TEST_KERNEL is set), sends "F" with three descriptors: the read end
-// of a pipe holding "pipe-data" and both ends of a new stream pair, one
-// holding "queued". Then exits at once, closing everything of its own.
+// to the path in SHUNT_TEST_PASS_FDS, sends "F" with three descriptors: the
+// read end of the pipe and both ends of the pair, one holding "queued".
+// Then exits at once, closing everything of its own.
 int RunPassFdsChild(const char* path) {
-  const bool kernel = getenv("SHUNT_TEST_KERNEL") != nullptr;
-  auto sock = kernel ? socket : shunt_socket;
-  auto pair = kernel ? socketpair : shunt_socketpair;
-  auto conn = kernel ? connect : shunt_connect;
-  auto snd = kernel ? send : shunt_send;
-  const int fd = sock(AF_UNIX, SOCK_STREAM, 0);
-  const sockaddr_un addr = PathAddr(path);
-  int p[2], sv[2];
-  if (fd < 0 ||
-      conn(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-      pipe(p) != 0 || write(p[1], "pipe-data", 9) != 9 ||
-      pair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || snd(sv[1], "queued", 6, 0) != 6)
+  PassingChild c;
+  if (!c.Start(path) ||
+      (c.kernel ? send : shunt_send)(c.sv[1], "queued", 6, 0) != 6)
     return 2;
-  return shunt_test::SendRights(kernel ? sendmsg : shunt_sendmsg, fd,
-                                {p[0], sv[0], sv[1]}, 0, 'F') == 1
+  return shunt_test::SendRights(c.sendmsg_fn, c.fd, {c.p[0], c.sv[0], c.sv[1]},
+                                0, 'F') == 1
              ? 0
              : 3;
+}
+
+// Child mode for a passed socket with descriptors queued: connects to the
+// path in SHUNT_TEST_PASS_QUEUED, sends the pipe's read end from one end of
+// the pair to the other, sends that other end over the connection and
+// exits, closing everything of its own.
+int RunPassQueuedChild(const char* path) {
+  PassingChild c;
+  if (!c.Start(path)) return 2;
+  if (shunt_test::SendRights(c.sendmsg_fn, c.sv[0], {c.p[0]}) != 1) return 3;
+  return shunt_test::SendRights(c.sendmsg_fn, c.fd, {c.sv[1]}) == 1 ? 0 : 4;
 }
 
 // Child mode for the mailbox limit (docs/DIFFERENCES.md 9): connects to
@@ -108,6 +134,8 @@ int main(int argc, char** argv) {
     return RunConnectChild(path);
   if (const char* path = getenv("SHUNT_TEST_PASS_FDS"))
     return RunPassFdsChild(path);
+  if (const char* path = getenv("SHUNT_TEST_PASS_QUEUED"))
+    return RunPassQueuedChild(path);
   if (const char* path = getenv("SHUNT_TEST_FLOOD")) return RunFloodChild(path);
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
   // A test binary that died left its arena behind; one with our pid is not

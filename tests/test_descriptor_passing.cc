@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend.h"
@@ -114,6 +117,17 @@ class DescriptorFixture : public shunt_test::BothBackends {
   // Closes received descriptors: sockets of this backend through it.
   void CloseAll(const std::vector<int>& fds) {
     for (int fd : fds) EXPECT_EQ(api().close(fd), 0) << fd;
+  }
+
+  // a and b are writers of the pipe whose read end is rd: each writes a
+  // byte there, then both are closed.
+  static void WriteBothAndClose(int rd, int a, int b) {
+    EXPECT_EQ(write(a, "1", 1), 1);
+    EXPECT_EQ(write(b, "2", 1), 1);
+    char buf[2];
+    EXPECT_EQ(read(rd, buf, 2), 2);
+    close(a);
+    close(b);
   }
 
   // The n lowest descriptor numbers not in use now.
@@ -402,6 +416,92 @@ TEST_P(DescriptorPassing, BetweenThreads) {
 SHUNT_BOTH_BACKENDS(DescriptorPassing);
 
 // ---------------------------------------------------------------------------
+// Kernel descriptors in flight between sockets of one process (which shunt
+// keeps inside the process while only it can reach the receiver,
+// fd/mailbox.h): numbered on receipt as receive_fd numbers them, close-on-
+// exec as asked, and still there for a thread started after the send. The
+// fixture's descriptor count shows that nothing is left behind.
+class InProcessFlight : public DescriptorFixture {
+ protected:
+  // Sends a pipe's write end over a new stream pair, peeks it with
+  // MSG_CMSG_CLOEXEC, then reads it without: the two copies must get
+  // `expect` (the two lowest free numbers before the send), FD_CLOEXEC only
+  // on the first, and both write to the pipe.
+  void PeekThenRead(const std::vector<int>& expect) {
+    int sv[2], p[2];
+    Pair(SOCK_STREAM, sv);
+    Pipe(p);
+    ASSERT_EQ(SendFd(sv[0], "x", p[1]), 1);
+    Got peeked =
+        RecvFds(sv[1], 1, CMSG_SPACE(sizeof(int)), MSG_PEEK | MSG_CMSG_CLOEXEC);
+    ASSERT_EQ(peeked.fds.size(), 1u);
+    Got g = RecvFds(sv[1], 1, CMSG_SPACE(sizeof(int)));
+    ASSERT_EQ(g.fds.size(), 1u);
+    EXPECT_EQ((std::vector<int>{peeked.fds[0], g.fds[0]}), expect);
+    EXPECT_EQ(fcntl(peeked.fds[0], F_GETFD), FD_CLOEXEC);
+    EXPECT_EQ(fcntl(g.fds[0], F_GETFD), 0);
+    WriteBothAndClose(p[0], peeked.fds[0], g.fds[0]);
+  }
+};
+
+TEST_P(InProcessFlight, PeekAndReadGetTheLowestFreeNumbers) {
+  // The pair and the pipe take the four lowest free numbers first.
+  const std::vector<int> free = LowestFree(6);
+  PeekThenRead({free[4], free[5]});
+}
+
+// With every number up to past where shunt keeps descriptors in flight
+// taken, the lowest free numbers are still what the receiver gets.
+TEST_P(InProcessFlight, DenseTableStillGetsTheLowestFreeNumbers) {
+  rlimit lim{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  const int top = static_cast<int>(std::min<rlim_t>(lim.rlim_cur / 2, 4096));
+  if (lim.rlim_cur < static_cast<rlim_t>(top) + 64)
+    GTEST_SKIP() << "descriptor limit too low";
+  std::vector<int> filler;
+  for (int fd = dup(0); fd >= 0; fd = dup(0)) {
+    filler.push_back(fd);
+    if (fd >= top + 8) break;
+  }
+  const int next = filler.back() + 1;
+  PeekThenRead({next + 4, next + 5});
+  for (int fd : filler) close(fd);
+}
+
+TEST_P(InProcessFlight, ThreadStartedAfterTheSendReceives) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  Pipe(p);
+  ASSERT_EQ(SendFd(sv[0], "x", p[1]), 1);
+  std::thread t([&] {
+    Got g = RecvFds(sv[1], 1, CMSG_SPACE(sizeof(int)));
+    ASSERT_EQ(g.fds.size(), 1u);
+    EXPECT_EQ(write(g.fds[0], "t", 1), 1);
+    close(g.fds[0]);
+  });
+  t.join();
+  char c;
+  EXPECT_EQ(read(p[0], &c, 1), 1);
+}
+
+TEST_P(InProcessFlight, ReceiverClosedUnreadLeavesNoDescriptor) {
+  const int before = shunt_test::CountOpenFds();
+  int sv[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFd(sv[0], "a", p[1]), 1);
+  ASSERT_EQ(SendFds(sv[0], "b", {{p[1], p[0]}}), 1);
+  close(p[1]);
+  EXPECT_EQ(api().close(sv[1]), 0);
+  EXPECT_EQ(shunt_test::CountOpenFds(), before + 2);  // sv[0] and p[0]
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[0]), 0);
+  close(p[0]);
+}
+
+SHUNT_BOTH_BACKENDS(InProcessFlight);
+
+// ---------------------------------------------------------------------------
 // net/core/scm.c: scm_recv, scm_detach_fds: as many descriptors as the
 // control buffer holds, MSG_CTRUNC for the rest, which are closed.
 class ControlBufferTruncation : public DescriptorFixture {
@@ -567,12 +667,7 @@ TEST_P(StreamBoundariesWithDescriptors, PeekDuplicatesAndTheReadGetsThemAgain) {
   EXPECT_EQ(g.data, "ab");
   ASSERT_EQ(g.fds.size(), 1u);
   EXPECT_NE(g.fds[0], peeked.fds[0]);
-  EXPECT_EQ(write(peeked.fds[0], "1", 1), 1);
-  EXPECT_EQ(write(g.fds[0], "2", 1), 1);
-  char buf[2];
-  EXPECT_EQ(read(p[0], buf, 2), 2);
-  close(peeked.fds[0]);
-  close(g.fds[0]);
+  WriteBothAndClose(p[0], peeked.fds[0], g.fds[0]);
   EXPECT_EQ(RecvString(sv[1], 16), "cd");
 }
 
@@ -689,17 +784,26 @@ TEST_P(DiscardedDescriptors, FailedSendKeepsNothing) {
 // at the close (docs/DIFFERENCES.md 11), which is what these check.
 TEST_P(DiscardedDescriptors, SocketSentOverItselfIsCollected) {
   if (!api().is_shunt) GTEST_SKIP() << "the kernel collects asynchronously";
-  int sv[2], p[2];
-  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-  ASSERT_EQ(pipe(p), 0);
-  ASSERT_EQ(SendFds(sv[0], "s", {{sv[1], p[1]}}), 1);
-  close(p[1]);
-  EXPECT_EQ(api().close(sv[1]), 0);
-  EXPECT_TRUE(PipeAtEof(p[0]));
-  char c;
-  EXPECT_EQ(read(p[0], &c, 1), 0);
-  EXPECT_EQ(api().close(sv[0]), 0);
-  close(p[0]);
+  // The pipe end travels with the socket, or was queued before it (kept in
+  // the process until the socket was sent: fd/mailbox.h).
+  for (const bool queued_before : {false, true}) {
+    int sv[2], p[2];
+    ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ASSERT_EQ(pipe(p), 0);
+    if (queued_before) {
+      ASSERT_EQ(SendFd(sv[0], "p", p[1]), 1);
+      ASSERT_EQ(SendFd(sv[0], "s", sv[1]), 1);
+    } else {
+      ASSERT_EQ(SendFds(sv[0], "s", {{sv[1], p[1]}}), 1);
+    }
+    close(p[1]);
+    EXPECT_EQ(api().close(sv[1]), 0);
+    EXPECT_TRUE(PipeAtEof(p[0])) << queued_before;
+    char c;
+    EXPECT_EQ(read(p[0], &c, 1), 0);
+    EXPECT_EQ(api().close(sv[0]), 0);
+    close(p[0]);
+  }
 }
 
 TEST_P(DiscardedDescriptors, CycleOfTwoIsCollected) {

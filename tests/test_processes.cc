@@ -580,6 +580,54 @@ TEST_P(SocketOutlivesCreator, PassedPipeSurvivesSenderExit) {
 
 SHUNT_BOTH_BACKENDS(SocketOutlivesCreator);
 
+// A kernel descriptor in flight between two sockets of one process, then
+// fork: whichever process receives it gets a working descriptor, and none
+// of it is left behind anywhere (the child's table has no copy of it, and
+// the pipe reaches EOF once the received copy is closed).
+class ForkWithDescriptorsInFlight : public ProcessTest {};
+
+TEST_P(ForkWithDescriptorsInFlight, ChildReceives) {
+  int sv[2], p[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(pipe(p), 0);
+  const int before = shunt_test::CountOpenFds();
+  ASSERT_EQ(SendRights(api().sendmsg, sv[0], {p[1]}), 1);
+  const pid_t pid = Spawn([&] {
+    if (shunt_test::CountOpenFds() != before) return 2;
+    const std::vector<int> got =
+        RecvRights(api().recvmsg, sv[1], 1, MSG_DONTWAIT);
+    if (got.size() != 1) return 3;
+    return write(got[0], "child", 5) == 5 ? 0 : 4;
+  });
+  EXPECT_EQ(Wait(pid), 0);
+  ASSERT_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+  char buf[8];
+  EXPECT_EQ(read(p[0], buf, sizeof buf), 5);
+  EXPECT_EQ(close(p[1]), 0);
+  EXPECT_TRUE(shunt_test::PipeAtEof(p[0]));
+  EXPECT_EQ(shunt_test::CountOpenFds(), before - 1);
+  close(p[0]);
+}
+
+TEST_P(ForkWithDescriptorsInFlight, ParentReceivesAfterTheChildExits) {
+  int sv[2], p[2];
+  Pair(SOCK_DGRAM, sv);
+  Pipe(p);
+  const int before = shunt_test::CountOpenFds();
+  ASSERT_EQ(SendRights(api().sendmsg, sv[0], {p[1]}), 1);
+  const pid_t pid =
+      Spawn([&] { return shunt_test::CountOpenFds() == before ? 0 : 2; });
+  EXPECT_EQ(Wait(pid), 0);
+  const std::vector<int> got =
+      RecvRights(api().recvmsg, sv[1], 1, MSG_DONTWAIT);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(write(got[0], "parent", 6), 6);
+  EXPECT_EQ(close(got[0]), 0);
+  EXPECT_EQ(shunt_test::CountOpenFds(), before);
+}
+
+SHUNT_BOTH_BACKENDS(ForkWithDescriptorsInFlight);
+
 // An exec'd program (sharing nothing with us but the arena's name)
 // connects, passes a pipe end and a socket pair of its own and exits before
 // we read: everything it passed still works here.
@@ -622,6 +670,32 @@ TEST_P(UnrelatedProcessPassing, DescriptorsOutliveTheExitedSender) {
   Track(again[0]);
   EXPECT_EQ(api().send(again[0], "more", 4, 0), 4);
   EXPECT_EQ(api().recv(fds[2], buf, sizeof buf, MSG_DONTWAIT), 4);
+}
+
+// The exec'd program queues a pipe end on a socket pair of its own, passes
+// the receiving end to us and exits: the pipe end comes with it.
+TEST_P(UnrelatedProcessPassing, PassedSocketBringsItsQueuedDescriptors) {
+  const sockaddr_un addr = TempAddr("l");
+  const int l = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(l, addr), 0);
+  ASSERT_EQ(api().listen(l, 1), 0);
+  const pid_t pid =
+      ExecSelf("SHUNT_TEST_PASS_QUEUED", TempPath("l"), !api().is_shunt);
+  ASSERT_GT(pid, 0);
+  const int s = Track(api().accept(l, nullptr, nullptr));
+  ASSERT_GE(s, 0) << strerror(errno);
+  EXPECT_EQ(Wait(pid), 0);  // gone before we read
+  const std::vector<int> sock = RecvRights(api().recvmsg, s, 1, MSG_DONTWAIT);
+  ASSERT_EQ(sock.size(), 1u);
+  Track(sock[0]);
+  const std::vector<int> fds =
+      RecvRights(api().recvmsg, sock[0], 1, MSG_DONTWAIT);
+  ASSERT_EQ(fds.size(), 1u);
+  char buf[16];
+  EXPECT_EQ(read(fds[0], buf, sizeof buf), 9);
+  EXPECT_EQ(std::string(buf, 9), "pipe-data");
+  EXPECT_EQ(read(fds[0], buf, sizeof buf), 0);  // its writer left with it
+  close(fds[0]);
 }
 
 SHUNT_BOTH_BACKENDS(UnrelatedProcessPassing);

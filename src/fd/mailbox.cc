@@ -1,14 +1,17 @@
 #include "fd/mailbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -28,9 +31,23 @@ struct Held {
   int fd;
 };
 
+// A message kept in this process (MailboxParkLocal): its descriptors are
+// duplicates of the sender's, FD_CLOEXEC, numbered from LocalBase().
+struct LocalParcel {
+  LocalParcel() {}  // fds is filled as it is used
+  uint64_t id;
+  MailboxToken token;
+  int n;
+  int fds[kMaxFds];
+};
+
 std::mutex g_mu;
 uint64_t g_own = 0;        // this family's mailbox (inherited by fork)
 std::vector<Held> g_held;  // every mailbox this process holds, own included
+std::vector<LocalParcel> g_local;  // messages kept in this process
+// g_local.size(), readable without g_mu: parcels are only added while the
+// process is single-threaded, so a thread started later sees them.
+std::atomic<size_t> g_local_count{0};
 
 sockaddr_un MailboxName(Arena* a, uint64_t id, socklen_t* len) {
   sockaddr_un sun{};
@@ -108,17 +125,123 @@ void CloseAll(const int* fds, int n) {
   for (int i = 0; i < n; ++i) close(fds[i]);
 }
 
+// Where kept descriptors are numbered from: half the soft descriptor limit,
+// at most 4096, clear of the numbers programs usually hold, since a number
+// taken there would change what open() or dup() returns meanwhile.
+int LocalBase() {
+  static const int base = [] {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return 0;
+    return r.rlim_cur / 2 < 4096 ? static_cast<int>(r.rlim_cur / 2) : 4096;
+  }();
+  return base;
+}
+
+// Gives the caller a descriptor of kept descriptor *kept numbered as
+// receive_fd numbers it: the lowest free number in Linux's view, in which
+// *kept's own number is free (a descriptor in flight has none). FD_CLOEXEC
+// if `cloexec`. Without `keep` the kept descriptor is used up; with it a
+// kept copy remains (*kept may change). Returns -1 if no number is free
+// (only with `keep`).
+int HandOut(int* kept, bool cloexec, bool keep) {
+  const int k = *kept;
+  const int fd = fcntl(k, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+  if (fd >= 0 && fd < k) {
+    if (!keep) close(k);
+    return fd;
+  }
+  // No number below the kept one is free: the kept one is the answer.
+  if (keep) {
+    if (fd < 0) return -1;
+    if (!cloexec) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    *kept = fd;
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  if (!cloexec) fcntl(k, F_SETFD, 0);
+  return k;
+}
+
+void RemoveLocalLocked(size_t i) {
+  LocalParcel& last = g_local.back();
+  if (&g_local[i] != &last) {
+    g_local[i].id = last.id;
+    g_local[i].token = last.token;
+    g_local[i].n = last.n;
+    memcpy(g_local[i].fds, last.fds, sizeof(int) * last.n);
+  }
+  g_local.pop_back();
+  g_local_count.store(g_local.size(), std::memory_order_relaxed);
+}
+
+// MailboxFetch of a message kept in this process (g_mu held); false if
+// none is tagged t.
+bool FetchLocalLocked(uint64_t id, const MailboxToken& t, bool cloexec,
+                      bool keep, int* fds, int* n) {
+  for (size_t i = 0; i < g_local.size(); ++i) {
+    LocalParcel& p = g_local[i];
+    if (p.id != id || p.token.block != t.block || p.token.serial != t.serial)
+      continue;
+    int got = 0;
+    while (got < p.n) {
+      const int fd = HandOut(&p.fds[got], cloexec, keep);
+      if (fd < 0) break;
+      fds[got++] = fd;
+    }
+    *n = got;
+    if (!keep) RemoveLocalLocked(i);
+    return true;
+  }
+  return false;
+}
+
+// MailboxShareLocal with g_mu held.
+int ShareLocalLocked(Arena* a) {
+  const int from = HeldFdLocked(g_own);
+  int rc = 0;
+  for (size_t i = 0; i < g_local.size();) {
+    const LocalParcel& p = g_local[i];
+    socklen_t len;
+    const sockaddr_un to = MailboxName(a, p.id, &len);
+    int sent;
+    {
+      MutexLock lock(&a->header()->mailbox_lock);
+      sent = Send(from, &to, len, p.token, p.fds, p.n);
+    }
+    if (sent != 0) {
+      rc = sent;
+      ++i;
+      continue;
+    }
+    CloseAll(p.fds, p.n);
+    RemoveLocalLocked(i);
+  }
+  return rc;
+}
+
 // fork() while another thread holds g_mu must not leave it held in the
-// child.
-void LockForFork() { g_mu.lock(); }
-void UnlockAfterFork() { g_mu.unlock(); }
+// child. Messages kept in this process move to the kernel mailbox first,
+// so that parent and child can both fetch them; one that could not be
+// moved stays the parent's, and the child closes its copies.
+void LockForFork() {
+  g_mu.lock();
+  if (Arena* a = Arena::IfAttached(); a != nullptr && !g_local.empty())
+    ShareLocalLocked(a);
+}
+void UnlockInParent() { g_mu.unlock(); }
+void UnlockInChild() {
+  for (const LocalParcel& p : g_local) CloseAll(p.fds, p.n);
+  g_local.clear();
+  g_local_count.store(0, std::memory_order_relaxed);
+  g_mu.unlock();
+}
 
 }  // namespace
 
 uint64_t OwnMailbox(Arena* a, int* err) {
   static std::once_flag hooks;
   std::call_once(hooks, [] {
-    pthread_atfork(LockForFork, UnlockAfterFork, UnlockAfterFork);
+    pthread_atfork(LockForFork, UnlockInParent, UnlockInChild);
   });
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_own != 0) return g_own;
@@ -190,8 +313,41 @@ int MailboxPark(Arena* a, uint64_t id, const MailboxToken& t, const int* fds,
   }
 }
 
+int MailboxParkLocal(uint64_t id, const MailboxToken& t, const int* fds,
+                     int n) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  // Only the own mailbox: sending to it later (ShareLocalLocked) is exempt
+  // from the kernel's queue limit, so it cannot wait for a reader.
+  if (id != g_own) return -EXDEV;
+  LocalParcel& p = g_local.emplace_back();
+  p.id = id;
+  p.token = t;
+  for (p.n = 0; p.n < n; ++p.n) {
+    const int fd = fcntl(fds[p.n], F_DUPFD_CLOEXEC, LocalBase());
+    if (fd < 0) {
+      const int err = -errno;
+      CloseAll(p.fds, p.n);
+      g_local.pop_back();
+      return err;
+    }
+    p.fds[p.n] = fd;
+  }
+  g_local_count.store(g_local.size(), std::memory_order_relaxed);
+  return 0;
+}
+
+int MailboxShareLocal(Arena* a) {
+  if (g_local_count.load(std::memory_order_relaxed) == 0) return 0;
+  std::lock_guard<std::mutex> lock(g_mu);
+  return ShareLocalLocked(a);
+}
+
 int MailboxFetch(Arena* a, uint64_t id, const MailboxToken& t, bool cloexec,
                  bool keep, int* fds, int* n) {
+  if (g_local_count.load(std::memory_order_relaxed) != 0) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (FetchLocalLocked(id, t, cloexec, keep, fds, n)) return 0;
+  }
   const int fd = MailboxFd(id);
   if (fd < 0) return -ENOENT;
   socklen_t len;

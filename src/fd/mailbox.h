@@ -21,6 +21,15 @@
 // passes over back at the tail, and drops those whose arena message is gone.
 // One arena lock (ArenaHeader::mailbox_lock) serialises sends and searches,
 // so a search always has room to put back what it took.
+//
+// A message for this family's own mailbox whose receiving socket only this
+// process can reach may instead be kept inside the process (MailboxParkLocal):
+// its descriptors are duplicates numbered from a high base, and fetching
+// them is an fcntl, not two kernel SCM_RIGHTS trips. Such messages move to
+// the kernel mailbox (MailboxShareLocal) before anything lets another
+// process reach a socket: a fork (this module's pthread_atfork handler), and
+// the passing of a socket (net/scm.cc: ScmAttach). MailboxFetch finds a
+// message wherever it waits.
 #pragma once
 
 #include <stdint.h>
@@ -52,10 +61,23 @@ void MailboxForgetIfUnused(Arena* a, uint64_t id);
 // waited for. Returns 0 or a negative errno (EBADF for a bad descriptor).
 int MailboxPark(Arena* a, uint64_t id, const MailboxToken& t, const int* fds,
                 int n, bool nonblock);
+// MailboxPark for this family's own mailbox `id` without a kernel trip: the
+// n descriptors are duplicated (FD_CLOEXEC) at numbers from a high base and
+// kept in this process until fetched or moved by MailboxShareLocal. The
+// caller guarantees that no other process can reach the message and that
+// this process is single-threaded. Returns 0, or a negative errno (then
+// nothing was kept and the caller parks in the kernel mailbox instead).
+int MailboxParkLocal(uint64_t id, const MailboxToken& t, const int* fds, int n);
+// Moves every message kept by MailboxParkLocal to its kernel mailbox (to be
+// called before a socket may reach another process). Returns 0, or a
+// negative errno if one could not be moved (it stays in this process).
+int MailboxShareLocal(Arena* a);
 // Takes the descriptors tagged t out of mailbox id (which this process must
 // hold) into fresh descriptors of this process (O_CLOEXEC if `cloexec`),
-// in order: *n is set to their number. With `keep` a copy stays parked
-// (MSG_PEEK). Returns 0, or -ENOENT if the message is not there.
+// in order: *n is set to their number. They are numbered as recvmsg numbers
+// them: each gets the lowest free number (net/core/scm.c: scm_detach_fds,
+// receive_fd). With `keep` a copy stays parked (MSG_PEEK). Returns 0, or
+// -ENOENT if the message is not there.
 int MailboxFetch(Arena* a, uint64_t id, const MailboxToken& t, bool cloexec,
                  bool keep, int* fds, int* n);
 

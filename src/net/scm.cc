@@ -135,6 +135,19 @@ int ScmAttach(ScmSend* send, const SockState* sender, SockState* target,
     cred = ScmCred{1, ProcessId(), getuid(), getgid()};
   send->attached_ = cred;
   if (send->n_ == 0 && !cred.valid) return 0;
+  // A passed socket may reach another process from now on: it leaves the
+  // exclusive fast paths, and kernel descriptors kept in this process for
+  // any socket's messages move to the kernel mailbox first (fd/mailbox.h).
+  bool passes_socket = false;
+  for (int i = 0; i < send->n_; ++i) {
+    const OpenFile* f = a->Ptr<OpenFile>(send->files_[i]);
+    if (SockState* sk = f == nullptr ? nullptr : a->Ptr<SockState>(f->sock)) {
+      FileShared(sk);
+      passes_socket = true;
+    }
+  }
+  if (passes_socket)
+    if (const int rc = MailboxShareLocal(a); rc != 0) return rc;
   int park[kScmMaxFd];
   int nkernel = 0;
   uint64_t carried[kScmMaxFd];
@@ -170,21 +183,24 @@ int ScmAttach(ScmSend* send, const SockState* sender, SockState* target,
     e[send->n_ + j] = ScmEntry{ScmKind::kMailbox, 0, carried[j]};
   if (b->parked != 0) {
     const MailboxToken t{off, b->serial.load(std::memory_order_relaxed)};
-    if (const int rc = MailboxPark(a, b->mailbox, t, park,
-                                   static_cast<int>(b->parked), nonblock);
-        rc != 0) {
+    const int n = static_cast<int>(b->parked);
+    // While only this process can reach the receiver, its kernel
+    // descriptors need not leave the process.
+    int rc = ncarried == 0 && ExclusiveSock(target)
+                 ? MailboxParkLocal(b->mailbox, t, park, n)
+                 : -EXDEV;
+    if (rc != 0) rc = MailboxPark(a, b->mailbox, t, park, n, nonblock);
+    if (rc != 0) {
       FreeBlock(a, b);
       return rc;
     }
   }
   // The message holds references of its own (a send that must look for
-  // another receiver attaches again); a file in flight may reach another
-  // process (ExclusivePair).
+  // another receiver attaches again).
   for (int i = 0; i < send->n_; ++i) {
     if (OpenFile* f = a->Ptr<OpenFile>(send->files_[i])) {
       FileGet(f);
       f->inflight.fetch_add(1, std::memory_order_release);
-      if (SockState* sk = a->Ptr<SockState>(f->sock)) FileShared(sk);
     }
   }
   *block = off;

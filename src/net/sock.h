@@ -192,14 +192,16 @@ struct Sock {
 Arena* AttachArena(int* err);
 
 // True when this single-threaded process holds every reference to the
-// open files of both sk and its peer: then no other thread or process can
-// reach either socket's queue, and the data path may skip the queue lock
-// (the kernel's fdget skips its reference count on the same reasoning).
+// open file of sk: then no other thread or process can reach its queue.
+inline bool ExclusiveSock(const SockState* sk) {
+  return __libc_single_threaded &&
+         sk->sole_pid.load(std::memory_order_relaxed) == ProcessId();
+}
+// ExclusiveSock of both sk and its peer: the data path may skip the queue
+// lock (the kernel's fdget skips its reference count on the same
+// reasoning).
 inline bool ExclusivePair(const SockState* sk, const SockState* peer) {
-  if (!__libc_single_threaded) return false;
-  const int32_t me = ProcessId();
-  return sk->sole_pid.load(std::memory_order_relaxed) == me &&
-         peer->sole_pid.load(std::memory_order_relaxed) == me;
+  return ExclusiveSock(sk) && ExclusiveSock(peer);
 }
 // Marks the file on sk as possibly held outside this process (fork,
 // descriptor passing).
