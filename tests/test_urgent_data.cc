@@ -233,6 +233,29 @@ TEST_P(UrgentData, PeekAtTheMarkSkipsTheUrgentByte) {
   EXPECT_EQ(Recv(10), "bc");
 }
 
+// unix_stream_read_generic applies manage_oob where a pass starts, before
+// the peek offset, then skips whole skbs without it: an offset that ends
+// at the urgent byte peeks it as data, and one that starts at it does not
+// count it.
+TEST_P(UrgentData, PeekOffsetReachesPastTheMarkCheck) {
+  ASSERT_EQ(Send("abc"), 3);
+  ASSERT_EQ(Send("X", MSG_OOB), 1);
+  ASSERT_EQ(SetIntOption(sv_[1], SOL_SOCKET, SO_PEEK_OFF, 3), 0);
+  EXPECT_EQ(Recv(10, MSG_PEEK), "X");
+  EXPECT_EQ(GetIntOption(sv_[1], SOL_SOCKET, SO_PEEK_OFF), 4);
+  EXPECT_EQ(Recv(10), "abc");  // a real read still stops at the mark
+  EXPECT_EQ(Recv(1, MSG_OOB), "X");
+}
+
+TEST_P(UrgentData, PeekOffsetFromTheMarkSkipsTheUrgentByte) {
+  ASSERT_EQ(Send("X", MSG_OOB), 1);
+  ASSERT_EQ(Send("de"), 2);
+  ASSERT_EQ(SetIntOption(sv_[1], SOL_SOCKET, SO_PEEK_OFF, 1), 0);
+  EXPECT_EQ(Recv(10, MSG_PEEK), "e");
+  EXPECT_EQ(Recv(1, MSG_OOB), "X");
+  EXPECT_EQ(Recv(10), "de");
+}
+
 TEST_P(UrgentData, RefusedWithoutAByteOrOnMessageSockets) {
   EXPECT_EQ(Send("", MSG_OOB), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);

@@ -19,8 +19,8 @@ constexpr long kRestart = -100001;  // the listener died under us: look again
 
 enum class UrgentStep { kRead, kPass, kStop };
 
-// net/unix/af_unix.c: manage_oob, for segment idx where a read resumes
-// (sk locked, its queue holding urgent data): a read that has copied
+// net/unix/af_unix.c: manage_oob, for segment idx where a pass of a read
+// starts (sk locked, its queue holding urgent data): a read that has copied
 // something stops before the urgent byte and before a taken one; one that
 // has not passes over a taken one (dropping it) and over an urgent byte
 // not read inline (which a real read consumes and loses).
@@ -248,6 +248,7 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   IovCursor to(m->iov, m->iovlen);
   size_t copied = 0;
+  // The peek offset (sk_peek_offset), applied on every pass from the front.
   size_t skip = 0;
   if (peek) {
     const int off = sk->peek_off.load();
@@ -257,25 +258,45 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // credentials are never merged into one read (check_creds).
   bool check_creds = false;
   ScmCred creds{};
+  // A peek goes on from the segment after the one it copied from
+  // (skb_peek_next, then `goto again`); every other pass starts at the
+  // front of the queue (`redo`).
+  bool resume = false;
+  uint32_t resume_idx = 0;
   const long r = WaitLoop(sk, &budget, [&]() -> long {
     QueueView v;
     if (!sk->rq.View(a, &v)) return -EIO;
     for (;;) {
-      // Find the byte `skip` bytes into the queue; where reading resumes,
-      // urgent data may stop the read or be passed over (manage_oob).
-      size_t in_seg = skip;
-      const Segment* seg = nullptr;
-      uint32_t seg_idx = sk->rq.seg_head;
-      for (; seg_idx != sk->rq.seg_tail; ++seg_idx) {
-        const Segment& cand = v.seg(seg_idx);
-        if (in_seg == 0 && sk->rq.urgent != 0) {
-          const UrgentStep step = ManageUrgent(a, sk, v, seg_idx, copied, peek);
-          if (step == UrgentStep::kStop) return static_cast<long>(copied);
-          if (step == UrgentStep::kPass) {
-            if (peek) skip += cand.len;  // later passes skip it as read
-            continue;
+      uint32_t seg_idx = resume ? resume_idx : sk->rq.seg_head;
+      size_t in_seg = resume ? 0 : skip;
+      // manage_oob looks at the segment a pass starts at, before the peek
+      // offset is applied: urgent data may stop the read or be passed
+      // over there. Passing a taken urgent byte, it also looks at the one
+      // after if that is the urgent byte.
+      if (seg_idx != sk->rq.seg_tail && sk->rq.urgent != 0) {
+        const bool hole = v.seg(seg_idx).len == 0;
+        UrgentStep step = ManageUrgent(a, sk, v, seg_idx, copied, peek);
+        if (step == UrgentStep::kPass) {
+          ++seg_idx;
+          if (hole && seg_idx != sk->rq.seg_tail &&
+              sk->oob_pending.load(std::memory_order_relaxed) &&
+              seg_idx == sk->oob_index) {
+            step = ManageUrgent(a, sk, v, seg_idx, copied, peek);
+            if (step == UrgentStep::kPass) ++seg_idx;
           }
         }
+        // Nothing after what it passed: manage_oob returns no skb, which
+        // ends a read that has copied something, whatever its target.
+        if (step == UrgentStep::kStop ||
+            (step == UrgentStep::kPass && seg_idx == sk->rq.seg_tail &&
+             copied != 0))
+          return static_cast<long>(copied);
+      }
+      // Then the peek offset skips whole segments, urgent or not, as the
+      // skip loop of unix_stream_read_generic does without manage_oob.
+      const Segment* seg = nullptr;
+      for (; seg_idx != sk->rq.seg_tail; ++seg_idx) {
+        const Segment& cand = v.seg(seg_idx);
         if (in_seg < cand.len) {
           seg = &cand;
           break;
@@ -337,8 +358,9 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         // last queued one: it neither waits for more (even under
         // MSG_WAITALL or SO_RCVLOWAT) nor takes a pending error, as
         // unix_stream_read_generic's peek branch does.
-        skip += seg->len - in_seg;
-        if (seg_idx + 1 == sk->rq.seg_tail) return static_cast<long>(copied);
+        resume = true;
+        resume_idx = seg_idx + 1;
+        if (resume_idx == sk->rq.seg_tail) return static_cast<long>(copied);
       }
       if (fds || (!peek && copied == size)) return static_cast<long>(copied);
     }
