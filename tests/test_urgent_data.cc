@@ -256,6 +256,29 @@ TEST_P(UrgentData, PeekOffsetFromTheMarkSkipsTheUrgentByte) {
   EXPECT_EQ(Recv(10), "de");
 }
 
+// unix_release_sock: a queue holding only the taken urgent byte's empty
+// skb counts as read, so closing then resets nobody; anything more does.
+TEST_P(UrgentData, CloseAfterTakingTheLastByteDoesNotReset) {
+  ASSERT_EQ(Send("ab"), 2);
+  ASSERT_EQ(Send("X", MSG_OOB), 1);
+  EXPECT_EQ(Recv(10), "ab");
+  EXPECT_EQ(Recv(1, MSG_OOB), "X");
+  EXPECT_EQ(AtMark(), 1);
+  ExpectClose(sv_[1]);
+  pollfd p{sv_[0], POLLIN | POLLPRI, 0};
+  EXPECT_EQ(api().poll(&p, 1, 0), 1);
+  EXPECT_EQ(p.revents, POLLIN | POLLHUP);
+  EXPECT_EQ(GetIntOption(sv_[0], SOL_SOCKET, SO_ERROR), 0);
+}
+
+TEST_P(UrgentData, CloseWithDataAfterTheTakenByteResets) {
+  ASSERT_EQ(Send("X", MSG_OOB), 1);
+  ASSERT_EQ(Send("de"), 2);
+  EXPECT_EQ(Recv(1, MSG_OOB), "X");
+  ExpectClose(sv_[1]);
+  EXPECT_EQ(GetIntOption(sv_[0], SOL_SOCKET, SO_ERROR), ECONNRESET);
+}
+
 TEST_P(UrgentData, RefusedWithoutAByteOrOnMessageSockets) {
   EXPECT_EQ(Send("", MSG_OOB), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);

@@ -60,8 +60,12 @@ void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
   NameRemove(a, sk);
   sk->lock.Lock();
   // Linux 6.x: unread data resets the peer, except when all that is left
-  // is a single empty (seqpacket) record.
-  const bool unread = sk->rq.count() > 1 || sk->rq.bytes > 0;
+  // is a single empty skb: an empty seqpacket record, or an urgent byte
+  // already taken with MSG_OOB (a segment of length 0 whose byte is still
+  // in the ring).
+  const Segment* front = sk->rq.Front(a);
+  const bool unread =
+      sk->rq.count() > 1 || (front != nullptr && front->len != 0);
   sk->phase = SockPhase::kClose;
   sk->shutdown.store(kShutdownMask);
   sk->dead = 1;
