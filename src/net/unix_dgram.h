@@ -125,7 +125,9 @@ inline bool DgramRecvStopped(const SockState* sk) {
 [[gnu::always_inline]] inline long DgramRecvFast(Arena* a, SockState* sk,
                                                  void* buf, size_t size,
                                                  int flags) {
-  if ((flags & ~MSG_DONTWAIT) || sk->rq.empty()) return kWouldBlock;
+  if (flags & ~MSG_DONTWAIT) return kWouldBlock;
+  // The queue may be read only once the view shows the pair exclusive
+  // (nobody else appends to it then).
   const PairView* v = PairViewOf(a, sk);
   Segment taken;
   if (v == nullptr || !v->can_recv ||
