@@ -33,10 +33,7 @@ const PairView* MakePairView(Arena* a, SockState* sk) {
   v.sk = sk;
   v.peer = peer;
   v.sndbuf = sk->sndbuf.load(std::memory_order_relaxed);
-  // A stream send fits one skb exactly when it is no longer than this
-  // (never less than kSkbMinPayload, since the send buffer is at least
-  // kMinSndbuf).
-  v.max_send = SkbPayload(sk, SIZE_MAX);
+  v.max_send = MaxOneSkbSend(sk);
   PairView& slot = PairViewSlot(sk);
   slot = v;
   return &slot;

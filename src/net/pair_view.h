@@ -56,8 +56,8 @@ struct PairView {
   SockState* peer;  // its peer
   QueueView tx;     // peer->rq, checked, when can_send
   QueueView rx;     // sk->rq, checked, when can_recv
-  int64_t sndbuf;   // sk's send buffer
-  size_t max_send;  // the largest send that is one skb (SkbPayload)
+  int64_t sndbuf;   // sk's send buffer (the datagram rules)
+  size_t max_send;  // the longest stream send that is one skb
   bool can_send;    // nothing but room can stop a plain send
   bool can_recv;    // nothing but an empty queue can stop a plain read
 };

@@ -25,8 +25,10 @@ inline size_t SkbPayload(const SockState* sk, size_t left) {
   if (half > 0 && static_cast<size_t>(half) < n) n = static_cast<size_t>(half);
   return n;
 }
-// A send of up to this many bytes is one skb whatever the send buffer.
-constexpr size_t kSkbMinPayload = kMinSndbuf / 2 - 64;
+// The longest send that is one skb: SkbPayload of an unbounded send.
+inline size_t MaxOneSkbSend(const SockState* sk) {
+  return SkbPayload(sk, SIZE_MAX);
+}
 
 // What a stream sender may still queue at its peer: unix_stream_sendmsg
 // waits while the sender's in-flight bytes reach its send buffer (counted
@@ -73,14 +75,13 @@ inline bool StreamRecvStopped(const SockState* sk) {
   if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) || n == 0) return kWouldBlock;
   if (const PairView* v = PairViewOf(a, sk)) {
     if (!v->can_send || n > v->max_send ||
-        v->sndbuf - v->peer->rq.bytes < static_cast<int64_t>(n) ||
+        StreamRoom(sk, v->peer) < static_cast<int64_t>(n) ||
         !v->peer->rq.TryAppendFlat(v->tx, buf, n))
       return kWouldBlock;
     return static_cast<long>(n);
   }
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
-  if (peer == nullptr || (n > kSkbMinPayload && n != SkbPayload(sk, n)))
-    return kWouldBlock;
+  if (peer == nullptr || n > MaxOneSkbSend(sk)) return kWouldBlock;
   peer->lock.Lock();
   long r = kWouldBlock;
   if (!StreamSendStopped(sk, peer) &&
