@@ -11,9 +11,10 @@
  * fault, %rdx is nonzero and counts at least the bytes not yet copied (for
  * `rep movsb`, %rcx does; the handler moves it to %rdx).
  *
- * Up to 64 bytes, two or four overlapping moves from both ends copy
- * without a loop (the common small message); larger copies loop over
- * 64-byte blocks, and from 512 bytes `rep movsb` takes over.
+ * CopyUser (user_copy.h) copies 16 to 64 bytes inline and calls this for
+ * the other sizes: 8 to 15 bytes take two overlapping moves, fewer a byte
+ * loop; larger copies loop over 64-byte blocks (then 16-byte ones and
+ * bytes), and from 512 bytes `rep movsb` takes over. Any size is correct.
  */
     .text
     .globl shunt_copy_user
@@ -30,28 +31,8 @@
 shunt_copy_user:
 shunt_copy_user_begin:
     cmpq $16, %rdx
-    jb 5f
-    cmpq $32, %rdx
-    ja 6f
-    movdqu (%rsi), %xmm0                /* 16..32 bytes */
-    movdqu -16(%rsi,%rdx), %xmm1
-    movdqu %xmm0, (%rdi)
-    movdqu %xmm1, -16(%rdi,%rdx)
-    xorl %eax, %eax
-    ret
-6:  cmpq $64, %rdx
-    ja 7f
-    movdqu (%rsi), %xmm0                /* 33..64 bytes */
-    movdqu 16(%rsi), %xmm1
-    movdqu -32(%rsi,%rdx), %xmm2
-    movdqu -16(%rsi,%rdx), %xmm3
-    movdqu %xmm0, (%rdi)
-    movdqu %xmm1, 16(%rdi)
-    movdqu %xmm2, -32(%rdi,%rdx)
-    movdqu %xmm3, -16(%rdi,%rdx)
-    xorl %eax, %eax
-    ret
-5:  cmpq $8, %rdx
+    jae 7f
+    cmpq $8, %rdx
     jb 2f
     movq (%rsi), %rax                   /* 8..15 bytes */
     movq -8(%rsi,%rdx), %rcx

@@ -24,6 +24,15 @@ struct UserCopyFixup {
   int32_t fixup;
 };
 
+// The fixup table entry of an inline copy whose moves lie between its
+// labels 1 and 2: a fault there resumes at the C label `fault`.
+#define SHUNT_COPY_FIXUP_ENTRY               \
+  "2:\n\t"                                   \
+  ".pushsection shunt_copy_fixups,\"a\"\n\t" \
+  ".balign 4\n\t"                            \
+  ".long 1b - ., 2b - ., %l[fault] - .\n\t"  \
+  ".popsection"
+
 // Copies n bytes; returns true when all were copied, false on a fault (some
 // of them may have been copied). From 16 to 64 bytes, the common small
 // message, the copy is inline: two or four overlapping 16-byte moves from
@@ -37,12 +46,7 @@ struct UserCopyFixup {
         "1:\tmovdqu (%1), %%xmm0\n\t"
         "movdqu -16(%1,%2), %%xmm1\n\t"
         "movdqu %%xmm0, (%0)\n\t"
-        "movdqu %%xmm1, -16(%0,%2)\n"
-        "2:\n\t"
-        ".pushsection shunt_copy_fixups,\"a\"\n\t"
-        ".balign 4\n\t"
-        ".long 1b - ., 2b - ., %l[fault] - .\n\t"
-        ".popsection"
+        "movdqu %%xmm1, -16(%0,%2)\n" SHUNT_COPY_FIXUP_ENTRY
         :
         : "r"(dst), "r"(src), "r"(n)
         : "xmm0", "xmm1", "memory"
@@ -56,12 +60,7 @@ struct UserCopyFixup {
         "movdqu %%xmm0, (%0)\n\t"
         "movdqu %%xmm1, 16(%0)\n\t"
         "movdqu %%xmm2, -32(%0,%2)\n\t"
-        "movdqu %%xmm3, -16(%0,%2)\n"
-        "2:\n\t"
-        ".pushsection shunt_copy_fixups,\"a\"\n\t"
-        ".balign 4\n\t"
-        ".long 1b - ., 2b - ., %l[fault] - .\n\t"
-        ".popsection"
+        "movdqu %%xmm3, -16(%0,%2)\n" SHUNT_COPY_FIXUP_ENTRY
         :
         : "r"(dst), "r"(src), "r"(n)
         : "xmm0", "xmm1", "xmm2", "xmm3", "memory"
@@ -71,5 +70,6 @@ struct UserCopyFixup {
 fault:
   return false;
 }
+#undef SHUNT_COPY_FIXUP_ENTRY
 
 }  // namespace shunt
