@@ -373,8 +373,18 @@ long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {
   bool spun = false;
   bool last_try = false;
   long r;
+  bool woken = false;
   for (;;) {
     owner->lock.Lock();
+    if (woken) {
+      // Deregister before the attempt: a receive that succeeds now bumps
+      // this very queue (room for writers), and our own registration would
+      // make it pay a futex wake that nobody needs. A failed attempt
+      // registers again below, before its re-check.
+      owner->wq.sleepers.fetch_sub(1);
+      registered = false;
+      woken = false;
+    }
     r = attempt();
     if (r != kWouldBlock) break;
     if (budget->nonblocking || last_try) {
@@ -406,6 +416,7 @@ long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {
       break;
     }
     last_try = w == WaitResult::kTimedOut;
+    woken = true;
   }
   owner->lock.Unlock();
   if (registered) owner->wq.sleepers.fetch_sub(1);

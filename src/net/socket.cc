@@ -294,54 +294,26 @@ int SockAccept(const Sock& s, bool new_nonblock, Off* file,
   // net/unix/af_unix.c: unix_accept
   if (sk->type == SOCK_DGRAM) return -EOPNOTSUPP;
   WaitBudget budget = BudgetFor(s, false, sk->rcvtimeo.load());
-  bool registered = false;
   SockState* e = nullptr;
-  int err = 0;
-  for (;;) {
-    sk->lock.Lock();
-    if (sk->phase != SockPhase::kListen) {
-      err = -EINVAL;
-    } else if (sk->acceptq_head != 0) {
-      e = a->Ptr<SockState>(sk->acceptq_head);
-      if (e == nullptr) {
-        err = -EIO;
-      } else {
-        __atomic_store_n(&sk->acceptq_head, e->accept_next, __ATOMIC_RELAXED);
-        if (sk->acceptq_head == 0) sk->acceptq_tail = 0;
-        e->accept_next = 0;
-        --sk->acceptq_len;
-        SockChanged(a, sk);  // a connector waiting on a full backlog
-      }
-    } else if (budget.nonblocking) {
-      err = -EAGAIN;
-    } else if (sk->shutdown.load() & kRcvShutdown) {
+  const long err = WaitLoop(sk, &budget, [&]() -> long {
+    if (sk->phase != SockPhase::kListen) return -EINVAL;
+    if (sk->acceptq_head == 0) {
       // __skb_wait_for_more_packets gives up without an error on a
       // shut-down queue, and unix_accept turns "nothing" into EINVAL.
-      err = -EINVAL;
-    } else if (!registered) {
-      sk->wq.sleepers.fetch_add(1);
-      registered = true;
-      sk->lock.Unlock();
-      continue;
-    } else {
-      const uint32_t seen = sk->wq.seq.load(std::memory_order_relaxed);
-      sk->lock.Unlock();
-      const WaitResult r = BlockOnce(&sk->wq, seen, &budget);
-      if (r == WaitResult::kInterrupted) {
-        err = -EINTR;
-        break;
-      }
-      if (r == WaitResult::kTimedOut) {
-        err = -EAGAIN;
-        break;
-      }
-      continue;
+      if (!budget.nonblocking && (sk->shutdown.load() & kRcvShutdown))
+        return -EINVAL;
+      return kWouldBlock;
     }
-    sk->lock.Unlock();
-    break;
-  }
-  if (registered) sk->wq.sleepers.fetch_sub(1);
-  if (e == nullptr) return err;
+    e = a->Ptr<SockState>(sk->acceptq_head);
+    if (e == nullptr) return -EIO;
+    __atomic_store_n(&sk->acceptq_head, e->accept_next, __ATOMIC_RELAXED);
+    if (sk->acceptq_head == 0) sk->acceptq_tail = 0;
+    e->accept_next = 0;
+    --sk->acceptq_len;
+    SockChanged(a, sk);  // a connector waiting on a full backlog
+    return 0;
+  });
+  if (err != 0) return static_cast<int>(err);
   // The accept queue's reference becomes the new file's.
   if (const int rc = NewOpenFile(a, e, new_nonblock, file); rc != 0) {
     ReleaseSock(a, e, true);
