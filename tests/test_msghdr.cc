@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -953,6 +954,70 @@ TEST_P(MsghdrFlagsOut, StreamNeverSetsMsgTrunc) {
   ClosePair(sv);
 }
 
+// A datagram scattered over two entries fills them in order; the rest is
+// dropped with MSG_TRUNC, and msg_controllen comes back 0 with a control
+// buffer given. readv drops the rest in silence.
+TEST_P(MsghdrFlagsOut, TruncatedMessageOverTwoEntries) {
+  for (int type : kMessageTypes) {
+    SCOPED_TRACE(TypeName(type));
+    int sv[2];
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
+    SendAll(sv[0], "abcdefgh");
+    SendAll(sv[0], "ij");
+    SendAll(sv[0], "klmnop");
+    char a[3], b[2];
+    iovec iov[2] = {{a, sizeof a}, {b, sizeof b}};
+    alignas(cmsghdr) char ctl[64];
+    msghdr msg = {};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    msg.msg_flags = 0x7fffffff;
+    EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), 5);
+    EXPECT_EQ(std::string(a, 3) + std::string(b, 2), "abcde");
+    EXPECT_EQ(msg.msg_flags, MSG_TRUNC);
+    EXPECT_EQ(msg.msg_controllen, 0u);
+    msg.msg_controllen = sizeof ctl;
+    EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), 2);
+    EXPECT_EQ(std::string(a, 2), "ij");
+    EXPECT_EQ(msg.msg_flags, 0);
+    EXPECT_EQ(api().readv(sv[1], iov, 2), 5);
+    EXPECT_EQ(std::string(a, 3) + std::string(b, 2), "klmno");
+    ExpectEmpty(sv[1]);
+    ClosePair(sv);
+  }
+}
+
+// One stream read scatters several queued sends over the entries, skipping
+// empty ones, through recvmsg and readv alike.
+TEST_P(MsghdrFlagsOut, StreamScattersQueuedSendsOverEntries) {
+  int sv[2];
+  ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(SOCK_STREAM, sv));
+  for (int round = 0; round < 2; ++round) {
+    SendAll(sv[0], "abc");
+    SendAll(sv[0], "defg");
+    SendAll(sv[0], "hi");
+    char a[2], b[4], c[10];
+    iovec iov[4] = {{a, sizeof a}, {nullptr, 0}, {b, sizeof b}, {c, sizeof c}};
+    msghdr msg = {};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 4;
+    msg.msg_flags = 0x7fffffff;
+    const ssize_t n =
+        round == 0 ? api().recvmsg(sv[1], &msg, 0) : api().readv(sv[1], iov, 4);
+    EXPECT_EQ(n, 9);
+    EXPECT_EQ(
+        std::string(a, 2) + "|" + std::string(b, 4) + "|" + std::string(c, 3),
+        "ab|cdef|ghi");
+    if (round == 0) {
+      EXPECT_EQ(msg.msg_flags, 0);
+    }
+    ExpectEmpty(sv[1]);
+  }
+  ClosePair(sv);
+}
+
 // MSG_CMSG_CLOEXEC given as a receive flag comes back in msg_flags
 // (net/socket.c: ____sys_recvmsg seeds msg_flags with it).
 TEST_P(MsghdrFlagsOut, CmsgCloexecInputIsEchoed) {
@@ -1220,6 +1285,39 @@ TEST_P(MsghdrBadPointers, StreamFaultMidwayReturnsEarlierSends) {
   EXPECT_EQ(errno, EFAULT);
   EXPECT_EQ(RecvString(sv[1], 10), "ghijkl");
   ClosePair(sv);
+}
+
+// ___sys_recvmsg writes msg_flags back after the receive: a msghdr it can
+// read but not write is EFAULT, and the bytes are taken all the same.
+TEST_P(MsghdrBadPointers, ReadOnlyMsghdrIsEfaultAfterTheReceive) {
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(page, MAP_FAILED);
+  char buf[16];
+  iovec iov[2] = {{buf, 2}, {buf + 2, sizeof buf - 2}};
+  auto* msg = new (page) msghdr{};
+  msg->msg_iov = iov;
+  msg->msg_iovlen = 2;
+  ASSERT_EQ(mprotect(page, 4096, PROT_READ), 0);
+  for (int type : kAllTypes) {
+    SCOPED_TRACE(TypeName(type));
+    int sv[2];
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
+    SendAll(sv[0], "abc");
+    SendAll(sv[0], "def");
+    errno = 0;
+    EXPECT_EQ(api().recvmsg(sv[1], msg, 0), -1);
+    EXPECT_EQ(errno, EFAULT);
+    if (type == SOCK_STREAM) {
+      EXPECT_EQ(std::string(buf, 6), "abcdef");
+    } else {
+      EXPECT_EQ(std::string(buf, 3), "abc");
+      EXPECT_EQ(RecvString(sv[1], 10), "def");
+    }
+    ExpectEmpty(sv[1]);
+    ClosePair(sv);
+  }
+  munmap(page, 4096);
 }
 
 TEST_P(MsghdrBadPointers, BadMsghdrOrIovArray) {

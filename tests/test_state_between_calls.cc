@@ -64,6 +64,38 @@ TEST_P(StateChangesBetweenCalls, PassCredTurnedOnAttachesCredentials) {
   EXPECT_EQ(type, SCM_CREDENTIALS);
 }
 
+// SO_PASSCRED turned on with bytes already queued: the next read reports
+// credentials all the same (unix_stream_read_generic reads the option, not
+// the segment), the ones a send without them leaves (pid 0, overflow ids),
+// and with no control buffer the read is MSG_CTRUNC.
+TEST_P(StateChangesBetweenCalls, PassCredTurnedOnReportsQueuedBytes) {
+  int sv[2];
+  MakeWarmPair(sv);
+  SendAll(sv[0], "before");
+  ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_PASSCRED, 1), 0);
+  char buf[16];
+  iovec iov{buf, sizeof buf};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(ucred))];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctl;
+  mh.msg_controllen = sizeof ctl;
+  EXPECT_EQ(api().recvmsg(sv[1], &mh, MSG_DONTWAIT), 6);
+  const cmsghdr* h = CMSG_FIRSTHDR(&mh);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->cmsg_type, SCM_CREDENTIALS);
+  ucred c;
+  memcpy(&c, CMSG_DATA(h), sizeof c);
+  EXPECT_EQ(c.pid, 0);
+  EXPECT_EQ(c.uid, 65534u);
+  SendAll(sv[0], "after");
+  mh.msg_control = nullptr;
+  mh.msg_controllen = 0;
+  EXPECT_EQ(api().recvmsg(sv[1], &mh, MSG_DONTWAIT), 5);
+  EXPECT_EQ(mh.msg_flags, MSG_CTRUNC);
+}
+
 TEST_P(StateChangesBetweenCalls, ShutdownWriteStopsTheNextSend) {
   int sv[2];
   MakeWarmPair(sv);

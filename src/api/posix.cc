@@ -223,6 +223,90 @@ namespace {
   return PosixResult(RecvSimple(f.sock(), buf, len, flags, nullptr, nullptr));
 }
 
+// The longest iovec array the vectored fast paths copy in.
+constexpr size_t kFastIovMax = 8;
+
+// The fast path of readv and recvmsg (single-threaded, sk borrowed): copies
+// in 1 to kFastIovMax entries and receives into them. kWouldBlock, having
+// changed nothing, for anything ImportIovec would refuse, clamp or find
+// empty: the general path gives those their answers.
+[[gnu::always_inline]] inline long RecvIovFast(SockState* sk, const iovec* uiov,
+                                               size_t n, int flags,
+                                               int* msg_flags) {
+  if (n - 1 >= kFastIovMax) return kWouldBlock;
+  iovec iov[kFastIovMax];
+  if (!CopyUser(iov, uiov, n * sizeof(iovec))) return kWouldBlock;
+  size_t size = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (iov[i].iov_len > kMaxRwCount) return kWouldBlock;
+    size += iov[i].iov_len;
+  }
+  if (size == 0 || size > kMaxRwCount) return kWouldBlock;
+  // A borrowed entry implies the arena is attached.
+  return SockRecvmsgFast(Arena::IfAttached(), sk, iov, n, size, flags,
+                         msg_flags);
+}
+
+// recvmsg asking for no name, with plain flags: ___sys_recvmsg's copy-in and
+// write-back around RecvIovFast.
+[[gnu::always_inline]] inline long RecvmsgFast(SockState* sk, msghdr* umsg,
+                                               int flags) {
+  if (flags & ~(MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) return kWouldBlock;
+  msghdr h;
+  if (!CopyUser(&h, umsg, sizeof h) || h.msg_name != nullptr ||
+      h.msg_controllen > INT_MAX)
+    return kWouldBlock;
+  int msg_flags = flags & MSG_CMSG_CLOEXEC;  // ___sys_recvmsg echoes it
+  const long r = RecvIovFast(sk, h.msg_iov, h.msg_iovlen, flags & MSG_DONTWAIT,
+                             &msg_flags);
+  if (r == kWouldBlock) return r;
+  if (const int rc = PutRecvmsgResult(umsg, msg_flags, 0); rc != 0)
+    return PosixResult(rc);
+  return r;
+}
+
+[[gnu::noinline]] ssize_t ReadGeneral(int fd, void* buf, size_t count) {
+  FileRef f;
+  if (!LookupFd(fd, &f, FdUse::kRead)) return read(fd, buf, count);
+  if (count == 0) return 0;  // sock_read_iter: SysV behaviour
+  return PosixResult(RecvSimple(f.sock(), buf, count, 0, nullptr, nullptr));
+}
+
+[[gnu::noinline]] ssize_t WriteGeneral(int fd, const void* buf, size_t count) {
+  FileRef f;
+  if (!LookupFd(fd, &f)) return write(fd, buf, count);
+  // sock_write_iter: seqpacket writes are records (MSG_EOR).
+  return PosixResult(
+      SendSimple(f.sock(), buf, count, SockTypeFlags(f.sock()), nullptr, 0));
+}
+
+[[gnu::noinline]] ssize_t ReadvGeneral(int fd, const iovec* iov, int iovcnt) {
+  FileRef f;
+  if (!LookupFd(fd, &f, FdUse::kRead)) return readv(fd, iov, iovcnt);
+  if (iovcnt < 0 || iovcnt > IOV_MAX) return PosixResult(-EINVAL);
+  KernelMsg km;
+  if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
+      rc != 0)
+    return PosixResult(rc);
+  if (km.size == 0) return 0;  // sock_read_iter
+  return PosixResult(RecvOn(f.sock(), &km, 0, nullptr));
+}
+
+[[gnu::noinline]] ssize_t RecvmsgGeneral(int fd, msghdr* msg, int flags) {
+  FileRef f;
+  if (!LookupFd(fd, &f, FdUse::kRead)) return recvmsg(fd, msg, flags);
+  if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
+  KernelMsg km;
+  if (const int rc = CopyMsgIn(msg, false, &km); rc != 0)
+    return PosixResult(rc);
+  UnixAddress from{};
+  const ssize_t r = RecvOn(f.sock(), &km, flags, &from);
+  if (r < 0) return PosixResult(r);
+  if (const int rc = FinishRecvmsg(msg, km, from, km.hdr.msg_flags); rc != 0)
+    return PosixResult(rc);
+  return r;
+}
+
 }  // namespace
 
 // The fast paths need no clamp to kMaxRwCount: they take far less.
@@ -237,11 +321,14 @@ SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
 }
 
 SHUNT_EXPORT ssize_t shunt_write(int fd, const void* buf, size_t count) {
-  FileRef f;
-  if (!LookupFd(fd, &f)) return write(fd, buf, count);
-  // sock_write_iter: seqpacket writes are records (MSG_EOR).
-  return PosixResult(
-      SendSimple(f.sock(), buf, count, SockTypeFlags(f.sock()), nullptr, 0));
+  // A seqpacket write is a record (MSG_EOR), which the fast path leaves to
+  // the general one.
+  if (SockState* sk = LookupFdBorrowed(fd);
+      sk != nullptr && sk->type != SOCK_SEQPACKET) {
+    const long r = SockSendFast(Arena::IfAttached(), sk, buf, count, 0);
+    if (r != kWouldBlock) return r;
+  }
+  return WriteGeneral(fd, buf, count);
 }
 
 SHUNT_EXPORT ssize_t shunt_writev(int fd, const iovec* iov, int iovcnt) {
@@ -310,37 +397,29 @@ SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
 }
 
 SHUNT_EXPORT ssize_t shunt_read(int fd, void* buf, size_t count) {
-  FileRef f;
-  if (!LookupFd(fd, &f, FdUse::kRead)) return read(fd, buf, count);
-  if (count == 0) return 0;  // sock_read_iter: SysV behaviour
-  return PosixResult(RecvSimple(f.sock(), buf, count, 0, nullptr, nullptr));
+  if (SockState* sk = LookupFdBorrowed(fd); sk != nullptr && count != 0) {
+    const long r = SockRecvFast(Arena::IfAttached(), sk, buf, count, 0);
+    if (r != kWouldBlock) return r;
+  }
+  return ReadGeneral(fd, buf, count);
 }
 
 SHUNT_EXPORT ssize_t shunt_readv(int fd, const iovec* iov, int iovcnt) {
-  FileRef f;
-  if (!LookupFd(fd, &f, FdUse::kRead)) return readv(fd, iov, iovcnt);
-  if (iovcnt < 0 || iovcnt > IOV_MAX) return PosixResult(-EINVAL);
-  KernelMsg km;
-  if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
-      rc != 0)
-    return PosixResult(rc);
-  if (km.size == 0) return 0;
-  return PosixResult(RecvOn(f.sock(), &km, 0, nullptr));
+  if (SockState* sk = LookupFdBorrowed(fd); sk != nullptr && iovcnt > 0) {
+    int msg_flags = 0;  // readv reports no truncation
+    const long r =
+        RecvIovFast(sk, iov, static_cast<size_t>(iovcnt), 0, &msg_flags);
+    if (r != kWouldBlock) return r;
+  }
+  return ReadvGeneral(fd, iov, iovcnt);
 }
 
 SHUNT_EXPORT ssize_t shunt_recvmsg(int fd, msghdr* msg, int flags) {
-  FileRef f;
-  if (!LookupFd(fd, &f, FdUse::kRead)) return recvmsg(fd, msg, flags);
-  if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
-  KernelMsg km;
-  if (const int rc = CopyMsgIn(msg, false, &km); rc != 0)
-    return PosixResult(rc);
-  UnixAddress from{};
-  const ssize_t r = RecvOn(f.sock(), &km, flags, &from);
-  if (r < 0) return PosixResult(r);
-  if (const int rc = FinishRecvmsg(msg, km, from, km.hdr.msg_flags); rc != 0)
-    return PosixResult(rc);
-  return r;
+  if (SockState* sk = LookupFdBorrowed(fd)) {
+    const long r = RecvmsgFast(sk, msg, flags);
+    if (r != kWouldBlock) return r;
+  }
+  return RecvmsgGeneral(fd, msg, flags);
 }
 
 SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,

@@ -130,19 +130,14 @@ ssize_t SendOn(const Sock& s, KernelMsg* km, int flags) {
 
 int FinishRecvmsg(msghdr* umsg, const KernelMsg& km, const UnixAddress& from,
                   int msg_flags) {
-  // ___sys_recvmsg: the name through move_addr_to_user, then msg_flags and
-  // msg_controllen (the bytes of control messages written).
+  // ___sys_recvmsg: the name through move_addr_to_user, then the rest.
   if (km.hdr.msg_name != nullptr) {
     if (const int rc = CopyAddrOut(
             from, static_cast<sockaddr*>(km.hdr.msg_name), &umsg->msg_namelen);
         rc != 0)
       return rc;
   }
-  if (!CopyUser(&umsg->msg_flags, &msg_flags, sizeof msg_flags)) return -EFAULT;
-  if (!CopyUser(&umsg->msg_controllen, &km.control_used,
-                sizeof km.control_used))
-    return -EFAULT;
-  return 0;
+  return PutRecvmsgResult(umsg, msg_flags, km.control_used);
 }
 
 }  // namespace shunt

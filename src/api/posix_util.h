@@ -9,6 +9,7 @@
 
 #include "arena/arena.h"
 #include "base/export.h"
+#include "base/user_copy.h"
 #include "fd/fd_table.h"
 #include "net/sock.h"
 
@@ -65,5 +66,15 @@ ssize_t SendOn(const Sock& s, KernelMsg* km, int flags);
 // Completes a recvmsg: name, msg_flags and msg_controllen written back.
 int FinishRecvmsg(msghdr* umsg, const KernelMsg& km, const UnixAddress& from,
                   int msg_flags);
+// The end of FinishRecvmsg, for a receive that reports no name: msg_flags,
+// then msg_controllen (the bytes of control messages written). Inline: the
+// recvmsg fast path ends with it.
+[[gnu::always_inline]] inline int PutRecvmsgResult(msghdr* umsg, int msg_flags,
+                                                   size_t control_used) {
+  if (!CopyUser(&umsg->msg_flags, &msg_flags, sizeof msg_flags)) return -EFAULT;
+  if (!CopyUser(&umsg->msg_controllen, &control_used, sizeof control_used))
+    return -EFAULT;
+  return 0;
+}
 
 }  // namespace shunt

@@ -7,44 +7,6 @@
 
 namespace shunt {
 
-template <bool kToIov>
-bool IovCursor::Copy(uint8_t* ours, size_t len) {
-  // Common case: the current entry has room for everything.
-  if (idx_ < n_ && iov_[idx_].iov_len - off_ >= len) {
-    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
-    if (!(kToIov ? CopyUser(theirs, ours, len) : CopyUser(ours, theirs, len)))
-      return false;
-    off_ += len;
-    done_ += len;
-    return true;
-  }
-  while (len > 0 && idx_ < n_) {
-    const size_t room = iov_[idx_].iov_len - off_;
-    if (room == 0) {
-      ++idx_;
-      off_ = 0;
-      continue;
-    }
-    const size_t k = room < len ? room : len;
-    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
-    if (!(kToIov ? CopyUser(theirs, ours, k) : CopyUser(ours, theirs, k)))
-      return false;
-    off_ += k;
-    done_ += k;
-    ours += k;
-    len -= k;
-  }
-  return true;
-}
-
-bool IovCursor::CopyOut(const uint8_t* src, size_t len) {
-  return Copy<true>(const_cast<uint8_t*>(src), len);
-}
-
-bool IovCursor::CopyIn(uint8_t* dst, size_t len) {
-  return Copy<false>(dst, len);
-}
-
 int RecvQueue::Reserve(Arena* a, size_t n) {
   const uint64_t used = tail - head;
   if (used + n <= ring_cap) return 0;

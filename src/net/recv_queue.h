@@ -29,21 +29,72 @@ class IovCursor {
   IovCursor(const iovec* iov, size_t n) : iov_(iov), n_(n) {}
   // Copy up to len bytes to/from the caller's buffers; returns false on a
   // fault, with the cursor past the bytes that were copied.
-  bool CopyOut(const uint8_t* src, size_t len);
-  bool CopyIn(uint8_t* dst, size_t len);
+  [[gnu::always_inline]] bool CopyOut(const uint8_t* src, size_t len) {
+    return Copy<true>(const_cast<uint8_t*>(src), len);
+  }
+  [[gnu::always_inline]] bool CopyIn(uint8_t* dst, size_t len) {
+    return Copy<false>(dst, len);
+  }
   size_t done() const { return done_; }
 
  private:
   // Copies between our bytes and the caller's iovecs, in the direction
   // kToIov says; `ours` is only read when kToIov.
+  // Always inline: an out-of-line copy would be a COMDAT function, which
+  // the linker may discard under its entries in the fixup table.
   template <bool kToIov>
-  bool Copy(uint8_t* ours, size_t len);
+  [[gnu::always_inline]] bool Copy(uint8_t* ours, size_t len);
 
   const iovec* iov_;
   size_t n_;
   size_t idx_ = 0;
   size_t off_ = 0;
   size_t done_ = 0;
+};
+
+template <bool kToIov>
+[[gnu::always_inline]] inline bool IovCursor::Copy(uint8_t* ours, size_t len) {
+  // Common case: the current entry has room for everything.
+  if (idx_ < n_ && iov_[idx_].iov_len - off_ >= len) {
+    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
+    if (!(kToIov ? CopyUser(theirs, ours, len) : CopyUser(ours, theirs, len)))
+      return false;
+    off_ += len;
+    done_ += len;
+    return true;
+  }
+  while (len > 0 && idx_ < n_) {
+    const size_t room = iov_[idx_].iov_len - off_;
+    if (room == 0) {
+      ++idx_;
+      off_ = 0;
+      continue;
+    }
+    const size_t k = room < len ? room : len;
+    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
+    if (!(kToIov ? CopyUser(theirs, ours, k) : CopyUser(ours, theirs, k)))
+      return false;
+    off_ += k;
+    done_ += k;
+    ours += k;
+    len -= k;
+  }
+  return true;
+}
+
+// One flat caller buffer, walked as IovCursor walks an iovec array: the
+// fast paths take either (RecvQueue::Take, RecvQueue::TakeFront).
+class FlatCursor {
+ public:
+  explicit FlatCursor(void* to) : to_(static_cast<uint8_t*>(to)) {}
+  [[gnu::always_inline]] bool CopyOut(const uint8_t* src, size_t len) {
+    const bool ok = CopyUser(to_, src, len);
+    to_ += len;
+    return ok;
+  }
+
+ private:
+  uint8_t* to_;
 };
 
 // Both rings of a RecvQueue as pointers checked once against the arena, for
@@ -122,23 +173,26 @@ struct RecvQueue {
   // View, taken while no allocation happened since.
   bool TryAppendFlat(const QueueView& v, const void* src, size_t n,
                      const Segment& meta = Segment{});
-  // Datagram receive into one caller buffer: copies up to `size` bytes of
-  // the front segment, then removes the whole segment, copying it to
-  // *taken (its sender reference and charge pass to the caller). Returns
-  // false with nothing removed when the queue is empty or on a fault. v as
-  // for TryAppendFlat.
-  bool TakeFrontFlat(const QueueView& v, void* dst, size_t size,
-                     Segment* taken);
-  // Moves up to `size` bytes from the front of the queue into one caller
-  // buffer, whole segments first, the last one possibly in part, as a
-  // stream read with nothing special asked takes them. A fault stops the
-  // copy before the segment it hit, which stays queued whole (the bytes of
-  // earlier segments count, as skb_copy_datagram_msg failing on an skb
-  // does in unix_stream_read_generic). Returns the bytes taken; 0 also for
-  // a corrupt arena.
-  size_t TakeFlat(Arena* a, void* dst, size_t size);
-  // TakeFlat with both rings already checked (v as for TryAppendFlat).
-  size_t TakeFlat(const QueueView& v, void* dst, size_t size);
+  // Datagram receive into the caller's buffers (`to`, a FlatCursor or an
+  // IovCursor): copies up to `size` bytes of the front segment, then
+  // removes the whole segment, copying it to *taken (its sender reference
+  // and charge pass to the caller). Returns false with nothing removed
+  // when the queue is empty or on a fault. v as for TryAppendFlat.
+  template <typename Cursor>
+  bool TakeFront(const QueueView& v, Cursor* to, size_t size, Segment* taken);
+  // Moves up to `size` bytes from the front of the queue into the caller's
+  // buffers (`to` as for TakeFront), whole segments first, the last one
+  // possibly in part, as a stream read with nothing special asked takes
+  // them. A fault stops the copy before the segment it hit, which stays
+  // queued whole (the bytes of earlier segments count, as
+  // skb_copy_datagram_msg failing on an skb does in
+  // unix_stream_read_generic). Returns the bytes taken; 0 also for a
+  // corrupt arena.
+  template <typename Cursor>
+  size_t Take(Arena* a, Cursor* to, size_t size);
+  // Take with both rings already checked (v as for TryAppendFlat).
+  template <typename Cursor>
+  size_t Take(const QueueView& v, Cursor* to, size_t size);
   // Copies len bytes starting `skip` bytes into segment `s` out to `to`.
   static bool CopyOut(const QueueView& v, const Segment& s, size_t skip,
                       size_t len, IovCursor* to);
@@ -216,19 +270,15 @@ struct RecvQueue {
   return true;
 }
 
-[[gnu::always_inline]] inline bool RecvQueue::TakeFrontFlat(const QueueView& v,
-                                                            void* dst,
-                                                            size_t size,
-                                                            Segment* taken) {
+template <typename Cursor>
+[[gnu::always_inline]] inline bool RecvQueue::TakeFront(const QueueView& v,
+                                                        Cursor* to, size_t size,
+                                                        Segment* taken) {
   if (empty() || v.segs == nullptr) return false;
   const Segment& seg = v.seg(seg_head);
   const size_t n = size < seg.len ? size : seg.len;
-  auto* to = static_cast<uint8_t*>(dst);
-  if (!v.Span(seg.pos, n, [&](uint8_t* p, size_t k) {
-        const bool ok = CopyUser(to, p, k);
-        to += k;
-        return ok;
-      }))
+  if (!v.Span(seg.pos, n,
+              [&](uint8_t* p, size_t k) { return to->CopyOut(p, k); }))
     return false;
   *taken = seg;
   ConsumeFront(v, seg.len);
@@ -236,28 +286,24 @@ struct RecvQueue {
   return true;
 }
 
-[[gnu::always_inline]] inline size_t RecvQueue::TakeFlat(Arena* a, void* dst,
-                                                         size_t size) {
+template <typename Cursor>
+[[gnu::always_inline]] inline size_t RecvQueue::Take(Arena* a, Cursor* to,
+                                                     size_t size) {
   QueueView v;
-  return View(a, &v) ? TakeFlat(v, dst, size) : 0;
+  return View(a, &v) ? Take(v, to, size) : 0;
 }
 
-[[gnu::always_inline]] inline size_t RecvQueue::TakeFlat(const QueueView& v,
-                                                         void* dst,
-                                                         size_t size) {
+template <typename Cursor>
+[[gnu::always_inline]] inline size_t RecvQueue::Take(const QueueView& v,
+                                                     Cursor* to, size_t size) {
   if (empty()) return 0;  // non-empty: both rings exist
-  auto* out = static_cast<uint8_t*>(dst);
   size_t copied = 0;
   uint32_t idx = seg_head;
   while (copied < size && idx != seg_tail) {
     Segment& seg = v.seg(idx);
     const size_t chunk = size - copied < seg.len ? size - copied : seg.len;
-    uint8_t* to = out + copied;
-    if (!v.Span(seg.pos, chunk, [&](uint8_t* p, size_t k) {
-          const bool ok = CopyUser(to, p, k);
-          to += k;
-          return ok;
-        }))
+    if (!v.Span(seg.pos, chunk,
+                [&](uint8_t* p, size_t k) { return to->CopyOut(p, k); }))
       break;
     copied += chunk;
     if (chunk == seg.len) {

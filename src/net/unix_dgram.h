@@ -120,18 +120,21 @@ inline bool DgramRecvStopped(const SockState* sk) {
   return static_cast<long>(n);
 }
 
-// unix_dgram_recvmsg of the front datagram into one buffer (the rest of a
-// longer datagram is discarded, as recv without MSG_TRUNC reports it).
+// unix_dgram_recvmsg of the front datagram into the caller's buffers (`to`:
+// a FlatCursor or an IovCursor, RecvQueue::TakeFront). The rest of a longer
+// datagram is discarded; *msg_flags gains MSG_TRUNC then, and the bytes
+// copied are returned, as without the MSG_TRUNC flag.
+template <typename Cursor>
 [[gnu::always_inline]] inline long DgramRecvFast(Arena* a, SockState* sk,
-                                                 void* buf, size_t size,
-                                                 int flags) {
+                                                 Cursor* to, size_t size,
+                                                 int flags, int* msg_flags) {
   if (flags & ~MSG_DONTWAIT) return kWouldBlock;
   // The queue may be read only once the view shows the pair exclusive
   // (nobody else appends to it then).
   const PairView* v = PairViewOf(a, sk);
   Segment taken;
   if (v == nullptr || !v->can_recv ||
-      !sk->rq.TakeFrontFlat(v->rx, buf, size, &taken))
+      !sk->rq.TakeFront(v->rx, to, size, &taken))
     return kWouldBlock;
   if (taken.sender == a->OffsetOf(v->peer)) {
     // DgramUncharge and SockPut for the peer of an exclusive pair: nobody
@@ -143,7 +146,11 @@ inline bool DgramRecvStopped(const SockState* sk) {
     DgramUncharge(a, from, taken.charge);
     SockPut(a, from);
   }
-  return static_cast<long>(size < taken.len ? size : taken.len);
+  if (size < taken.len) {
+    *msg_flags |= MSG_TRUNC;
+    return static_cast<long>(size);
+  }
+  return static_cast<long>(taken.len);
 }
 
 }  // namespace shunt

@@ -95,19 +95,21 @@ inline bool StreamRecvStopped(const SockState* sk) {
 }
 
 // unix_stream_read_generic with nothing special asked and data queued: take
-// queued segments in order until the buffer is full or the queue empty.
+// queued segments in order until the caller's buffers (`to`: a FlatCursor
+// or an IovCursor, RecvQueue::Take) hold `size` bytes or the queue is empty.
+template <typename Cursor>
 [[gnu::always_inline]] inline long StreamRecvFast(Arena* a, SockState* sk,
-                                                  void* buf, size_t size,
+                                                  Cursor* to, size_t size,
                                                   int flags) {
   if ((flags & ~MSG_DONTWAIT) || size == 0 ||
       __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
     return kWouldBlock;
   size_t copied = 0;
   if (const PairView* v = PairViewOf(a, sk)) {
-    if (v->can_recv) copied = sk->rq.TakeFlat(v->rx, buf, size);
+    if (v->can_recv) copied = sk->rq.Take(v->rx, to, size);
   } else {
     sk->lock.Lock();
-    if (!StreamRecvStopped(sk)) copied = sk->rq.TakeFlat(a, buf, size);
+    if (!StreamRecvStopped(sk)) copied = sk->rq.Take(a, to, size);
     if (copied != 0) SockChanged(a, sk);  // room for the sender
     sk->lock.Unlock();
   }
