@@ -607,6 +607,40 @@ TEST_P(SocketCredentialOptions, ConnectedAndListeningSockets) {
   }
 }
 
+// An accepted socket has SO_PASSCRED as its listener had it when the
+// client connected (Linux 6.16+ copies it in unix_stream_connect): a change
+// between connect and accept does not reach it. The seqpacket listener
+// follows the same path.
+TEST_P(SocketCredentialOptions, AcceptedSocketTakesPassCredAtConnect) {
+  for (int type : {SOCK_STREAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    struct Case {
+      int at_listen, after_connect, want;
+    };
+    for (const Case c : {Case{1, 1, 1}, Case{0, 1, 0}, Case{1, 0, 1}}) {
+      const sockaddr_un a = TempAddr("pc");
+      unlink(a.sun_path);
+      const int listener = Socket(type);
+      ASSERT_EQ(Bind(listener, a), 0);
+      ASSERT_EQ(SetIntOption(listener, SOL_SOCKET, SO_PASSCRED, c.at_listen),
+                0);
+      ASSERT_EQ(api().listen(listener, 4), 0);
+      const int client = Socket(type);
+      ASSERT_EQ(Connect(client, a), 0);
+      ASSERT_EQ(
+          SetIntOption(listener, SOL_SOCKET, SO_PASSCRED, c.after_connect), 0);
+      const int server = Track(api().accept(listener, nullptr, nullptr));
+      ASSERT_GE(server, 0);
+      EXPECT_EQ(GetIntOption(server, SOL_SOCKET, SO_PASSCRED), c.want);
+      // The client's own option is its own.
+      EXPECT_EQ(GetIntOption(client, SOL_SOCKET, SO_PASSCRED), 0);
+      ExpectClose(server);
+      ExpectClose(client);
+      ExpectClose(listener);
+    }
+  }
+}
+
 // net/core/sock.c: cred_to_ucred gives pid 0 and uid/gid -1 when there is
 // no peer.
 TEST_P(SocketCredentialOptions, UnconnectedSocketHasNoPeer) {

@@ -293,6 +293,32 @@ TEST_P(StateChangesBetweenCalls, RecvmmsgErrorReachesThePlainSendAfterIt) {
   munmap(bad, 4096);
 }
 
+// A send too big for the receiver's ring takes the general path, which
+// grows the ring after the call's own fast-path attempt; once the queue is
+// drained, a plain send small enough for the old ring must write to the
+// new one.
+TEST_P(StateChangesBetweenCalls, RingGrownByAGeneralSendIsTheOneWrittenNext) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type | SOCK_NONBLOCK, sv);
+    std::string buf(1 << 16, '\0');
+    for (int round = 0; round < 4; ++round) {
+      // Each round needs a bigger ring than the one before.
+      const std::string big(1500u << round, static_cast<char>('a' + round));
+      for (const std::string& m : {std::string("x"), big, std::string("yz")}) {
+        ASSERT_EQ(api().send(sv[0], m.data(), m.size(), 0),
+                  static_cast<ssize_t>(m.size()));
+        const ssize_t n = api().recv(sv[1], buf.data(), buf.size(), 0);
+        ASSERT_EQ(n, static_cast<ssize_t>(m.size()));
+        EXPECT_TRUE(buf.compare(0, m.size(), m) == 0) << "round " << round;
+      }
+    }
+    ExpectClose(sv[0]);
+    ExpectClose(sv[1]);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(StateChangesBetweenCalls);
 
 }  // namespace

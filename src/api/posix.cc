@@ -198,15 +198,20 @@ SHUNT_EXPORT ssize_t shunt_sendto(int fd, const void* buf, size_t len,
 
 namespace {
 
-// shunt_send and shunt_recv past their single-threaded fast path.
+// shunt_send and shunt_recv past their single-threaded fast path. A
+// multi-threaded process tries the (locked) fast path here, after the
+// lookup; a single-threaded one already has, and must not again: a pair
+// view made now, after the lookup moved the socket epoch, would not see
+// what the general path then changes (net/pair_view.h).
 [[gnu::noinline]] ssize_t SendGeneral(int fd, const void* buf, size_t len,
                                       int flags) {
   FileRef f;
   if (!LookupFd(fd, &f)) return send(fd, buf, len, flags);
   if (len > kMaxRwCount) len = kMaxRwCount;
-  if (const long r = SockSendFast(f.sock().arena, f.sock().sk, buf, len, flags);
-      r != kWouldBlock)
-    return r;
+  if (!__libc_single_threaded) {
+    const long r = SockSendFast(f.sock().arena, f.sock().sk, buf, len, flags);
+    if (r != kWouldBlock) return r;
+  }
   // __sys_sendto with no address, as send is in Linux.
   return PosixResult(SendSimple(f.sock(), buf, len, flags, nullptr, 0));
 }
@@ -216,9 +221,10 @@ namespace {
   FileRef f;
   if (!LookupFd(fd, &f, FdUse::kRead)) return recv(fd, buf, len, flags);
   if (len > kMaxRwCount) len = kMaxRwCount;
-  if (const long r = SockRecvFast(f.sock().arena, f.sock().sk, buf, len, flags);
-      r != kWouldBlock)
-    return r;
+  if (!__libc_single_threaded) {
+    const long r = SockRecvFast(f.sock().arena, f.sock().sk, buf, len, flags);
+    if (r != kWouldBlock) return r;
+  }
   // __sys_recvfrom with no address, as recv is in Linux.
   return PosixResult(RecvSimple(f.sock(), buf, len, flags, nullptr, nullptr));
 }

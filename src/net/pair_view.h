@@ -8,7 +8,10 @@
 // process's socket epoch (NoteSockChange) before it changes anything: the
 // descriptor lookup of every call but the reading ones (fd/fd_table.h:
 // FdUse), every kernel-style call, every change to the descriptor table,
-// FilePut and FileShared. A view is therefore valid while the epoch it was
+// FilePut and FileShared. No call makes a view after its lookup (the fast
+// paths are tried before it; api/posix.cc), where the view would miss what
+// the call's general path then changes. Replacing a queue's rings moves the
+// epoch too (RecvQueue), wherever it happens. A view is therefore valid while the epoch it was
 // made under is current: until then the sockets, the peer link, both
 // queues' rings (which only the general path allocates or frees) and the
 // options the fast paths depend on are as the view saw them, or changed

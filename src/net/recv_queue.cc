@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/user_copy.h"
+#include "net/pair_view.h"
 
 namespace shunt {
 
@@ -29,6 +30,7 @@ int RecvQueue::Reserve(Arena* a, size_t n) {
   }
   ring = fresh;
   ring_cap = static_cast<uint32_t>(want);
+  NoteSockChange();  // pair views hold the old ring
   return 0;
 }
 
@@ -47,6 +49,7 @@ int RecvQueue::ReserveSegment(Arena* a) {
   if (seg_cap != 0) a->FreeBuffer(segs, size_t{seg_cap} * sizeof(Segment));
   segs = fresh;
   seg_cap = new_cap;
+  NoteSockChange();  // pair views hold the old ring
   return 0;
 }
 
@@ -81,6 +84,7 @@ void RecvQueue::Free(Arena* a) {
 }
 
 RecvQueue RecvQueue::Detach() {
+  NoteSockChange();  // pair views hold the rings
   const RecvQueue out = *this;
   ring = segs = 0;
   ring_cap = seg_cap = 0;

@@ -121,7 +121,9 @@ struct QueueView {
 
 // Bytes live in a power-of-two ring addressed by monotonic positions;
 // segments in a second ring. Both are allocated on first use and grow by
-// doubling, so an idle socket holds no buffer. Every method requires the
+// doubling, so an idle socket holds no buffer. Replacing or dropping a ring
+// moves the socket epoch (net/pair_view.h): a pair view made earlier in the
+// same call, after the call's own lookup moved it, still holds the old one. Every method requires the
 // owning socket's lock. The queue owns its buffers; Free() returns them.
 struct RecvQueue {
   Off ring;

@@ -127,6 +127,10 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
       e->mailbox = other->mailbox;
       e->sndbuf.store(other->sndbuf.load());
       e->rcvbuf.store(other->rcvbuf.load());
+      // SO_PASSCRED is the listener's as of this connect (Linux 6.16+
+      // copies it to the new sock here; older kernels did so in
+      // unix_accept, unix_sock_inherit_flags).
+      e->passcred.store(other->passcred.load());
       SockHold(sk);
       e->peer = a->OffsetOf(sk);
       SockHold(e);

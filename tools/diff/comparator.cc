@@ -88,6 +88,19 @@ std::string Show(const std::string& name, const std::string& v) {
   return numeric ? v : BytesText(v);
 }
 
+// Where two long byte values part, which their listing (the first 16
+// bytes and a hash) does not show: "" for short ones.
+std::string FirstDifference(const std::string& k, const std::string& s) {
+  if (k.size() <= 24 && s.size() <= 24) return "";
+  size_t at = 0;
+  while (at < k.size() && at < s.size() && k[at] == s[at]) ++at;
+  const size_t from = at >= 8 ? at - 8 : 0;
+  return "; first difference at byte " + std::to_string(at) + ": kernel " +
+         BytesText(k.substr(from, 24)) + ", shunt " +
+         BytesText(s.substr(from, 24)) + " (from byte " +
+         std::to_string(from) + ")";
+}
+
 }  // namespace
 
 Verdict Compare(const Sequence& seq, const std::vector<Outcome>& kernel,
@@ -135,7 +148,9 @@ Verdict Compare(const Sequence& seq, const std::vector<Outcome>& kernel,
       }
       const std::string& name = k.fields[f].name;
       return diverge(i, name + ": kernel " + Show(name, k.fields[f].value) +
-                            ", shunt " + Show(name, s.fields[f].value));
+                            ", shunt " + Show(name, s.fields[f].value) +
+                            FirstDifference(k.fields[f].value,
+                                            s.fields[f].value));
     }
   }
   return v;

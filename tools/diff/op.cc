@@ -33,9 +33,14 @@ std::string BitsText(int v, const Bit* bits, size_t n) {
   return s.empty() ? "0" : s;
 }
 
-std::string TypeText(int t) {
+// SOCK_NONBLOCK | SOCK_CLOEXEC as socket, socketpair and accept4 take them.
+std::string SockFlagsText(int f) {
   static const Bit kBits[] = {{SOCK_NONBLOCK, "SOCK_NONBLOCK"},
                               {SOCK_CLOEXEC, "SOCK_CLOEXEC"}};
+  return BitsText(f, kBits, 2);
+}
+
+std::string TypeText(int t) {
   std::string base;
   switch (t & 0xf) {
     case SOCK_STREAM:
@@ -51,7 +56,7 @@ std::string TypeText(int t) {
       base = std::to_string(t & 0xf);
   }
   if ((t & ~0xf) == 0) return base;
-  return base + "|" + BitsText(t & ~0xf, kBits, 2);
+  return base + "|" + SockFlagsText(t & ~0xf);
 }
 
 std::string OptText(int level, int name) {
@@ -171,7 +176,7 @@ std::string Describe(const Op& op) {
       return "connect(" + fd + ", " + NameText(op.name) + ")";
     case OpKind::kAccept:
       return dst + " = accept4(" + fd + ", " + Buf(op.a) + ", " +
-             TypeText(op.flags).substr(2) + ")";
+             SockFlagsText(op.flags) + ")";
     case OpKind::kSend: {
       static const char* kCalls[] = {"send",     "sendto", "sendmsg",
                                      "sendmmsg", "write",  "writev"};
