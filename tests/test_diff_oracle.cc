@@ -247,6 +247,35 @@ void RunScenarios(const WorldConfig& world, bool process) {
     EXPECT_GT(slept[static_cast<int>(kind)], 0) << static_cast<int>(kind);
 }
 
+// Every op the generator makes has a listing line (accept4 with no flags
+// once threw while a divergence was being printed).
+TEST_F(DiffOracle, EveryOpCanBeDescribed) {
+  const Generator gen{GeneratorOptions{.ancillary = true, .oob_send = true}};
+  for (const Op& op : gen.Generate(11, 5000))
+    EXPECT_FALSE(Describe(op).empty());
+  Op accept;
+  accept.kind = OpKind::kAccept;
+  accept.flags = 0;
+  EXPECT_NE(Describe(accept).find(", 0)"), std::string::npos)
+      << Describe(accept);
+}
+
+// A divergence in a long byte field says where the values part.
+TEST_F(DiffOracle, LongByteFieldsReportTheirFirstDifference) {
+  Op recv;
+  recv.kind = OpKind::kRecv;
+  recv.call = kRecvPlain;
+  Outcome k = Out(3, 0, SOCK_STREAM), s = Out(3, 0, SOCK_STREAM);
+  std::string bytes(100, 'a');
+  k.Add("data", bytes);
+  bytes[70] = 'b';
+  s.Add("data", bytes);
+  const Verdict v = Compare({recv}, {k}, {s});
+  ASSERT_TRUE(v.diverged);
+  EXPECT_NE(v.what.find("first difference at byte 70"), std::string::npos)
+      << v.what;
+}
+
 TEST_F(DiffOracle, ThreadedVariantAgrees) { RunScenarios(world_, false); }
 
 TEST_F(DiffOracle, ProcessVariantAgrees) { RunScenarios(world_, true); }

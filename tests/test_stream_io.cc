@@ -437,6 +437,36 @@ TEST_P(StreamPeekOffset, DatagramSocketsPeekPerMessage) {
   }
 }
 
+// An empty datagram, once peeked at, is passed over by later peeks at a
+// peek offset (skb->peeked; __skb_try_recv_from_queue), and only by them:
+// without SO_PEEK_OFF every peek returns it again; a read still takes it.
+TEST_P(StreamPeekOffset, PeekedEmptyDatagramIsPassedOverAtAnOffset) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type == SOCK_DGRAM ? "dgram" : "seqpacket");
+    int sv[2];
+    ASSERT_EQ(api().socketpair(AF_UNIX, type | SOCK_NONBLOCK, 0, sv), 0);
+    ASSERT_EQ(api().send(sv[0], "", 0, 0), 0);
+    SendAll(sv[0], "x");
+    // No peek offset: the empty datagram, every time.
+    EXPECT_EQ(RecvString(sv[1], 8, MSG_PEEK), "");
+    EXPECT_EQ(RecvString(sv[1], 8, MSG_PEEK), "");
+    SetPeekOff(sv[1], 0);
+    // Peeked before: passed over at offset 0.
+    EXPECT_EQ(RecvString(sv[1], 8, MSG_PEEK), "x");
+    EXPECT_EQ(GetPeekOff(sv[1]), 1);
+    EXPECT_EQ(RecvString(sv[1], 8), "");
+    EXPECT_EQ(RecvString(sv[1], 8), "x");
+    // A fresh empty datagram is returned once at the offset, then passed.
+    ASSERT_EQ(api().send(sv[0], "", 0, 0), 0);
+    SendAll(sv[0], "y");
+    SetPeekOff(sv[1], 0);
+    EXPECT_EQ(RecvString(sv[1], 8, MSG_PEEK), "");
+    EXPECT_EQ(GetPeekOff(sv[1]), 0);
+    EXPECT_EQ(RecvString(sv[1], 8, MSG_PEEK), "y");
+    ClosePair(sv);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(StreamPeekOffset);
 
 // ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "backend.h"
 
@@ -51,6 +52,34 @@ class UrgentData : public shunt_test::BothBackends {
   }
   ssize_t Send(const std::string& s, int flags = 0) {
     return api().send(sv_[0], s.data(), s.size(), flags);
+  }
+  // Sends "U" as urgent data carrying the read end of a new pipe, then
+  // closes that end here: the message holds the pipe's only reader. The
+  // write end goes to *writer (the caller closes it).
+  void SendUrgentWithPipeReader(int* writer) {
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    char byte = 'U';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof ctl;
+    cmsghdr* h = CMSG_FIRSTHDR(&mh);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &p[0], sizeof(int));
+    ASSERT_EQ(api().sendmsg(sv_[0], &mh, MSG_OOB), 1);
+    ASSERT_EQ(close(p[0]), 0);
+    *writer = p[1];
+  }
+  // True once the pipe behind writer has no reader left (POLLERR).
+  static bool ReaderGone(int writer) {
+    pollfd p{writer, POLLOUT, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
   }
   int sv_[2];
 };
@@ -322,6 +351,52 @@ TEST_P(UrgentData, OwnerGetsSigurg) {
   ASSERT_EQ(Send("z"), 1);
   EXPECT_EQ(g_sigurg.load(), 1);  // plain data: none
   sigaction(SIGURG, &old, nullptr);
+}
+
+// Descriptors riding on the urgent byte (net/unix/af_unix.c: manage_oob):
+// a read that passes over the byte unread frees its skb, and with it the
+// descriptors; a MSG_OOB read delivers none and leaves them on the taken
+// byte until a read passes that; read inline, the byte delivers them.
+TEST_P(UrgentData, UrgentByteSkippedUnreadReleasesItsDescriptors) {
+  int writer;
+  ASSERT_NO_FATAL_FAILURE(SendUrgentWithPipeReader(&writer));
+  EXPECT_FALSE(ReaderGone(writer));
+  EXPECT_EQ(Recv(8), "E" + std::to_string(EAGAIN));
+  EXPECT_TRUE(ReaderGone(writer));
+  close(writer);
+}
+
+TEST_P(UrgentData, TakenUrgentByteKeepsItsDescriptorsUntilPassed) {
+  int writer;
+  ASSERT_NO_FATAL_FAILURE(SendUrgentWithPipeReader(&writer));
+  char c = 0;
+  iovec iov{&c, 1};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctl;
+  mh.msg_controllen = sizeof ctl;
+  EXPECT_EQ(api().recvmsg(sv_[1], &mh, MSG_OOB), 1);
+  EXPECT_EQ(c, 'U');
+  EXPECT_EQ(mh.msg_controllen, 0u);
+  EXPECT_FALSE(ReaderGone(writer));
+  ASSERT_EQ(Send("ab"), 2);
+  EXPECT_EQ(Recv(8), "ab");
+  EXPECT_TRUE(ReaderGone(writer));
+  close(writer);
+}
+
+TEST_P(UrgentData, InlineUrgentByteDeliversItsDescriptors) {
+  ASSERT_EQ(SetIntOption(sv_[1], SOL_SOCKET, SO_OOBINLINE, 1), 0);
+  int writer;
+  ASSERT_NO_FATAL_FAILURE(SendUrgentWithPipeReader(&writer));
+  const std::vector<int> fds = shunt_test::RecvRights(api().recvmsg, sv_[1], 1);
+  ASSERT_EQ(fds.size(), 1u);
+  EXPECT_FALSE(ReaderGone(writer));
+  close(fds[0]);
+  EXPECT_TRUE(ReaderGone(writer));
+  close(writer);
 }
 
 SHUNT_BOTH_BACKENDS(UrgentData);

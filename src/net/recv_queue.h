@@ -15,13 +15,20 @@ namespace shunt {
 // it is a plain one, as the kernel merges reads across plain skbs
 // (net/unix/af_unix.c: unix_stream_read_generic).
 struct Segment {
-  uint64_t pos;     // byte position of the first unread byte
+  // Byte position of the first unread byte, modulo 2^32: only its place in
+  // the ring (at most 2^31 bytes) is ever needed.
+  uint32_t pos;
+  uint32_t flags;   // kSegmentPeeked
   uint32_t len;     // unread bytes
   uint32_t charge;  // bytes charged to the sender's wmem (datagrams)
   Off sender;       // sending socket, referenced (datagrams); 0 for stream
   Off scm;          // ScmBlock of descriptors in flight (net/scm.h), or 0
 };
 static_assert(sizeof(Segment) == 32);
+// A datagram of no bytes that a peek has returned (skb->peeked, set by
+// skb_set_peeked): a later peek at a peek offset passes over it
+// (__skb_try_recv_from_queue).
+constexpr uint32_t kSegmentPeeked = 1;
 
 // Walks a caller's iovec array; copies fault-safely (EFAULT, not a crash).
 class IovCursor {
@@ -123,8 +130,9 @@ struct QueueView {
 // segments in a second ring. Both are allocated on first use and grow by
 // doubling, so an idle socket holds no buffer. Replacing or dropping a ring
 // moves the socket epoch (net/pair_view.h): a pair view made earlier in the
-// same call, after the call's own lookup moved it, still holds the old one. Every method requires the
-// owning socket's lock. The queue owns its buffers; Free() returns them.
+// same call, after the call's own lookup moved it, still holds the old one.
+// Every method requires the owning socket's lock. The queue owns its buffers;
+// Free() returns them.
 struct RecvQueue {
   Off ring;
   uint32_t ring_cap;
@@ -240,7 +248,7 @@ struct RecvQueue {
   void Commit(const QueueView& v, const Segment& meta, size_t n) {
     Segment& s = v.seg(seg_tail);
     s = meta;
-    s.pos = tail;
+    s.pos = static_cast<uint32_t>(tail);
     s.len = static_cast<uint32_t>(n);
     if (s.scm != 0) ++scm_segs;
     __atomic_store_n(&seg_tail, seg_tail + 1, __ATOMIC_RELAXED);

@@ -259,18 +259,18 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     // __skb_try_recv_datagram reports a pending error before anything,
     // even with datagrams queued.
     if (const int err = SockTakeError(sk); err != 0) return err;
-    // __skb_try_recv_from_queue: a peek offset skips whole datagrams.
-    size_t skip = 0;
-    if (peek) {
-      const int off = sk->peek_off.load();
-      skip = off > 0 ? static_cast<size_t>(off) : 0;
-    }
+    // __skb_try_recv_from_queue: a peek at a peek offset (SO_PEEK_OFF set,
+    // even to 0) skips whole datagrams, and an empty one it has peeked at
+    // before.
+    const int peek_off = peek ? sk->peek_off.load() : -1;
+    size_t skip = peek_off > 0 ? static_cast<size_t>(peek_off) : 0;
     QueueView v;
     if (!sk->rq.View(a, &v)) return -EIO;
-    const Segment* seg = nullptr;
+    Segment* seg = nullptr;
     for (uint32_t i = sk->rq.seg_head; i != sk->rq.seg_tail; ++i) {
-      const Segment& cand = v.seg(i);
-      if (skip >= cand.len && (cand.len != 0 || skip != 0)) {
+      Segment& cand = v.seg(i);
+      if (peek_off >= 0 && skip >= cand.len &&
+          (skip != 0 || (cand.flags & kSegmentPeeked))) {
         skip -= cand.len;
         continue;
       }
@@ -294,6 +294,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       if (SockState* from = a->Ptr<SockState>(seg->sender))
         *m->from = from->addr;
     }
+    if (peek && seg->len == 0) seg->flags |= kSegmentPeeked;
     const size_t avail = seg->len - skip;
     size_t size = m->size;
     if (size >= avail) {
@@ -311,8 +312,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     if (peek && PeekReportsOnly(sk) && ScmHasFds(a, seg->scm)) {
       m->scm->set_peeked(ScmFdCount(a, seg->scm));
     } else if (seg->scm != 0) {
-      Segment* owner = const_cast<Segment*>(seg);
-      const Off b = peek ? owner->scm : sk->rq.TakeScm(owner);
+      const Off b = peek ? seg->scm : sk->rq.TakeScm(seg);
       ScmTake(a, b, peek, m->msg_flags & MSG_CMSG_CLOEXEC, m->scm);
       if (!peek) ScmRelease(a, b);
     }

@@ -32,6 +32,9 @@ UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
   if (seg.len == 0) {  // a taken urgent byte
     if (copied != 0 && !pending) return UrgentStep::kStop;
     if (!peek && front) {
+      // The descriptors it carried leave with it, undelivered (a MSG_OOB
+      // read delivers none): consume_skb of the read skb.
+      ScmRelease(a, sk->rq.TakeScm(&seg));
       sk->rq.PopHole();
       SockChanged(a, sk);
     }
@@ -44,9 +47,11 @@ UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
   sk->oob_pending.store(0, std::memory_order_relaxed);
   --sk->rq.urgent;
   if (inline_read) return UrgentStep::kRead;
-  // Not inline: the byte is dropped unread, and yet stays in SIOCINQ for
-  // good: manage_oob frees its skb without taking it off u->inq_len.
+  // Not inline: the byte is dropped unread, with the descriptors it
+  // carried, and yet stays in SIOCINQ for good: manage_oob frees its skb
+  // without taking it off u->inq_len.
   ++sk->inq_skipped_urgent;
+  ScmRelease(a, sk->rq.TakeScm(&seg));
   if (front) {
     sk->rq.ConsumeFront(v, 1);
     sk->rq.PopFront();
