@@ -14,10 +14,11 @@
 namespace shunt_diff {
 
 struct GeneratorOptions {
-  // sendmsg with SCM_RIGHTS / SCM_CREDENTIALS and SO_PASSCRED=1
-  // (DIFFERENCES.md #7: shunt refuses control messages for now).
+  // sendmsg with SCM_RIGHTS / SCM_CREDENTIALS and SO_PASSCRED=1 (off by
+  // default so that runs of the engine alone stay comparable; CI turns it
+  // on: DIFFERENCES.md, "How shunt diff treats each entry", #7).
   bool ancillary = false;
-  // send(MSG_OOB) on streams (DIFFERENCES.md #7).
+  // send(MSG_OOB) on streams (the same).
   bool oob_send = false;
 };
 
