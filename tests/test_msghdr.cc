@@ -17,8 +17,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <new>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1018,6 +1021,43 @@ TEST_P(MsghdrFlagsOut, StreamScattersQueuedSendsOverEntries) {
   ClosePair(sv);
 }
 
+// The same receives with another thread alive, where the fast paths take
+// the socket's lock instead of a pair view.
+TEST_P(MsghdrFlagsOut, ScatterAndTruncationWithAnotherThreadAlive) {
+  std::atomic<bool> stop{false};
+  std::thread other([&] {
+    while (!stop.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  for (int type : kAllTypes) {
+    SCOPED_TRACE(TypeName(type));
+    int sv[2];
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
+    ASSERT_EQ(api().write(sv[0], "abcdefgh", 8), 8);
+    char a[3], b[2];
+    iovec iov[2] = {{a, sizeof a}, {b, sizeof b}};
+    msghdr msg = {};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    msg.msg_flags = 0x7fffffff;
+    EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), 5);
+    EXPECT_EQ(std::string(a, 3) + std::string(b, 2), "abcde");
+    EXPECT_EQ(msg.msg_flags, type == SOCK_STREAM ? 0 : MSG_TRUNC);
+    if (type == SOCK_STREAM) {
+      EXPECT_EQ(api().readv(sv[1], iov, 2), 3);
+      EXPECT_EQ(std::string(a, 3), "fgh");
+    }
+    ASSERT_EQ(api().write(sv[0], "xy", 2), 2);
+    char c[8];
+    EXPECT_EQ(api().read(sv[1], c, sizeof c), 2);
+    EXPECT_EQ(std::string(c, 2), "xy");
+    ExpectEmpty(sv[1]);
+    ClosePair(sv);
+  }
+  stop = true;
+  other.join();
+}
+
 // MSG_CMSG_CLOEXEC given as a receive flag comes back in msg_flags
 // (net/socket.c: ____sys_recvmsg seeds msg_flags with it).
 TEST_P(MsghdrFlagsOut, CmsgCloexecInputIsEchoed) {
@@ -1436,6 +1476,36 @@ TEST_P(MsghdrControl, SendSideControlBuffer) {
     msg.msg_controllen = sizeof(cmsghdr) - 1;
     EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), 3);
     EXPECT_EQ(RecvString(sv[1], 8), "abc");
+    ClosePair(sv);
+  }
+}
+
+// The INT_MAX limit is ____sys_sendmsg's alone: a receive takes any
+// msg_controllen, and one with nothing to report writes back 0.
+TEST_P(MsghdrControl, ReceiveTakesAnyControllen) {
+  for (int type : kAllTypes) {
+    SCOPED_TRACE(TypeName(type));
+    int sv[2];
+    ASSERT_NO_FATAL_FAILURE(MakeNonblockingPair(type, sv));
+    alignas(cmsghdr) char cbuf[64];
+    for (const char* name : {static_cast<const char*>(nullptr), "named"}) {
+      SendAll(sv[0], "abc");
+      char buf[8];
+      iovec iov = {buf, sizeof buf};
+      sockaddr_un from{};
+      msghdr msg = {};
+      // Both the fast path (no name) and the general one (a name).
+      if (name != nullptr) {
+        msg.msg_name = &from;
+        msg.msg_namelen = sizeof from;
+      }
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = cbuf;
+      msg.msg_controllen = static_cast<size_t>(INT_MAX) + 1;
+      EXPECT_EQ(api().recvmsg(sv[1], &msg, 0), 3) << strerror(errno);
+      EXPECT_EQ(msg.msg_controllen, 0u);
+    }
     ClosePair(sv);
   }
 }

@@ -53,12 +53,8 @@ class UrgentData : public shunt_test::BothBackends {
   ssize_t Send(const std::string& s, int flags = 0) {
     return api().send(sv_[0], s.data(), s.size(), flags);
   }
-  // Sends "U" as urgent data carrying the read end of a new pipe, then
-  // closes that end here: the message holds the pipe's only reader. The
-  // write end goes to *writer (the caller closes it).
-  void SendUrgentWithPipeReader(int* writer) {
-    int p[2];
-    ASSERT_EQ(pipe(p), 0);
+  // Sends "U" as urgent data from sv_[0] carrying descriptor fd.
+  void SendUrgentWith(int fd) {
     char byte = 'U';
     iovec iov{&byte, 1};
     alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
@@ -71,8 +67,16 @@ class UrgentData : public shunt_test::BothBackends {
     h->cmsg_level = SOL_SOCKET;
     h->cmsg_type = SCM_RIGHTS;
     h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &p[0], sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof(int));
     ASSERT_EQ(api().sendmsg(sv_[0], &mh, MSG_OOB), 1);
+  }
+  // SendUrgentWith the read end of a new pipe, then closes that end here:
+  // the message holds the pipe's only reader. The write end goes to
+  // *writer (the caller closes it).
+  void SendUrgentWithPipeReader(int* writer) {
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_NO_FATAL_FAILURE(SendUrgentWith(p[0]));
     ASSERT_EQ(close(p[0]), 0);
     *writer = p[1];
   }
@@ -385,6 +389,26 @@ TEST_P(UrgentData, TakenUrgentByteKeepsItsDescriptorsUntilPassed) {
   EXPECT_EQ(Recv(8), "ab");
   EXPECT_TRUE(ReaderGone(writer));
   close(writer);
+}
+
+// The sender's own socket rides its urgent byte and the sender closes it:
+// the message holds its last reference, and the read that drops the byte
+// releases it, resetting the read's own socket as its peer goes.
+TEST_P(UrgentData, SkippedUrgentByteCarryingItsSenderReleasesIt) {
+  ASSERT_NO_FATAL_FAILURE(SendUrgentWith(sv_[0]));
+  ASSERT_EQ(Send("x"), 1);
+  ASSERT_EQ(Close(sv_[0]), 0);
+  EXPECT_EQ(Recv(8), "x");
+  EXPECT_EQ(Recv(8), "");  // the peer is gone: end of stream
+}
+
+TEST_P(UrgentData, TakenUrgentByteCarryingItsSenderReleasesItWhenPassed) {
+  ASSERT_NO_FATAL_FAILURE(SendUrgentWith(sv_[0]));
+  EXPECT_EQ(Recv(1, MSG_OOB), "U");
+  ASSERT_EQ(Send("x"), 1);
+  ASSERT_EQ(Close(sv_[0]), 0);
+  EXPECT_EQ(Recv(8), "x");
+  EXPECT_EQ(Recv(8), "");
 }
 
 TEST_P(UrgentData, InlineUrgentByteDeliversItsDescriptors) {

@@ -259,8 +259,7 @@ constexpr size_t kFastIovMax = 8;
                                                int flags) {
   if (flags & ~(MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) return kWouldBlock;
   msghdr h;
-  if (!CopyUser(&h, umsg, sizeof h) || h.msg_name != nullptr ||
-      h.msg_controllen > INT_MAX)
+  if (!CopyUser(&h, umsg, sizeof h) || h.msg_name != nullptr)
     return kWouldBlock;
   int msg_flags = flags & MSG_CMSG_CLOEXEC;  // ___sys_recvmsg echoes it
   const long r = RecvIovFast(sk, h.msg_iov, h.msg_iovlen, flags & MSG_DONTWAIT,
@@ -271,9 +270,35 @@ constexpr size_t kFastIovMax = 8;
   return r;
 }
 
+// read: recv with no flags, but a read of nothing returns 0 at once.
+[[gnu::always_inline]] inline long ReadFast(SockState* sk, void* buf,
+                                            size_t count) {
+  if (count == 0) return kWouldBlock;
+  return SockRecvFast(Arena::IfAttached(), sk, buf, count, 0);
+}
+
+// write: send with no flags; a seqpacket write is a record (MSG_EOR),
+// which the fast path leaves to the general one.
+[[gnu::always_inline]] inline long WriteFast(SockState* sk, const void* buf,
+                                             size_t count) {
+  if (sk->type == SOCK_SEQPACKET) return kWouldBlock;
+  return SockSendFast(Arena::IfAttached(), sk, buf, count, 0);
+}
+
+[[gnu::always_inline]] inline long ReadvFast(SockState* sk, const iovec* iov,
+                                             int iovcnt) {
+  if (iovcnt <= 0) return kWouldBlock;
+  int msg_flags = 0;  // readv reports no truncation
+  return RecvIovFast(sk, iov, static_cast<size_t>(iovcnt), 0, &msg_flags);
+}
+
 [[gnu::noinline]] ssize_t ReadGeneral(int fd, void* buf, size_t count) {
   FileRef f;
   if (!LookupFd(fd, &f, FdUse::kRead)) return read(fd, buf, count);
+  if (!__libc_single_threaded) {  // see SendGeneral
+    const long r = ReadFast(f.sock().sk, buf, count);
+    if (r != kWouldBlock) return r;
+  }
   if (count == 0) return 0;  // sock_read_iter: SysV behaviour
   return PosixResult(RecvSimple(f.sock(), buf, count, 0, nullptr, nullptr));
 }
@@ -281,6 +306,10 @@ constexpr size_t kFastIovMax = 8;
 [[gnu::noinline]] ssize_t WriteGeneral(int fd, const void* buf, size_t count) {
   FileRef f;
   if (!LookupFd(fd, &f)) return write(fd, buf, count);
+  if (!__libc_single_threaded) {
+    const long r = WriteFast(f.sock().sk, buf, count);
+    if (r != kWouldBlock) return r;
+  }
   // sock_write_iter: seqpacket writes are records (MSG_EOR).
   return PosixResult(
       SendSimple(f.sock(), buf, count, SockTypeFlags(f.sock()), nullptr, 0));
@@ -289,6 +318,10 @@ constexpr size_t kFastIovMax = 8;
 [[gnu::noinline]] ssize_t ReadvGeneral(int fd, const iovec* iov, int iovcnt) {
   FileRef f;
   if (!LookupFd(fd, &f, FdUse::kRead)) return readv(fd, iov, iovcnt);
+  if (!__libc_single_threaded) {
+    const long r = ReadvFast(f.sock().sk, iov, iovcnt);
+    if (r != kWouldBlock) return r;
+  }
   if (iovcnt < 0 || iovcnt > IOV_MAX) return PosixResult(-EINVAL);
   KernelMsg km;
   if (const int rc = ImportIovec(iov, static_cast<size_t>(iovcnt), &km);
@@ -301,6 +334,10 @@ constexpr size_t kFastIovMax = 8;
 [[gnu::noinline]] ssize_t RecvmsgGeneral(int fd, msghdr* msg, int flags) {
   FileRef f;
   if (!LookupFd(fd, &f, FdUse::kRead)) return recvmsg(fd, msg, flags);
+  if (!__libc_single_threaded) {
+    const long r = RecvmsgFast(f.sock().sk, msg, flags);
+    if (r != kWouldBlock) return r;
+  }
   if (flags & kMsgCmsgCompat) return PosixResult(-EINVAL);
   KernelMsg km;
   if (const int rc = CopyMsgIn(msg, false, &km); rc != 0)
@@ -327,11 +364,8 @@ SHUNT_EXPORT ssize_t shunt_send(int fd, const void* buf, size_t len,
 }
 
 SHUNT_EXPORT ssize_t shunt_write(int fd, const void* buf, size_t count) {
-  // A seqpacket write is a record (MSG_EOR), which the fast path leaves to
-  // the general one.
-  if (SockState* sk = LookupFdBorrowed(fd);
-      sk != nullptr && sk->type != SOCK_SEQPACKET) {
-    const long r = SockSendFast(Arena::IfAttached(), sk, buf, count, 0);
+  if (SockState* sk = LookupFdBorrowed(fd)) {
+    const long r = WriteFast(sk, buf, count);
     if (r != kWouldBlock) return r;
   }
   return WriteGeneral(fd, buf, count);
@@ -403,18 +437,16 @@ SHUNT_EXPORT ssize_t shunt_recv(int fd, void* buf, size_t len, int flags) {
 }
 
 SHUNT_EXPORT ssize_t shunt_read(int fd, void* buf, size_t count) {
-  if (SockState* sk = LookupFdBorrowed(fd); sk != nullptr && count != 0) {
-    const long r = SockRecvFast(Arena::IfAttached(), sk, buf, count, 0);
+  if (SockState* sk = LookupFdBorrowed(fd)) {
+    const long r = ReadFast(sk, buf, count);
     if (r != kWouldBlock) return r;
   }
   return ReadGeneral(fd, buf, count);
 }
 
 SHUNT_EXPORT ssize_t shunt_readv(int fd, const iovec* iov, int iovcnt) {
-  if (SockState* sk = LookupFdBorrowed(fd); sk != nullptr && iovcnt > 0) {
-    int msg_flags = 0;  // readv reports no truncation
-    const long r =
-        RecvIovFast(sk, iov, static_cast<size_t>(iovcnt), 0, &msg_flags);
+  if (SockState* sk = LookupFdBorrowed(fd)) {
+    const long r = ReadvFast(sk, iov, iovcnt);
     if (r != kWouldBlock) return r;
   }
   return ReadvGeneral(fd, iov, iovcnt);

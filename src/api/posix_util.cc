@@ -77,7 +77,9 @@ int CopyMsgIn(const msghdr* umsg, bool sending, KernelMsg* out) {
         rc != 0)
       return rc;
   }
-  if (h.msg_controllen > INT_MAX) return -ENOBUFS;
+  // ____sys_sendmsg refuses a control buffer above INT_MAX; a receive
+  // takes any length.
+  if (sending && h.msg_controllen > INT_MAX) return -ENOBUFS;
   return ImportIovec(h.msg_iov, h.msg_iovlen, out);
 }
 

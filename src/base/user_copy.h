@@ -33,6 +33,12 @@ struct UserCopyFixup {
   ".long 1b - ., 2b - ., %l[fault] - .\n\t"  \
   ".popsection"
 
+// Marks a lambda that holds an inline copy (CopyUser) in an inline
+// function: it must be inlined wherever it is called, since an out-of-line
+// copy of it would be a COMDAT function, which the linker may discard under
+// its fixup-table entries.
+#define SHUNT_INLINE_COPY_LAMBDA __attribute__((always_inline))
+
 // Copies n bytes; returns true when all were copied, false on a fault (some
 // of them may have been copied). From 16 to 64 bytes, the common small
 // message, the copy is inline: two or four overlapping 16-byte moves from

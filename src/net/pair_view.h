@@ -11,10 +11,10 @@
 // FilePut and FileShared. No call makes a view after its lookup (the fast
 // paths are tried before it; api/posix.cc), where the view would miss what
 // the call's general path then changes. Replacing a queue's rings moves the
-// epoch too (RecvQueue), wherever it happens. A view is therefore valid while the epoch it was
-// made under is current: until then the sockets, the peer link, both
-// queues' rings (which only the general path allocates or frees) and the
-// options the fast paths depend on are as the view saw them, or changed
+// epoch too (RecvQueue), wherever it happens. A view is therefore valid while
+// the epoch it was made under is current: until then the sockets, the peer
+// link, both queues' rings (which only the general path allocates or frees) and
+// the options the fast paths depend on are as the view saw them, or changed
 // only in ways that make the general path's answer the view's or better.
 // The fast paths themselves change only queue contents, which a view never
 // records.

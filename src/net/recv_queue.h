@@ -270,7 +270,7 @@ struct RecvQueue {
     const QueueView& v, const void* src, size_t n, const Segment& meta) {
   if (count() >= v.seg_cap || (tail - head) + n > v.cap) return false;
   const auto* from = static_cast<const uint8_t*>(src);
-  if (!v.Span(tail, n, [&](uint8_t* p, size_t k) {
+  if (!v.Span(tail, n, [&](uint8_t* p, size_t k) SHUNT_INLINE_COPY_LAMBDA {
         const bool ok = CopyUser(p, from, k);
         from += k;
         return ok;
@@ -287,8 +287,9 @@ template <typename Cursor>
   if (empty() || v.segs == nullptr) return false;
   const Segment& seg = v.seg(seg_head);
   const size_t n = size < seg.len ? size : seg.len;
-  if (!v.Span(seg.pos, n,
-              [&](uint8_t* p, size_t k) { return to->CopyOut(p, k); }))
+  if (!v.Span(seg.pos, n, [&](uint8_t* p, size_t k) SHUNT_INLINE_COPY_LAMBDA {
+        return to->CopyOut(p, k);
+      }))
     return false;
   *taken = seg;
   ConsumeFront(v, seg.len);
@@ -313,7 +314,8 @@ template <typename Cursor>
     Segment& seg = v.seg(idx);
     const size_t chunk = size - copied < seg.len ? size - copied : seg.len;
     if (!v.Span(seg.pos, chunk,
-                [&](uint8_t* p, size_t k) { return to->CopyOut(p, k); }))
+                [&](uint8_t* p, size_t k)
+                    SHUNT_INLINE_COPY_LAMBDA { return to->CopyOut(p, k); }))
       break;
     copied += chunk;
     if (chunk == seg.len) {

@@ -23,18 +23,21 @@ enum class UrgentStep { kRead, kPass, kStop };
 // starts (sk locked, its queue holding urgent data): a read that has copied
 // something stops before the urgent byte and before a taken one; one that
 // has not passes over a taken one (dropping it) and over an urgent byte
-// not read inline (which a real read consumes and loses).
+// not read inline (which a real read consumes and loses). A dropped
+// segment's descriptors leave with it, undelivered (a MSG_OOB read
+// delivers none): its block goes to *dropped, which the caller must
+// release with sk unlocked, since the last reference to a socket it holds
+// may release that socket, and the socket's peer may be sk (Linux defers
+// that fput past its locks).
 UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
-                        uint32_t idx, size_t copied, bool peek) {
+                        uint32_t idx, size_t copied, bool peek, Off* dropped) {
   Segment& seg = v.seg(idx);
   const bool pending = sk->oob_pending.load(std::memory_order_relaxed);
   const bool front = idx == sk->rq.seg_head;
   if (seg.len == 0) {  // a taken urgent byte
     if (copied != 0 && !pending) return UrgentStep::kStop;
     if (!peek && front) {
-      // The descriptors it carried leave with it, undelivered (a MSG_OOB
-      // read delivers none): consume_skb of the read skb.
-      ScmRelease(a, sk->rq.TakeScm(&seg));
+      *dropped = sk->rq.TakeScm(&seg);  // consume_skb of the read skb
       sk->rq.PopHole();
       SockChanged(a, sk);
     }
@@ -47,11 +50,10 @@ UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
   sk->oob_pending.store(0, std::memory_order_relaxed);
   --sk->rq.urgent;
   if (inline_read) return UrgentStep::kRead;
-  // Not inline: the byte is dropped unread, with the descriptors it
-  // carried, and yet stays in SIOCINQ for good: manage_oob frees its skb
-  // without taking it off u->inq_len.
+  // Not inline: the byte is dropped unread, and yet stays in SIOCINQ for
+  // good: manage_oob frees its skb without taking it off u->inq_len.
   ++sk->inq_skipped_urgent;
-  ScmRelease(a, sk->rq.TakeScm(&seg));
+  *dropped = sk->rq.TakeScm(&seg);
   if (front) {
     sk->rq.ConsumeFront(v, 1);
     sk->rq.PopFront();
@@ -284,13 +286,31 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       // after if that is the urgent byte.
       if (seg_idx != sk->rq.seg_tail && sk->rq.urgent != 0) {
         const bool hole = v.seg(seg_idx).len == 0;
-        UrgentStep step = ManageUrgent(a, sk, v, seg_idx, copied, peek);
+        Off dropped = 0;
+        // A dropped segment's block is released unlocked; the pass then
+        // starts again from the front, where its successor now is.
+        auto release_dropped = [&] {
+          sk->lock.Unlock();
+          ScmRelease(a, dropped);
+          sk->lock.Lock();
+          return sk->rq.View(a, &v);
+        };
+        UrgentStep step =
+            ManageUrgent(a, sk, v, seg_idx, copied, peek, &dropped);
+        if (dropped != 0) {
+          if (!release_dropped()) return -EIO;
+          continue;
+        }
         if (step == UrgentStep::kPass) {
           ++seg_idx;
           if (hole && seg_idx != sk->rq.seg_tail &&
               sk->oob_pending.load(std::memory_order_relaxed) &&
               seg_idx == sk->oob_index) {
-            step = ManageUrgent(a, sk, v, seg_idx, copied, peek);
+            step = ManageUrgent(a, sk, v, seg_idx, copied, peek, &dropped);
+            if (dropped != 0) {
+              if (!release_dropped()) return -EIO;
+              continue;
+            }
             if (step == UrgentStep::kPass) ++seg_idx;
           }
         }
