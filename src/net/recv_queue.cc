@@ -53,20 +53,29 @@ int RecvQueue::ReserveSegment(Arena* a) {
   return 0;
 }
 
-int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
-                      const Segment& meta) {
+int RecvQueue::MakeRoom(Arena* a, size_t n) {
   if (count() >= seg_cap) {
     if (const int rc = ReserveSegment(a); rc != 0) return rc;
   }
   if ((tail - head) + n > ring_cap) {
     if (const int rc = Reserve(a, n); rc != 0) return rc;
   }
+  return 0;
+}
+
+bool RecvQueue::CopyIn(const QueueView& v, uint64_t at, IovCursor* from,
+                       size_t n) {
+  return v.Span(at, n,
+                [&](uint8_t* p, size_t k) { return from->CopyIn(p, k); });
+}
+
+int RecvQueue::Append(Arena* a, IovCursor* from, size_t n,
+                      const Segment& meta) {
+  if (const int rc = MakeRoom(a, n); rc != 0) return rc;
   QueueView v;
   if (!View(a, &v) || v.segs == nullptr || (n > 0 && v.bytes == nullptr))
     return -EIO;
-  if (!v.Span(tail, n,
-              [&](uint8_t* p, size_t k) { return from->CopyIn(p, k); }))
-    return -EFAULT;
+  if (!CopyIn(v, tail, from, n)) return -EFAULT;
   Commit(v, meta, n);
   return 0;
 }

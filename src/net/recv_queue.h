@@ -147,6 +147,13 @@ struct RecvQueue {
   // Stream: segments that are the urgent byte or a taken one (a segment of
   // length 0 whose byte stays in the ring until it reaches the front).
   uint32_t urgent;
+  // Stream copies made with the owner's lock dropped (net/unix_stream.cc):
+  // a read copying bytes out of the queue (the holder of the kernel's
+  // u->iolock), and a send copying `writing` bytes in at `tail`, not yet
+  // committed. While either runs the rings stay where they are, and
+  // another read, or another send, waits for it (WaitWhile, net/sock.h).
+  uint32_t reading;
+  uint32_t writing;
 
   uint32_t count() const { return seg_tail - seg_head; }
   bool empty() const { return seg_tail == seg_head; }
@@ -171,8 +178,21 @@ struct RecvQueue {
   }
   // Appends n bytes gathered from `from` as a new segment described by
   // `meta`. Returns 0, -EFAULT (nothing queued), -ENOBUFS (arena full) or
-  // -EIO (corrupt arena).
+  // -EIO (corrupt arena). Append is MakeRoom, CopyIn at `tail` and Commit,
+  // which a stream send also makes one by one, with the lock dropped for
+  // the copy.
   int Append(Arena* a, IovCursor* from, size_t n, const Segment& meta);
+  // Whether both rings have room for a segment of n more bytes as they are.
+  bool HasRoom(size_t n) const {
+    return count() < seg_cap && (tail - head) + n <= ring_cap;
+  }
+  // Grows the rings (the caller makes sure no copy runs outside the lock)
+  // until HasRoom(n). Returns 0 or -ENOBUFS.
+  int MakeRoom(Arena* a, size_t n);
+  // Copies n bytes gathered from `from` into the ring at position `at`
+  // (v checked, the bytes there free). False on a fault.
+  static bool CopyIn(const QueueView& v, uint64_t at, IovCursor* from,
+                     size_t n);
   // Appends n bytes from one caller buffer as a segment described by meta
   // if both rings have room now (no allocation). False if not, or on a
   // fault (nothing is queued either way). Inline: the fast paths are built
@@ -230,20 +250,6 @@ struct RecvQueue {
     --urgent;
     PopFront();
   }
-  // Takes segment s's ScmBlock away from it (0 if it has none).
-  Off TakeScm(Segment* s) {
-    const Off b = s->scm;
-    if (b != 0) --scm_segs;
-    s->scm = 0;
-    return b;
-  }
-  // Returns both rings to the arena.
-  void Free(Arena* a);
-  // Moves the contents out, leaving this queue empty. The fields poll reads
-  // without the lock are cleared with atomic stores.
-  RecvQueue Detach();
-
- private:
   // Publishes the n bytes just written at `tail` as a segment like meta.
   void Commit(const QueueView& v, const Segment& meta, size_t n) {
     Segment& s = v.seg(seg_tail);
@@ -256,6 +262,21 @@ struct RecvQueue {
     __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
                      __ATOMIC_RELAXED);
   }
+  // Takes segment s's ScmBlock away from it (0 if it has none).
+  Off TakeScm(Segment* s) {
+    const Off b = s->scm;
+    if (b != 0) --scm_segs;
+    s->scm = 0;
+    return b;
+  }
+  // Returns both rings to the arena.
+  void Free(Arena* a);
+  // Moves the contents out, leaving this queue empty. The fields poll reads
+  // without the lock are cleared with atomic stores. No copy may be running
+  // outside the lock (`reading`, `writing`): see DetachQueue (net/sock.h).
+  RecvQueue Detach();
+
+ private:
   int Reserve(Arena* a, size_t n);
   int ReserveSegment(Arena* a);
 };

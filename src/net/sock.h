@@ -349,6 +349,17 @@ int64_t DefaultSpinNs();
 template <typename Attempt>
 long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt);
 
+// With owner locked, waits until busy() is false: for another thread's
+// copy into or out of owner's queue made with the lock dropped
+// (RecvQueue::reading, writing), which ends with a SockChanged. The lock
+// is dropped while sleeping and held again on return; the wait is not
+// limited by the caller's budget, as a wait for a lock is not. Every
+// copier holds no lock while it copies and needs only owner's to finish.
+template <typename Busy>
+void WaitWhile(SockState* owner, Busy busy);
+// With sk locked: its queue, detached once no copy runs outside the lock.
+inline RecvQueue DetachQueue(SockState* sk);
+
 // The wait budget of a call on s: O_NONBLOCK/MSG_DONTWAIT (`dontwait`),
 // the socket's timeout option in jiffies, and its spin setting.
 inline WaitBudget BudgetFor(const Sock& s, bool dontwait,
@@ -366,6 +377,29 @@ inline WaitBudget BudgetFor(const Sock& s, bool dontwait,
 
 // Credentials of the calling process.
 PeerCred CurrentCred();
+
+template <typename Busy>
+void WaitWhile(SockState* owner, Busy busy) {
+  bool registered = false;
+  while (busy()) {
+    // Registered before the check that decides to sleep, as WaitLoop.
+    if (!registered) {
+      owner->wq.sleepers.fetch_add(1);
+      registered = true;
+      continue;
+    }
+    const uint32_t seen = owner->wq.seq.load(std::memory_order_relaxed);
+    owner->lock.Unlock();
+    FutexWait(&owner->wq.seq, seen, nullptr);
+    owner->lock.Lock();
+  }
+  if (registered) owner->wq.sleepers.fetch_sub(1);
+}
+
+inline RecvQueue DetachQueue(SockState* sk) {
+  WaitWhile(sk, [&] { return sk->rq.reading != 0 || sk->rq.writing != 0; });
+  return sk->rq.Detach();
+}
 
 template <typename Attempt>
 long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {

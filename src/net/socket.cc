@@ -72,7 +72,7 @@ void ReleaseSock(Arena* a, SockState* sk, bool embryo) {
   SockState* peer = a->Ptr<SockState>(sk->peer);
   sk->peer = 0;
   // Detach the queue and the accept queue; they are dropped unlocked.
-  RecvQueue rq = sk->rq.Detach();
+  RecvQueue rq = DetachQueue(sk);
   Off pending = sk->acceptq_head;
   __atomic_store_n(&sk->acceptq_head, Off{0}, __ATOMIC_RELAXED);
   sk->acceptq_tail = 0;

@@ -39,7 +39,7 @@ void Disconnected(Arena* a, SockState* sk, SockState* old_peer) {
   {
     MutexLock lock(&sk->lock);
     if (sk->rq.empty()) return;
-    rq = sk->rq.Detach();
+    rq = DetachQueue(sk);
     SockChanged(a, sk);
   }
   DropQueue(a, &rq);

@@ -94,7 +94,7 @@ void CollectCycles(Arena* a, OpenFile* start) {
   for (const Member& m : group) {
     SockState* sk = a->Ptr<SockState>(m.file->sock);
     MutexLock lock(&sk->lock);
-    queues.push_back(sk->rq.Detach());
+    queues.push_back(DetachQueue(sk));
     SockChanged(a, sk);
   }
   for (RecvQueue& q : queues) DropQueue(a, &q);

@@ -71,6 +71,7 @@ UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
 long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
   SockState* sk = s.sk;
   MutexLock lock(&sk->lock);
+  WaitWhile(sk, [&] { return sk->rq.reading != 0; });  // u->iolock
   if (sk->oobinline.load(std::memory_order_relaxed) ||
       !sk->oob_pending.load(std::memory_order_relaxed))
     return -EINVAL;
@@ -91,6 +92,37 @@ long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
   if (!ok) return -EFAULT;
   m->msg_flags |= MSG_OOB;
   return 1;
+}
+
+// Queues the next skb of a send (`chunk` bytes from `from`) at peer, which
+// is locked: the rings grow if they must (never under a read copying out
+// of them), the bytes are copied with the lock dropped (unix_stream_sendmsg
+// fills its skb before it takes the receiver's lock), and the skb is
+// queued if the receiver still takes data (its check under
+// unix_state_lock(other)). Returns 0, -EPIPE or -EFAULT (nothing queued),
+// -ENOBUFS or -EIO. The caller must have waited out any other send copying
+// into peer's queue.
+long CopyIntoQueue(Arena* a, SockState* peer, IovCursor* from, size_t chunk,
+                   const Segment& meta) {
+  RecvQueue& rq = peer->rq;
+  if (!rq.HasRoom(chunk)) {
+    WaitWhile(peer, [&] { return rq.reading != 0 || rq.writing != 0; });
+    if (const int rc = rq.MakeRoom(a, chunk); rc != 0) return rc;
+  }
+  QueueView v;
+  if (!rq.View(a, &v) || v.segs == nullptr || (chunk > 0 && v.bytes == nullptr))
+    return -EIO;
+  const uint64_t at = rq.tail;
+  rq.writing = static_cast<uint32_t>(chunk);
+  peer->lock.Unlock();
+  const bool ok = RecvQueue::CopyIn(v, at, from, chunk);
+  peer->lock.Lock();
+  rq.writing = 0;
+  SockChanged(a, peer);  // whoever waits for the copy to end
+  if (!ok) return -EFAULT;
+  if (peer->dead || (peer->shutdown.load() & kRcvShutdown)) return -EPIPE;
+  rq.Commit(v, meta, chunk);
+  return 0;
 }
 
 }  // namespace
@@ -193,6 +225,9 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   size_t sent = 0;
   const long r = WaitLoop(peer, &budget, [&]() -> long {
     for (;;) {
+      // Skbs queue whole, one after another: a send copying into the queue
+      // with the lock dropped finishes first.
+      WaitWhile(peer, [&] { return peer->rq.writing != 0; });
       // sock_alloc_send_pskb's order: pending error, our shutdown; then
       // the receiver's state.
       if (const int err = SockTakeError(sk); err != 0) return err;
@@ -210,7 +245,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       // is an skb of its own (queue_oob).
       const bool urgent = oob && sent == total - 1;
       const size_t chunk = urgent ? 1 : SkbPayload(sk, total - oob - sent);
-      if (const int rc = peer->rq.Append(a, &from, chunk, meta); rc != 0)
+      if (const long rc = CopyIntoQueue(a, peer, &from, chunk, meta); rc != 0)
         return rc;
       meta.scm = 0;
       sent += chunk;
@@ -275,6 +310,8 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   bool resume = false;
   uint32_t resume_idx = 0;
   const long r = WaitLoop(sk, &budget, [&]() -> long {
+    // One read at a time copies out of the queue (u->iolock).
+    WaitWhile(sk, [&] { return sk->rq.reading != 0; });
     QueueView v;
     if (!sk->rq.View(a, &v)) return -EIO;
     for (;;) {
@@ -290,9 +327,12 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         // A dropped segment's block is released unlocked; the pass then
         // starts again from the front, where its successor now is.
         auto release_dropped = [&] {
+          sk->rq.reading = 1;  // still this read's queue
           sk->lock.Unlock();
           ScmRelease(a, dropped);
           sk->lock.Lock();
+          sk->rq.reading = 0;
+          SockChanged(a, sk);
           return sk->rq.View(a, &v);
         };
         UrgentStep step =
@@ -355,8 +395,15 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       }
       size_t chunk = seg->len - in_seg;
       if (chunk > size - copied) chunk = size - copied;
-      if (!RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to))
-        return copied ? static_cast<long>(copied) : -EFAULT;
+      // The copy runs with the lock dropped (unix_stream_read_generic holds
+      // only u->iolock): sends queue meanwhile, other reads wait.
+      sk->rq.reading = 1;
+      sk->lock.Unlock();
+      const bool ok = RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to);
+      sk->lock.Lock();
+      sk->rq.reading = 0;
+      SockChanged(a, sk);  // whoever waits for the copy to end
+      if (!ok) return copied ? static_cast<long>(copied) : -EFAULT;
       copied += chunk;
       // A segment with descriptors ends the read; they go to this read
       // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of

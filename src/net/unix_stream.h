@@ -52,15 +52,20 @@ inline bool StreamSendStopped(const SockState* sk, const SockState* peer) {
 }
 // Whether sk's state stops a plain read (no flags but MSG_DONTWAIT) from
 // taking queued bytes as a flat copy: a low-water mark or peek offset to
-// honour, or descriptors, credentials or urgent data in the queue (they
-// end or shape a read). The queue fields require sk's lock or an exclusive
-// pair.
+// honour, descriptors, credentials or urgent data in the queue (they end
+// or shape a read), or another read copying out of it. The queue fields
+// require sk's lock or an exclusive pair.
 inline bool StreamRecvStopped(const SockState* sk) {
   return sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
          sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
          sk->peek_off.load(std::memory_order_relaxed) != -1 ||
-         sk->rq.scm_segs != 0 || sk->rq.urgent != 0;
+         sk->rq.scm_segs != 0 || sk->rq.urgent != 0 || sk->rq.reading != 0;
 }
+
+// The most a fast path copies while it holds a socket's lock. Longer
+// copies take the general path, which copies with the lock dropped, so
+// that the reader's and the writer's copies of a bulk transfer overlap.
+constexpr size_t kLockedCopyMax = 8192;
 
 // An exclusive pair (ExclusivePair) has no waiter and no poller but the
 // calling thread itself, which is busy here: its fast paths skip the wait
@@ -81,10 +86,11 @@ inline bool StreamRecvStopped(const SockState* sk) {
     return static_cast<long>(n);
   }
   SockState* peer = a->Ptr<SockState>(sk->peer.load(std::memory_order_acquire));
-  if (peer == nullptr || n > MaxOneSkbSend(sk)) return kWouldBlock;
+  if (peer == nullptr || n > kLockedCopyMax || n > MaxOneSkbSend(sk))
+    return kWouldBlock;
   peer->lock.Lock();
   long r = kWouldBlock;
-  if (!StreamSendStopped(sk, peer) &&
+  if (!StreamSendStopped(sk, peer) && peer->rq.writing == 0 &&
       StreamRoom(sk, peer) >= static_cast<int64_t>(n) &&
       peer->rq.TryAppendFlat(a, buf, n)) {
     SockChanged(a, peer);
@@ -108,6 +114,11 @@ template <typename Cursor>
   if (const PairView* v = PairViewOf(a, sk)) {
     if (v->can_recv) copied = sk->rq.Take(v->rx, to, size);
   } else {
+    // (A read takes all it can, so a long one is the general path's, even
+    // if more arrives before the lock is taken.)
+    if (size > kLockedCopyMax &&
+        __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) > kLockedCopyMax)
+      return kWouldBlock;
     sk->lock.Lock();
     if (!StreamRecvStopped(sk)) copied = sk->rq.Take(a, to, size);
     if (copied != 0) SockChanged(a, sk);  // room for the sender
