@@ -344,6 +344,71 @@ TEST_P(BlockingSendTimeout, BlockedSendGetsEpipeOnReaderShutRd) {
   EXPECT_LT(NowMs() - start, kLongMs);
 }
 
+// A send woken from its wait by shutdown, of the receiver's reading side
+// or of its own writing side, fails with EPIPE and no SIGPIPE: it is
+// sock_alloc_send_pskb that sees the shutdown (unix_stream_sendmsg's
+// out_err). A send that starts shut down raises SIGPIPE.
+TEST_P(BlockingSendTimeout, SendWokenByShutdownRaisesNoSigpipe) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGPIPE);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
+  auto take_sigpipe = [&] {
+    timespec zero = {0, 0};
+    return sigtimedwait(&block, nullptr, &zero) == SIGPIPE;
+  };
+  take_sigpipe();
+  for (int own_side = 0; own_side < 2; ++own_side) {
+    SCOPED_TRACE(own_side ? "own SHUT_WR" : "receiver SHUT_RD");
+    int sv[2];
+    Pair(SOCK_STREAM, sv);
+    ASSERT_GT(FillStream(sv[0]), 0);
+    ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 5000), 0);
+    {
+      Later shut(100, [&] {
+        if (own_side)
+          api().shutdown(sv[0], SHUT_WR);
+        else
+          api().shutdown(sv[1], SHUT_RD);
+      });
+      errno = 0;
+      EXPECT_EQ(api().send(sv[0], "x", 1, 0), -1);
+      EXPECT_EQ(errno, EPIPE);
+    }
+    EXPECT_FALSE(take_sigpipe());
+    errno = 0;
+    EXPECT_EQ(api().send(sv[0], "x", 1, 0), -1);
+    EXPECT_EQ(errno, EPIPE);
+    EXPECT_TRUE(take_sigpipe());
+    ClosePair(sv);
+  }
+  ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
+}
+
+// SO_SNDTIMEO bounds the wait for each skb of a stream send, not the
+// whole send (sock_alloc_send_pskb reads it afresh): a reader that frees
+// room every 200 ms lets a 1 MiB send with a 300 ms timeout finish.
+TEST_P(BlockingSendTimeout, TimeoutIsPerSkb) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetTimeoutMs(sv[0], SO_SNDTIMEO, 300), 0);
+  const size_t len = 1 << 20;
+  std::thread reader([&] {
+    std::vector<char> buf(200000);
+    size_t got = 0;
+    while (got < len) {
+      SleepMs(150);
+      const ssize_t n = api().recv(sv[1], buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n > 0) got += static_cast<size_t>(n);
+      if (n == 0) break;
+    }
+  });
+  std::vector<char> big(len, 's');
+  const ssize_t n = api().send(sv[0], big.data(), len, MSG_NOSIGNAL);
+  reader.join();
+  EXPECT_EQ(n, static_cast<ssize_t>(len)) << strerror(errno);
+}
+
 SHUNT_BOTH_BACKENDS(BlockingSendTimeout);
 
 // ---------------------------------------------------------------------------
@@ -453,6 +518,81 @@ TEST_P(BlockingSignalInterruption, PartialWaitallReturnsCount) {
   char buf[16];
   EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_WAITALL), 3);
   EXPECT_EQ(std::string(buf, 3), "abc");
+}
+
+// With bytes in hand and no timeout, a handled signal ends MSG_WAITALL
+// even under SA_RESTART: unix_stream_read_generic returns what it copied
+// rather than restart. (The helper completes the read if the signal is
+// missed, so the test cannot hang.)
+TEST_P(BlockingSignalInterruption, PartialWaitallWithRestartReturnsCount) {
+  ScopedUsr1Counter handler(SA_RESTART);
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(api().send(sv[1], "abc", 3, 0), 3);
+  const pthread_t self = pthread_self();
+  std::atomic<bool> done{false};
+  Later killer(100, [&] {
+    pthread_kill(self, SIGUSR1);
+    for (int i = 0; i < 100 && !done; ++i) SleepMs(10);
+    if (!done) api().send(sv[1], "0123456789abc", 13, 0);
+  });
+  char buf[16];
+  const ssize_t n = api().recv(sv[0], buf, sizeof(buf), MSG_WAITALL);
+  done = true;
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(handler.count(), 1);
+}
+
+// The same for a send that queued part of its bytes.
+TEST_P(BlockingSignalInterruption, PartialSendWithRestartReturnsCount) {
+  ScopedUsr1Counter handler(SA_RESTART);
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  const size_t len = 4 << 20;
+  const pthread_t self = pthread_self();
+  std::atomic<bool> done{false};
+  Later killer(100, [&] {
+    pthread_kill(self, SIGUSR1);
+    for (int i = 0; i < 100 && !done; ++i) SleepMs(10);
+    if (!done) Drain(sv[1], len);
+  });
+  std::vector<char> big(len, 'p');
+  const ssize_t n = api().send(sv[0], big.data(), len, MSG_NOSIGNAL);
+  done = true;
+  killer.Join();
+  ASSERT_GT(n, 0) << strerror(errno);
+  EXPECT_LT(static_cast<size_t>(n), len);
+  EXPECT_EQ(handler.count(), 1);
+}
+
+// A read ended by a signal while it waits destroys its credentials rather
+// than deliver them (unix_stream_read_generic: scm_destroy), though it
+// returns the bytes it copied.
+TEST_P(BlockingSignalInterruption, InterruptedWaitallDeliversNoCredentials) {
+  ScopedUsr1Counter handler(0);
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetIntOption(sv[0], SOL_SOCKET, SO_PASSCRED, 1), 0);
+  ASSERT_EQ(api().send(sv[1], "0123456789", 10, 0), 10);
+  const pthread_t self = pthread_self();
+  std::atomic<bool> done{false};
+  Later killer(100, [&] {
+    pthread_kill(self, SIGUSR1);
+    for (int i = 0; i < 100 && !done; ++i) SleepMs(10);
+    if (!done) api().send(sv[1], "abcdef", 6, 0);  // the read then ends
+  });
+  char buf[16];
+  iovec iov{buf, sizeof buf};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(ucred))];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctl;
+  mh.msg_controllen = sizeof ctl;
+  const ssize_t n = api().recvmsg(sv[0], &mh, MSG_WAITALL);
+  done = true;
+  EXPECT_EQ(n, 10);
+  EXPECT_EQ(mh.msg_controllen, 0u);
 }
 
 SHUNT_BOTH_BACKENDS(BlockingSignalInterruption);

@@ -35,8 +35,17 @@ bool SpinUntilChanged(const WaitQueue* wq, uint32_t seen, WaitBudget* budget) {
 
 WaitResult BlockOnce(WaitQueue* wq, uint32_t seen, WaitBudget* budget) {
   StartDeadline(budget);
-  const int rc = FutexWait(&wq->seq, seen,
-                           budget->has_deadline ? &budget->deadline : nullptr);
+  // A wait with a deadline ends with EINTR when a handler runs, restarted
+  // or not (arena/futex.h); a far one serves a call that has progressed.
+  timespec far{};
+  const timespec* deadline = nullptr;
+  if (budget->has_deadline) {
+    deadline = &budget->deadline;
+  } else if (budget->progress) {
+    far = DeadlineAfterNs(int64_t{86400} * 1000000000);
+    deadline = &far;
+  }
+  const int rc = FutexWait(&wq->seq, seen, deadline);
   if (rc == -EINTR) return WaitResult::kInterrupted;
   if (budget->has_deadline && NsUntil(budget->deadline) == 0)
     return WaitResult::kTimedOut;

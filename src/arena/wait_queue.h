@@ -35,6 +35,10 @@ struct WaitBudget {
   bool nonblocking = false;
   int64_t timeout_ns = 0;  // 0: no limit
   int64_t spin_ns = 0;
+  // The call has made progress (bytes copied or sent): a handled signal
+  // then ends a wait with no timeout too, even under SA_RESTART, since the
+  // kernel returns the partial count rather than restart the call.
+  bool progress = false;
   // Set by the first BlockOnce when timeout_ns is non-zero.
   bool has_deadline = false;
   timespec deadline{};

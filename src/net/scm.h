@@ -134,6 +134,9 @@ class ScmReceived {
   // delivered whatever it returns (unix_stream_read_generic).
   void set_reading() { reading_ = true; }
   bool reading() const { return reading_; }
+  // A stream read ended by a signal while it waited: its scm_cookie is
+  // destroyed, not delivered (unix_stream_read_generic's scm_destroy).
+  void set_interrupted() { reading_ = false; }
   // A NonStop peek: the message has n descriptors, reported by size only.
   void set_peeked(int n) { peeked_ = n; }
 

@@ -421,6 +421,9 @@ long WaitLoop(SockState* owner, WaitBudget* budget, Attempt attempt) {
     }
     r = attempt();
     if (r != kWouldBlock) break;
+    // An attempt that restarted the timeout (a stream send's next skb)
+    // gets a whole new wait.
+    if (!budget->has_deadline) last_try = false;
     if (budget->nonblocking || last_try) {
       r = -EAGAIN;
       break;

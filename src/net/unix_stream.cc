@@ -223,20 +223,29 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
     return rc;
   IovCursor from(m->iov, m->iovlen);
   size_t sent = 0;
+  bool quiet_epipe = false;
   const long r = WaitLoop(peer, &budget, [&]() -> long {
     for (;;) {
       // Skbs queue whole, one after another: a send copying into the queue
       // with the lock dropped finishes first.
       WaitWhile(peer, [&] { return peer->rq.writing != 0; });
-      // sock_alloc_send_pskb's order: pending error, our shutdown; then
-      // the receiver's state.
+      // sock_alloc_send_pskb's order: a pending error, then our shutdown,
+      // which ends the send with EPIPE but no SIGPIPE (its out_err: the
+      // signal is for a send that starts shut down, or finds the receiver
+      // gone with its skb in hand), then room.
       if (const int err = SockTakeError(sk); err != 0) return err;
-      if ((sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
-          peer->dead ||
+      if (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) {
+        quiet_epipe = true;
+        return -EPIPE;
+      }
+      const int64_t room = StreamRoom(sk, peer);
+      if (room <= 0) {
+        if (sent != 0) budget.progress = true;  // as for a read
+        return kWouldBlock;
+      }
+      if (peer->dead ||
           (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown))
         return -EPIPE;
-      const int64_t room = StreamRoom(sk, peer);
-      if (room <= 0) return kWouldBlock;
       // One segment per skb the kernel would build, so a fault while
       // reading stops at the same boundary (the bytes of earlier skbs are
       // returned). As sock_alloc_send_pskb, a whole skb is allowed while
@@ -258,6 +267,9 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       }
       SockChanged(a, peer);
       if (sent == total) return static_cast<long>(sent);
+      // Each skb's wait has a timeout of its own: sock_alloc_send_pskb
+      // reads SO_SNDTIMEO afresh.
+      budget.has_deadline = false;
       // Later skbs carry the credentials again, without descriptors.
       meta.scm = ScmAttachCreds(&scm);
     }
@@ -268,7 +280,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
     if (const int32_t owner = peer->owner.load(std::memory_order_relaxed))
       kill(owner, SIGURG);
   }
-  if (r == -EPIPE && sent == 0) RaiseSigpipe(flags);
+  if (r == -EPIPE && sent == 0 && !quiet_epipe) RaiseSigpipe(flags);
   if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
   return r;
 }
@@ -378,6 +390,9 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
           return copied ? static_cast<long>(copied) : err;
         if (sk->shutdown.load() & kRcvShutdown)
           return static_cast<long>(copied);
+        // With bytes in hand, a handled signal ends the wait even under
+        // SA_RESTART: the kernel returns them rather than restart.
+        if (copied != 0) budget.progress = true;
         return kWouldBlock;
       }
       const ScmCred seg_creds = ScmCredOf(a, seg->scm);
@@ -442,6 +457,7 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     }
   });
   m->copied = copied;
+  if (r == -EINTR) m->scm->set_interrupted();
   if (r < 0 && copied != 0) return static_cast<ssize_t>(copied);
   return r;
 }
