@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -836,6 +837,45 @@ TEST_P(DiscardedDescriptors, ReachableSocketIsNotCollected) {
   ASSERT_EQ(g.fds.size(), 1u);
   EXPECT_EQ(RecvString(g.fds[0], 8), "kept");
   for (int fd : {g.fds[0], a[0], b[0], b[1]}) EXPECT_EQ(api().close(fd), 0);
+}
+
+// A datagram read that faults on the caller's buffer has dequeued the
+// datagram already: it is lost, with its descriptors (unix_dgram_recvmsg's
+// out_free), and no control data is written. A peek that faults leaves
+// the datagram and its descriptors queued.
+TEST_P(DiscardedDescriptors, DatagramLostToAFaultReleasesItsDescriptors) {
+  void* ro = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(ro, MAP_FAILED);
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2], p[2];
+    ASSERT_EQ(api().socketpair(AF_UNIX, type, 0, sv), 0);
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(SendFd(sv[0], "a", p[1]), 1);
+    close(p[1]);
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+    memset(ctl, 0x5a, sizeof ctl);
+    iovec iov{ro, 8};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof ctl;
+    errno = 0;
+    EXPECT_EQ(api().recvmsg(sv[1], &mh, MSG_PEEK | MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, EFAULT);
+    EXPECT_FALSE(PipeAtEof(p[0]));
+    errno = 0;
+    EXPECT_EQ(api().recvmsg(sv[1], &mh, MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, EFAULT);
+    EXPECT_EQ(static_cast<unsigned char>(ctl[0]), 0x5a);
+    EXPECT_TRUE(PipeAtEof(p[0]));
+    EXPECT_EQ(RecvFds(sv[1], 8, 64, MSG_DONTWAIT).err, EAGAIN);
+    EXPECT_EQ(api().close(sv[0]), 0);
+    EXPECT_EQ(api().close(sv[1]), 0);
+    close(p[0]);
+  }
+  munmap(ro, 4096);
 }
 
 SHUNT_BOTH_BACKENDS(DiscardedDescriptors);

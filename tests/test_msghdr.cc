@@ -360,10 +360,28 @@ TEST_P(MsghdrIovecRules, SendmmsgStopsAtBadEntry) {
     mm[1].msg_hdr.msg_iovlen = kIovMax + 1;
     mm[2].msg_hdr.msg_iov = &good;
     mm[2].msg_hdr.msg_iovlen = 1;
+    errno = 0;
     EXPECT_EQ(api().sendmmsg(sv[0], mm, 3, 0), 1);
+    EXPECT_EQ(errno, 0);  // __sys_sendmmsg drops the later error
     EXPECT_EQ(mm[0].msg_len, 2u);
     EXPECT_EQ(RecvString(sv[1], 10), "ok");
     ExpectEmpty(sv[1]);
+    // The same for a bad descriptor in the second message's control data.
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+    cmsghdr* h = reinterpret_cast<cmsghdr*>(ctl);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    const int bad = 1 << 20;
+    memcpy(CMSG_DATA(h), &bad, sizeof bad);
+    mm[1].msg_hdr.msg_iov = &good;
+    mm[1].msg_hdr.msg_iovlen = 1;
+    mm[1].msg_hdr.msg_control = ctl;
+    mm[1].msg_hdr.msg_controllen = sizeof ctl;
+    errno = 0;
+    EXPECT_EQ(api().sendmmsg(sv[0], mm, 3, 0), 1);
+    EXPECT_EQ(errno, 0);
+    EXPECT_EQ(RecvString(sv[1], 10), "ok");
     ClosePair(sv);
   }
 }

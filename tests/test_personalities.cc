@@ -88,6 +88,34 @@ TEST_F(BsdDialect, AccessRightsTravelAsAnIntArray) {
   EXPECT_TRUE(shunt_test::PipeAtEof(p[0]));
 }
 
+// A receiver that passes credentials still gets all 253 rights: the
+// credentials shunt_orecvmsg receives with them are not the caller's
+// business (the dialect has no place for them) and take no room.
+TEST_F(BsdDialect, AllRightsArriveWithPassCred) {
+  Open(SOCK_DGRAM);
+  int one = 1;
+  ASSERT_EQ(shunt_setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof one),
+            0);
+  std::vector<int> many(253, p[1]);
+  ASSERT_EQ(OSend(sv[0], many), 1);
+  CloseWriter();
+  std::vector<int> rights(253, -1);
+  char byte = 0;
+  iovec iov{&byte, 1};
+  shunt_omsghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_accrights = rights.data();
+  m.msg_accrightslen = static_cast<int>(rights.size() * sizeof(int));
+  ASSERT_EQ(shunt_orecvmsg(sv[1], &m, 0), 1);
+  EXPECT_EQ(m.msg_accrightslen, static_cast<int>(253 * sizeof(int)));
+  for (int fd : rights) {
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) close(fd);
+  }
+  EXPECT_TRUE(shunt_test::PipeAtEof(p[0]));
+}
+
 TEST_F(BsdDialect, WhatDoesNotFitIsClosed) {
   Open(SOCK_STREAM);
   ASSERT_EQ(OSend(sv[0], {p[1], p[1], p[1]}), 1);

@@ -557,6 +557,21 @@ TEST_P(SelectDescriptorSets, HangupAndErrorCountAsReadable) {
   EXPECT_FALSE(FD_ISSET(sv[0], &r));
 }
 
+// A hangup is no exception: a socket reporting only that, in the
+// exception set alone, leaves select waiting out its timeout (do_select
+// counts only the events of the sets a descriptor is in).
+TEST_P(SelectDescriptorSets, EventsOfOtherSetsDoNotEndTheWait) {
+  const int fresh = Socket(SOCK_STREAM);  // POLLHUP, POLLOUT
+  fd_set ex;
+  FD_ZERO(&ex);
+  FD_SET(fresh, &ex);
+  timeval tv{0, 100000};
+  const long start = NowMs();
+  EXPECT_EQ(api().select(fresh + 1, nullptr, nullptr, &ex, &tv), 0);
+  EXPECT_GE(NowMs() - start, 100);
+  EXPECT_FALSE(FD_ISSET(fresh, &ex));
+}
+
 // Linux writes the time left back into the timeval.
 TEST_P(SelectDescriptorSets, TimeoutIsUpdated) {
   int sv[2];

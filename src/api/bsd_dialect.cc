@@ -14,10 +14,11 @@ using namespace shunt;  // NOLINT: this file is the C boundary
 
 namespace {
 
-// Room for the most descriptors any message carries.
+// Room for the most descriptors any message carries, and the credentials
+// a receiver with SO_PASSCRED gets with them.
 union ControlBuffer {
   cmsghdr align;
-  char bytes[CMSG_SPACE(sizeof(int) * kScmMaxFd)];
+  char bytes[CMSG_SPACE(sizeof(int) * kScmMaxFd) + CMSG_SPACE(sizeof(ucred))];
 };
 
 // The modern msghdr for o, without control messages (-EINVAL for negative

@@ -40,9 +40,15 @@ short Filter(uint32_t mask, short events) {
       mask & (static_cast<uint32_t>(events) | POLLERR | POLLHUP));
 }
 
-// Fills revents for every entry; returns how many are non-zero.
+// Whether an entry's revents end the wait: poll's rule (any event at all)
+// or select's (an event of a set the descriptor is in).
+using ReadyRule = bool (*)(const pollfd&);
+bool PollReady(const pollfd& p) { return p.revents != 0; }
+
+// Fills revents for every entry; returns how many are ready.
 int Scan(std::vector<pollfd>& fds, std::deque<Watched>& shunt,
-         std::vector<pollfd>& kernel, std::vector<size_t>& kernel_index) {
+         std::vector<pollfd>& kernel, std::vector<size_t>& kernel_index,
+         ReadyRule ready) {
   int count = 0;
   for (Watched& w : shunt) {
     pollfd& p = fds[w.index];
@@ -54,7 +60,7 @@ int Scan(std::vector<pollfd>& fds, std::deque<Watched>& shunt,
     for (size_t i = 0; i < kernel.size(); ++i)
       fds[kernel_index[i]].revents = kernel[i].revents;
   }
-  for (const pollfd& p : fds) count += p.revents != 0;
+  for (const pollfd& p : fds) count += ready(p);
   return count;
 }
 
@@ -92,7 +98,7 @@ struct Registration {
 // The core of poll and ppoll. timeout: nullptr waits forever. On return
 // the revents of `fds` are filled.
 long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
-            const sigset_t* sigmask) {
+            const sigset_t* sigmask, ReadyRule ready) {
   std::deque<Watched> shunt;
   std::vector<pollfd> kernel;
   std::vector<size_t> kernel_index;
@@ -118,7 +124,7 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
   Arena* arena = shunt.front().ref.sock().arena;
   const bool kernel_wake = !kernel.empty() || sigmask != nullptr;
   for (;;) {
-    int count = Scan(fds, shunt, kernel, kernel_index);
+    int count = Scan(fds, shunt, kernel, kernel_index, ready);
     if (count != 0) return count;
     if (timeout != nullptr && NsUntil(deadline) == 0) return 0;
     Registration reg;
@@ -129,7 +135,7 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
       if (const int rc = reg.Watch(w.ref.sock()); rc != 0) return rc;
     }
     // Registered: any change from here on wakes us; re-check first.
-    count = Scan(fds, shunt, kernel, kernel_index);
+    count = Scan(fds, shunt, kernel, kernel_index, ready);
     if (count != 0) return count;
     Poller* p = arena->Ptr<Poller>(reg.poller);
     if (kernel_wake) {
@@ -163,7 +169,7 @@ long PollCall(pollfd* ufds, nfds_t nfds, const timespec* timeout,
   std::vector<pollfd> fds(nfds);
   if (nfds != 0 && !CopyUser(fds.data(), ufds, nfds * sizeof(pollfd)))
     return -EFAULT;
-  const long r = DoPoll(fds, timeout, sigmask);
+  const long r = DoPoll(fds, timeout, sigmask, PollReady);
   if (r < 0) return r;
   for (nfds_t i = 0; i < nfds; ++i) {
     if (!CopyUser(&ufds[i].revents, &fds[i].revents, sizeof(short)))
@@ -187,6 +193,16 @@ constexpr short kSelectIn =
 constexpr short kSelectOut = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 constexpr short kSelectEx = POLLPRI;
 
+// fs/select.c: do_select counts only the events of the sets a descriptor
+// is in (and keeps sleeping otherwise, whatever else it reports); a bad
+// descriptor ends it at once (EBADF).
+bool SelectReady(const pollfd& p) {
+  return (p.revents & POLLNVAL) ||
+         ((p.events & POLLIN) && (p.revents & kSelectIn)) ||
+         ((p.events & POLLOUT) && (p.revents & kSelectOut)) ||
+         ((p.events & POLLPRI) && (p.revents & kSelectEx));
+}
+
 // select over a set with shunt descriptors, through DoPoll.
 long SelectEntry(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                  const timespec* timeout, const sigset_t* sigmask) {
@@ -198,7 +214,7 @@ long SelectEntry(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
     if (ex && FD_ISSET(fd, ex)) ev |= POLLPRI;
     if (ev != 0) fds.push_back(pollfd{fd, ev, 0});
   }
-  const long r = DoPoll(fds, timeout, sigmask);
+  const long r = DoPoll(fds, timeout, sigmask, SelectReady);
   if (r < 0) return r;
   for (const pollfd& p : fds) {
     if (p.revents & POLLNVAL) return -EBADF;

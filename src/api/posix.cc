@@ -403,6 +403,7 @@ SHUNT_EXPORT int shunt_sendmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   if (vlen > IOV_MAX) vlen = IOV_MAX;
   unsigned int done = 0;
   long err = 0;
+  const int saved_errno = errno;  // a call that sent something sets none
   while (done < vlen) {
     KernelMsg km;
     err = CopyMsgIn(&vec[done].msg_hdr, true, &km);
@@ -416,7 +417,10 @@ SHUNT_EXPORT int shunt_sendmmsg(int fd, mmsghdr* vec, unsigned int vlen,
     ++done;
     if (static_cast<size_t>(err) < km.size) break;
   }
-  if (done != 0) return static_cast<int>(done);
+  if (done != 0) {
+    errno = saved_errno;
+    return static_cast<int>(done);
+  }
   return static_cast<int>(PosixResult(err));
 }
 

@@ -255,6 +255,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   const bool nonblock = budget.nonblocking;
   IovCursor to(m->iov, m->iovlen);
   Segment taken{};  // a dequeued segment whose sender we still hold
+  Off dropped = 0;  // the descriptors of a datagram lost to a fault
   const long r = WaitLoop(sk, &budget, [&]() -> long {
     // __skb_try_recv_datagram reports a pending error before anything,
     // even with datagrams queued.
@@ -304,8 +305,20 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     }
     const bool ok = RecvQueue::CopyOut(v, *seg, skip, size, &to);
     m->copied = to.done();
-    const long result =
-        !ok ? -EFAULT : static_cast<long>((flags & MSG_TRUNC) ? avail : size);
+    if (!ok) {
+      // unix_dgram_recvmsg's out_free: a peek leaves all as it was; a read
+      // has dequeued the datagram before the copy, and frees it with its
+      // descriptors (released unlocked, below), the peek offset untouched.
+      if (!peek) {
+        dropped = sk->rq.TakeScm(seg);
+        taken = *seg;
+        sk->rq.ConsumeFront(v, seg->len);
+        sk->rq.PopFront();
+        SockChanged(a, sk);  // senders waiting for queue room
+      }
+      return -EFAULT;
+    }
+    const long result = static_cast<long>((flags & MSG_TRUNC) ? avail : size);
     // The descriptors go with the datagram, even a truncated one
     // (unix_detach_fds), or are duplicated by a peek (unix_peek_fds).
     m->scm->set_cred(ScmCredOf(a, seg->scm));
@@ -333,6 +346,7 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     }
     return result;
   });
+  if (dropped != 0) ScmRelease(a, dropped);
   if (SockState* from = a->Ptr<SockState>(taken.sender)) {
     DgramUncharge(a, from, taken.charge);
     SockPut(a, from);
