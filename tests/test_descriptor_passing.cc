@@ -878,6 +878,38 @@ TEST_P(DiscardedDescriptors, DatagramLostToAFaultReleasesItsDescriptors) {
   munmap(ro, 4096);
 }
 
+// A receiver out of descriptor numbers gets none of the message's
+// descriptors, MSG_CTRUNC and the data (scm_detach_fds: receive_fd's
+// EMFILE); they are released, not kept for later.
+TEST_P(DiscardedDescriptors, ReceiverOutOfNumbersGetsCtrunc) {
+  int sv[2], p[2];
+  ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(SendFds(sv[0], "x", {{p[1], p[1], p[1]}}), 1);
+  close(p[1]);
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  int high = 0;
+  for (int fd = 0; fd < 1024; ++fd)
+    if (fcntl(fd, F_GETFD) >= 0) high = fd;
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(high) + 8;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fill;
+  for (int fd; (fd = dup(0)) >= 0;) fill.push_back(fd);
+  const Got g = RecvFds(sv[1], 8, CMSG_SPACE(3 * sizeof(int)));
+  for (int fd : fill) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_EQ(g.rc, 1);
+  EXPECT_EQ(g.flags, MSG_CTRUNC);
+  EXPECT_EQ(g.controllen, 0u);
+  EXPECT_TRUE(g.fds.empty());
+  EXPECT_TRUE(PipeAtEof(p[0]));
+  EXPECT_EQ(api().close(sv[0]), 0);
+  EXPECT_EQ(api().close(sv[1]), 0);
+  close(p[0]);
+}
+
 SHUNT_BOTH_BACKENDS(DiscardedDescriptors);
 
 }  // namespace

@@ -142,13 +142,22 @@ int LocalBase() {
 // *kept's own number is free (a descriptor in flight has none). FD_CLOEXEC
 // if `cloexec`. Without `keep` the kept descriptor is used up; with it a
 // kept copy remains (*kept may change). Returns -1 if no number is free
-// (only with `keep`).
+// (receive_fd's EMFILE; the kept descriptor stays kept).
 int HandOut(int* kept, bool cloexec, bool keep) {
   const int k = *kept;
   const int fd = fcntl(k, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
   if (fd >= 0 && fd < k) {
     if (!keep) close(k);
     return fd;
+  }
+  // No number below RLIMIT_NOFILE is free, and the kept one is not below
+  // it either (the limit was lowered since): nothing is free in Linux's
+  // view.
+  if (fd < 0) {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 &&
+        static_cast<rlim_t>(k) >= r.rlim_cur)
+      return -1;
   }
   // No number below the kept one is free: the kept one is the answer.
   if (keep) {
@@ -189,7 +198,12 @@ bool FetchLocalLocked(uint64_t id, const MailboxToken& t, bool cloexec,
       fds[got++] = fd;
     }
     *n = got;
-    if (!keep) RemoveLocalLocked(i);
+    if (!keep) {
+      // No number was free for the rest: they go, as receive_fd's EMFILE
+      // ends scm_detach_fds and the message's files are put.
+      for (int j = got; j < p.n; ++j) close(p.fds[j]);
+      RemoveLocalLocked(i);
+    }
     return true;
   }
   return false;

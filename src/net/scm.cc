@@ -272,6 +272,8 @@ int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out) {
         if (k < kn) {
           out->kind_[out->n_] = ScmKind::kKernel;
           out->value_[out->n_++] = static_cast<uint64_t>(kfds[k++]);
+        } else if (out->deliverable_ > out->n_) {
+          out->deliverable_ = out->n_;  // its number could not be had
         }
         break;
       case ScmKind::kMailbox:
@@ -339,6 +341,8 @@ void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
 }  // namespace
 
 void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
+  // A kernel descriptor that found no number ends the message there.
+  if (in->deliverable_ != kScmMaxFd) m->msg_flags |= MSG_CTRUNC;
   if (in->n_ == 0 && in->peeked_ == 0 && !passcred) return;
   // scm_recv: no control buffer at all truncates.
   if (m->control == nullptr) {
@@ -370,6 +374,7 @@ void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
                   ? 0
                   : static_cast<int>((room - sizeof(cmsghdr)) / sizeof(int));
   if (fdmax > in->n_) fdmax = in->n_;
+  if (fdmax > in->deliverable_) fdmax = in->deliverable_;
   const bool cloexec = m->msg_flags & MSG_CMSG_CLOEXEC;
   // The kernel descriptors already have numbers (the lowest free, in
   // order). If a shunt one comes first, they are moved aside and numbered
@@ -444,7 +449,7 @@ void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
     m->control_used += used;
   }
   // Delivered entries are the caller's now; the rest is released.
-  if (got < in->n_) m->msg_flags |= MSG_CTRUNC;
+  if (got < in->n_ || in->deliverable_ != kScmMaxFd) m->msg_flags |= MSG_CTRUNC;
   in->Release(got);
   in->n_ = 0;
 }

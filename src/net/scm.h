@@ -150,6 +150,9 @@ class ScmReceived {
   bool reading_ = false;
   int peeked_ = 0;
   int n_ = 0;
+  // Entries from this one on cannot be delivered: no number was free for a
+  // kernel descriptor (receive_fd's EMFILE ends scm_detach_fds there).
+  int deliverable_ = kScmMaxFd;
   ScmKind kind_[kScmMaxFd];
   uint64_t value_[kScmMaxFd];  // OpenFile (referenced) or kernel fd
   int mailboxes_ = 0;
