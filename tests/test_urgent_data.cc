@@ -55,20 +55,8 @@ class UrgentData : public shunt_test::BothBackends {
   }
   // Sends "U" as urgent data from sv_[0] carrying descriptor fd.
   void SendUrgentWith(int fd) {
-    char byte = 'U';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl;
-    mh.msg_controllen = sizeof ctl;
-    cmsghdr* h = CMSG_FIRSTHDR(&mh);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &fd, sizeof(int));
-    ASSERT_EQ(api().sendmsg(sv_[0], &mh, MSG_OOB), 1);
+    ASSERT_EQ(shunt_test::SendRights(api().sendmsg, sv_[0], {fd}, MSG_OOB, 'U'),
+              1);
   }
   // SendUrgentWith the read end of a new pipe, then closes that end here:
   // the message holds the pipe's only reader. The write end goes to

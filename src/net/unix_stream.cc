@@ -19,6 +19,22 @@ constexpr long kRestart = -100001;  // the listener died under us: look again
 
 enum class UrgentStep { kRead, kPass, kStop };
 
+// Runs f() with sk's lock dropped and *mark (sk->rq.reading or writing)
+// set to `value` meanwhile; with the lock taken again, clears the mark and
+// bumps sk's wait queue for whoever waits for it (WaitWhile). Returns f's
+// result.
+template <typename F>
+bool WithLockDropped(Arena* a, SockState* sk, uint32_t* mark, uint32_t value,
+                     F f) {
+  *mark = value;
+  sk->lock.Unlock();
+  const bool r = f();
+  sk->lock.Lock();
+  *mark = 0;
+  SockChanged(a, sk);
+  return r;
+}
+
 // net/unix/af_unix.c: manage_oob, for segment idx where a pass of a read
 // starts (sk locked, its queue holding urgent data): a read that has copied
 // something stops before the urgent byte and before a taken one; one that
@@ -113,13 +129,9 @@ long CopyIntoQueue(Arena* a, SockState* peer, IovCursor* from, size_t chunk,
   if (!rq.View(a, &v) || v.segs == nullptr || (chunk > 0 && v.bytes == nullptr))
     return -EIO;
   const uint64_t at = rq.tail;
-  rq.writing = static_cast<uint32_t>(chunk);
-  peer->lock.Unlock();
-  const bool ok = RecvQueue::CopyIn(v, at, from, chunk);
-  peer->lock.Lock();
-  rq.writing = 0;
-  SockChanged(a, peer);  // whoever waits for the copy to end
-  if (!ok) return -EFAULT;
+  if (!WithLockDropped(a, peer, &rq.writing, static_cast<uint32_t>(chunk),
+                       [&] { return RecvQueue::CopyIn(v, at, from, chunk); }))
+    return -EFAULT;
   if (peer->dead || (peer->shutdown.load() & kRcvShutdown)) return -EPIPE;
   rq.Commit(v, meta, chunk);
   return 0;
@@ -339,12 +351,11 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
         // A dropped segment's block is released unlocked; the pass then
         // starts again from the front, where its successor now is.
         auto release_dropped = [&] {
-          sk->rq.reading = 1;  // still this read's queue
-          sk->lock.Unlock();
-          ScmRelease(a, dropped);
-          sk->lock.Lock();
-          sk->rq.reading = 0;
-          SockChanged(a, sk);
+          // Still this read's queue meanwhile.
+          WithLockDropped(a, sk, &sk->rq.reading, 1, [&] {
+            ScmRelease(a, dropped);
+            return true;
+          });
           return sk->rq.View(a, &v);
         };
         UrgentStep step =
@@ -412,13 +423,10 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       if (chunk > size - copied) chunk = size - copied;
       // The copy runs with the lock dropped (unix_stream_read_generic holds
       // only u->iolock): sends queue meanwhile, other reads wait.
-      sk->rq.reading = 1;
-      sk->lock.Unlock();
-      const bool ok = RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to);
-      sk->lock.Lock();
-      sk->rq.reading = 0;
-      SockChanged(a, sk);  // whoever waits for the copy to end
-      if (!ok) return copied ? static_cast<long>(copied) : -EFAULT;
+      if (!WithLockDropped(a, sk, &sk->rq.reading, 1, [&] {
+            return RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to);
+          }))
+        return copied ? static_cast<long>(copied) : -EFAULT;
       copied += chunk;
       // A segment with descriptors ends the read; they go to this read
       // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of
