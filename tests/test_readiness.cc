@@ -572,6 +572,37 @@ TEST_P(SelectDescriptorSets, EventsOfOtherSetsDoNotEndTheWait) {
   EXPECT_FALSE(FD_ISSET(fresh, &ex));
 }
 
+// The same with a kernel descriptor in the set, whose hang-up (a pipe's
+// read end after its writer closed, in the write set only) select does not
+// count: the wait sleeps rather than spins. CPU time, not wall time, tells
+// the two apart.
+TEST_P(SelectDescriptorSets, UncountedKernelHangupDoesNotSpin) {
+  int sv[2], pp[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(pipe(pp), 0);
+  ASSERT_EQ(close(pp[1]), 0);
+  fd_set r, w;
+  FD_ZERO(&r);
+  FD_ZERO(&w);
+  FD_SET(sv[0], &r);
+  FD_SET(pp[0], &w);
+  timeval tv{0, 200000};
+  rusage before{}, after{};
+  ASSERT_EQ(getrusage(RUSAGE_THREAD, &before), 0);
+  const long start = NowMs();
+  EXPECT_EQ(api().select(std::max(sv[0], pp[0]) + 1, &r, &w, nullptr, &tv), 0);
+  EXPECT_GE(NowMs() - start, 200);
+  ASSERT_EQ(getrusage(RUSAGE_THREAD, &after), 0);
+  auto us = [](const rusage& u) {
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000L +
+           u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+  };
+  EXPECT_LT(us(after) - us(before), 20000);
+  EXPECT_FALSE(FD_ISSET(sv[0], &r));
+  EXPECT_FALSE(FD_ISSET(pp[0], &w));
+  EXPECT_EQ(close(pp[0]), 0);
+}
+
 // Linux writes the time left back into the timeval.
 TEST_P(SelectDescriptorSets, TimeoutIsUpdated) {
   int sv[2];

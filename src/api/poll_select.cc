@@ -6,8 +6,9 @@
 // sleep, the call registers a Poller on every shunt socket it watches (and
 // its peer, whose queue decides writability) and then either sleeps on the
 // poller's futex (shunt descriptors only, no signal mask) or in the
-// kernel's ppoll on the kernel descriptors plus this thread's wake socket,
-// to which a waker sends one byte. Nothing spins while waiting.
+// kernel's ppoll (pselect, for select) on the kernel descriptors plus
+// this thread's wake socket, to which a waker sends one byte. Nothing
+// spins while waiting.
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -62,6 +63,32 @@ int Scan(std::vector<pollfd>& fds, std::deque<Watched>& shunt,
   }
   for (const pollfd& p : fds) count += ready(p);
   return count;
+}
+
+// Sleeps in the kernel on `k` (kernel descriptors and the thread's wake
+// socket) until one of them is ready, `left` passes (nullptr: forever) or
+// a signal arrives. Select's rule needs select itself: a ppoll would end
+// the sleep on a hang-up that select does not count (a descriptor of the
+// exception set only, say), and the loop around it would spin where
+// do_select keeps sleeping. The bitmaps are sized for any descriptor
+// number, as the kernel's are.
+int KernelSleep(std::vector<pollfd>& k, const timespec* left,
+                const sigset_t* sigmask, bool select_rule) {
+  if (!select_rule) return ::ppoll(k.data(), k.size(), left, sigmask);
+  int max_fd = 0;
+  for (const pollfd& p : k) max_fd = p.fd > max_fd ? p.fd : max_fd;
+  const size_t words = static_cast<size_t>(max_fd) / NFDBITS + 1;
+  std::vector<__fd_mask> rd(words), wr(words), ex(words);
+  for (const pollfd& p : k) {
+    const size_t word = static_cast<size_t>(p.fd) / NFDBITS;
+    const __fd_mask bit = __fd_mask{1} << (p.fd % NFDBITS);
+    if (p.events & POLLIN) rd[word] |= bit;
+    if (p.events & POLLOUT) wr[word] |= bit;
+    if (p.events & POLLPRI) ex[word] |= bit;
+  }
+  return ::pselect(max_fd + 1, reinterpret_cast<fd_set*>(rd.data()),
+                   reinterpret_cast<fd_set*>(wr.data()),
+                   reinterpret_cast<fd_set*>(ex.data()), left, sigmask);
 }
 
 // Registers `poller` on each watched socket and its peer; records what it
@@ -148,8 +175,8 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
         const int64_t ns = NsUntil(deadline);
         left = timespec{ns / 1000000000, ns % 1000000000};
       }
-      const int r =
-          ::ppoll(k.data(), k.size(), timeout ? &left : nullptr, sigmask);
+      const int r = KernelSleep(k, timeout ? &left : nullptr, sigmask,
+                                ready != PollReady);
       DrainWakeSocket();
       if (r < 0) return -errno;
     } else {

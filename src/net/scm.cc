@@ -225,6 +225,7 @@ bool ScmTokenLive(Arena* a, const MailboxToken& t) {
 }
 
 void ScmRelease(Arena* a, Off block) {
+  if (block == 0) return;  // most segments carry no block
   ScmReceived dropped(a);
   ScmTake(a, block, false, true, &dropped);
   if (ScmBlock* b = BlockAt(a, block)) FreeBlock(a, b);

@@ -112,8 +112,9 @@ long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
 
 // Queues the next skb of a send (`chunk` bytes from `from`) at peer, which
 // is locked: the rings grow if they must (never under a read copying out
-// of them), the bytes are copied with the lock dropped (unix_stream_sendmsg
-// fills its skb before it takes the receiver's lock), and the skb is
+// of them), the bytes are copied (beyond kLockedCopyMax with the lock
+// dropped, as unix_stream_sendmsg fills its skb before it takes the
+// receiver's lock), and the skb is
 // queued if the receiver still takes data (its check under
 // unix_state_lock(other)). Returns 0, -EPIPE or -EFAULT (nothing queued),
 // -ENOBUFS or -EIO. The caller must have waited out any other send copying
@@ -121,18 +122,31 @@ long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
 long CopyIntoQueue(Arena* a, SockState* peer, IovCursor* from, size_t chunk,
                    const Segment& meta) {
   RecvQueue& rq = peer->rq;
+  auto receiver_gone = [&] {
+    return peer->dead || (peer->shutdown.load() & kRcvShutdown);
+  };
   if (!rq.HasRoom(chunk)) {
     WaitWhile(peer, [&] { return rq.reading != 0 || rq.writing != 0; });
+    // The wait may have dropped the lock, and a released receiver's queue
+    // must not grow again.
+    if (receiver_gone()) return -EPIPE;
     if (const int rc = rq.MakeRoom(a, chunk); rc != 0) return rc;
   }
   QueueView v;
   if (!rq.View(a, &v) || v.segs == nullptr || (chunk > 0 && v.bytes == nullptr))
     return -EIO;
   const uint64_t at = rq.tail;
-  if (!WithLockDropped(a, peer, &rq.writing, static_cast<uint32_t>(chunk),
-                       [&] { return RecvQueue::CopyIn(v, at, from, chunk); }))
-    return -EFAULT;
-  if (peer->dead || (peer->shutdown.load() & kRcvShutdown)) return -EPIPE;
+  if (chunk <= kLockedCopyMax) {
+    // Short copies stay under the lock, as the fast paths' do: dropping it
+    // would cost two more lock operations and wake a spinning reader
+    // before there is anything to read.
+    if (!RecvQueue::CopyIn(v, at, from, chunk)) return -EFAULT;
+  } else {
+    if (!WithLockDropped(a, peer, &rq.writing, static_cast<uint32_t>(chunk),
+                         [&] { return RecvQueue::CopyIn(v, at, from, chunk); }))
+      return -EFAULT;
+    if (receiver_gone()) return -EPIPE;
+  }
   rq.Commit(v, meta, chunk);
   return 0;
 }
@@ -421,12 +435,16 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       }
       size_t chunk = seg->len - in_seg;
       if (chunk > size - copied) chunk = size - copied;
-      // The copy runs with the lock dropped (unix_stream_read_generic holds
-      // only u->iolock): sends queue meanwhile, other reads wait.
-      if (!WithLockDropped(a, sk, &sk->rq.reading, 1, [&] {
-            return RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to);
-          }))
-        return copied ? static_cast<long>(copied) : -EFAULT;
+      // A long copy runs with the lock dropped (unix_stream_read_generic
+      // holds only u->iolock): sends queue meanwhile, other reads wait. A
+      // short one stays under the lock, as in CopyIntoQueue.
+      const bool ok =
+          chunk <= kLockedCopyMax
+              ? RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to)
+              : WithLockDropped(a, sk, &sk->rq.reading, 1, [&] {
+                  return RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to);
+                });
+      if (!ok) return copied ? static_cast<long>(copied) : -EFAULT;
       copied += chunk;
       // A segment with descriptors ends the read; they go to this read
       // (moved, or duplicated by a peek: unix_peek_fds), and the bytes of
