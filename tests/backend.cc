@@ -177,6 +177,22 @@ ScopedUsr1Counter::~ScopedUsr1Counter() { sigaction(SIGUSR1, &old_, nullptr); }
 
 int ScopedUsr1Counter::count() const { return g_usr1_count.load(); }
 
+ScopedNoFreeNumbers::ScopedNoFreeNumbers() {
+  EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &old_), 0);
+  int high = 0;
+  for (int fd = 0; fd < 1024; ++fd)
+    if (fcntl(fd, F_GETFD) >= 0) high = fd;
+  rlimit low = old_;
+  low.rlim_cur = static_cast<rlim_t>(high) + 8;
+  EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (int fd; (fd = dup(0)) >= 0;) fill_.push_back(fd);
+}
+
+ScopedNoFreeNumbers::~ScopedNoFreeNumbers() {
+  for (int fd : fill_) close(fd);
+  EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &old_), 0);
+}
+
 UnixName PathName(const std::string& path) {
   UnixName n;
   memset(&n, 0, sizeof(n));

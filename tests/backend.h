@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -74,6 +75,22 @@ class ScopedUsr1Counter {
 
  private:
   struct sigaction old_ {};
+};
+
+// Leaves the process no free descriptor number for the lifetime of the
+// object: lowers RLIMIT_NOFILE close above the highest open descriptor and
+// fills what is left with duplicates; the destructor closes them and
+// restores the limit.
+class ScopedNoFreeNumbers {
+ public:
+  ScopedNoFreeNumbers();
+  ~ScopedNoFreeNumbers();
+  ScopedNoFreeNumbers(const ScopedNoFreeNumbers&) = delete;
+  ScopedNoFreeNumbers& operator=(const ScopedNoFreeNumbers&) = delete;
+
+ private:
+  rlimit old_{};
+  std::vector<int> fill_;
 };
 
 constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);  // 2

@@ -1,8 +1,11 @@
 // Test entry point: every test binary gets a private arena, named after its
 // process, so test runs never share state with each other or with a user's
 // own arena. The arena is unlinked when the binary exits.
+#include <errno.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pthread.h>
 #include <shunt/shunt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -129,6 +133,64 @@ int RunFloodChild(const char* path) {
   return sent;
 }
 
+// Child mode for a process that exits with a message unread: connects to
+// the path in SHUNT_TEST_EXIT_UNREAD, waits (at most 5 s) until something
+// arrives and exits without reading it. SIGALRM ends it if exit hangs.
+int RunExitUnreadChild(const char* path) {
+  alarm(10);
+  PassingChild c;
+  if (!c.Start(path)) return 2;
+  pollfd p{c.fd, POLLIN, 0};
+  if ((c.kernel ? poll : shunt_poll)(&p, 1, 5000) != 1) return 3;
+  return 0;  // exit(), with the message and everything else still open
+}
+
+// Child mode for fork: registers a fork prepare handler that leaves errno
+// at EAGAIN before its first socket, forks a child that closes a pair and
+// exits, then checks the pair still works here. 0 if it does.
+int RunForkErrnoChild() {
+  const bool kernel = getenv("SHUNT_TEST_KERNEL") != nullptr;
+  pthread_atfork([] { errno = EAGAIN; }, nullptr, nullptr);
+  int sv[2];
+  if ((kernel ? socketpair : shunt_socketpair)(AF_UNIX, SOCK_STREAM, 0, sv) !=
+      0)
+    return 2;
+  auto close_fn = kernel ? close : shunt_close;
+  const pid_t pid = fork();
+  if (pid == 0) exit(close_fn(sv[0]) == 0 && close_fn(sv[1]) == 0 ? 0 : 1);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0) return 3;
+  char buf[4];
+  if ((kernel ? send : shunt_send)(sv[0], "ab", 2, 0) != 2) return 4;
+  if ((kernel ? recv : shunt_recv)(sv[1], buf, sizeof buf, MSG_DONTWAIT) != 2)
+    return 5;
+  return (kernel ? fcntl(sv[0], F_GETFL) : shunt_fcntl(sv[0], F_GETFL)) ==
+                 O_RDWR
+             ? 0
+             : 6;
+}
+
+// Child mode for exit: an atexit handler registered before the first
+// socket still finds the pair working; it exits with 7 if not.
+int g_atexit_pair[2];
+void AtexitProbe() {
+  const bool kernel = getenv("SHUNT_TEST_KERNEL") != nullptr;
+  char c = 0;
+  if ((kernel ? send : shunt_send)(g_atexit_pair[0], "z", 1, 0) != 1 ||
+      (kernel ? recv : shunt_recv)(g_atexit_pair[1], &c, 1, MSG_DONTWAIT) !=
+          1 ||
+      c != 'z')
+    _exit(7);
+}
+int RunAtexitChild() {
+  const bool kernel = getenv("SHUNT_TEST_KERNEL") != nullptr;
+  atexit(AtexitProbe);
+  return (kernel ? socketpair : shunt_socketpair)(AF_UNIX, SOCK_STREAM, 0,
+                                                  g_atexit_pair) == 0
+             ? 0
+             : 2;
+}
+
 int main(int argc, char** argv) {
   if (const char* path = getenv("SHUNT_TEST_CONNECT"))
     return RunConnectChild(path);
@@ -137,6 +199,10 @@ int main(int argc, char** argv) {
   if (const char* path = getenv("SHUNT_TEST_PASS_QUEUED"))
     return RunPassQueuedChild(path);
   if (const char* path = getenv("SHUNT_TEST_FLOOD")) return RunFloodChild(path);
+  if (const char* path = getenv("SHUNT_TEST_EXIT_UNREAD"))
+    return RunExitUnreadChild(path);
+  if (getenv("SHUNT_TEST_FORK_ERRNO") != nullptr) return RunForkErrnoChild();
+  if (getenv("SHUNT_TEST_ATEXIT") != nullptr) return RunAtexitChild();
   const std::string arena = "/shunt-test-" + std::to_string(getpid());
   // A test binary that died left its arena behind; one with our pid is not
   // ours to attach to (it may even have an older layout).

@@ -603,6 +603,40 @@ TEST_P(AcceptRules, NonListeningSocketGivesEinval) {
   }
 }
 
+// No descriptor number free: EMFILE at once, even for a blocking accept
+// (__sys_accept4_file takes the number before do_accept waits), and the
+// connection stays queued for a later accept.
+TEST_P(AcceptRules, NoNumberFreeGivesEmfileAndKeepsTheConnection) {
+  const int l = Listener(SOCK_STREAM, PathName(TempPath("l")));
+  ASSERT_EQ(SetTimeoutMs(l, SO_RCVTIMEO, 2000), 0);
+  int rc;
+  const int c = Client(SOCK_STREAM, PathName(TempPath("l")), &rc);
+  ASSERT_EQ(rc, 0);
+  int first, first_errno, second, second_errno;
+  double elapsed;
+  {
+    shunt_test::ScopedNoFreeNumbers no_numbers;
+    const double start = NowSeconds();
+    first = api().accept(l, nullptr, nullptr);
+    first_errno = errno;
+    second = api().accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+    second_errno = errno;
+    elapsed = NowSeconds() - start;
+  }
+  EXPECT_EQ(first, -1);
+  EXPECT_EQ(first_errno, EMFILE);
+  EXPECT_EQ(second, -1);
+  EXPECT_EQ(second_errno, EMFILE);
+  EXPECT_LT(elapsed, 1.0);  // neither waited for SO_RCVTIMEO
+  char b;
+  EXPECT_EQ(api().recv(c, &b, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);  // still connected, not reset
+  const int a = Track(api().accept(l, nullptr, nullptr));
+  ASSERT_GE(a, 0) << strerror(errno);
+  EXPECT_EQ(api().send(a, "k", 1, 0), 1);
+  EXPECT_EQ(api().recv(c, &b, 1, MSG_DONTWAIT), 1);
+}
+
 TEST_P(AcceptRules, DgramGivesEopnotsupp) {
   const int d = Socket(SOCK_DGRAM);
   ASSERT_EQ(Bind(d, PathName(TempPath("d"))), 0);

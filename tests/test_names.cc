@@ -886,6 +886,29 @@ TEST_P(ReportedNames, BadPointersGiveEfault) {
   socklen_t len = sizeof(ss);
   EXPECT_EQ(api().getsockname(fd, nullptr, &len), -1);
   EXPECT_EQ(errno, EFAULT);
+  // move_addr_to_user writes the full length before it copies the name.
+  const socklen_t full = len;
+  EXPECT_GT(full, sizeof(sa_family_t));
+  len = 100;
+  EXPECT_EQ(api().getsockname(fd, reinterpret_cast<sockaddr*>(8), &len), -1);
+  EXPECT_EQ(errno, EFAULT);
+  EXPECT_EQ(len, full);
+}
+
+// A zero length asks for no bytes of the name: no pointer is needed, and
+// the full length comes back; a negative one is EINVAL, name or not.
+TEST_P(ReportedNames, ZeroLengthNeedsNoBuffer) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  socklen_t len = 0;
+  EXPECT_EQ(api().getsockname(sv[0], nullptr, &len), 0);
+  EXPECT_EQ(len, sizeof(sa_family_t));
+  len = 0;
+  EXPECT_EQ(api().getpeername(sv[0], nullptr, &len), 0);
+  EXPECT_EQ(len, sizeof(sa_family_t));
+  len = static_cast<socklen_t>(-5);
+  EXPECT_EQ(api().getpeername(sv[0], nullptr, &len), -1);
+  EXPECT_EQ(errno, EINVAL);
 }
 
 TEST_P(ReportedNames, GetpeernameWithoutPeerGivesEnotconn) {

@@ -178,6 +178,25 @@ TEST_P(ForkInheritedSockets, ChildExitClosesItsCopy) {
   EXPECT_EQ(errno, EPIPE);
 }
 
+// A fork prepare handler the program registered before its first socket
+// leaves errno set, even to an error fork itself could report: the parent
+// does not take the fork for a failed one, and its sockets stay whole. A
+// fresh program (main.cc: SHUNT_TEST_FORK_ERRNO), as this one has sockets.
+TEST_P(ForkInheritedSockets, PrepareHandlerErrnoLeavesTheParentsSockets) {
+  const pid_t pid = ExecSelf("SHUNT_TEST_FORK_ERRNO", "1", !api().is_shunt);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
+// The atexit handlers a program registered before its first socket run
+// before exit closes its descriptors, as the kernel closes them only once
+// the process is gone (main.cc: SHUNT_TEST_ATEXIT).
+TEST_P(ForkInheritedSockets, AtexitHandlersRunBeforeExitCloses) {
+  const pid_t pid = ExecSelf("SHUNT_TEST_ATEXIT", "1", !api().is_shunt);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
 // A child killed with data it never read resets the connection, like a
 // close with unread data.
 TEST_P(ForkInheritedSockets, KilledChildResetsPeer) {
@@ -252,6 +271,28 @@ TEST_P(ForkInheritedSockets, PeerCredIsTheCreator) {
     return c.pid == parent ? 0 : 2;
   });
   EXPECT_EQ(Wait(pid), 0);
+}
+
+// Every listen sets the listener's credentials (unix_listen calls
+// init_peercred each time): after a child listens again on the inherited
+// listener, clients see the child as their peer and so does the listener.
+TEST_P(ForkInheritedSockets, ListenAgainTakesTheCallersCredentials) {
+  const sockaddr_un addr = TempAddr("l");
+  const int l = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(l, addr), 0);
+  ASSERT_EQ(api().listen(l, 4), 0);
+  const pid_t pid = Spawn([&] { return api().listen(l, 4) == 0 ? 0 : 1; });
+  EXPECT_EQ(Wait(pid), 0);
+  const int c = Socket(SOCK_STREAM);
+  ASSERT_EQ(
+      api().connect(c, reinterpret_cast<const sockaddr*>(&addr), sizeof addr),
+      0);
+  for (int fd : {c, l}) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    ASSERT_EQ(api().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+    EXPECT_EQ(cred.pid, pid) << fd;
+  }
 }
 
 SHUNT_BOTH_BACKENDS(ForkInheritedSockets);
@@ -631,18 +672,27 @@ SHUNT_BOTH_BACKENDS(ForkWithDescriptorsInFlight);
 // An exec'd program (sharing nothing with us but the arena's name)
 // connects, passes a pipe end and a socket pair of its own and exits before
 // we read: everything it passed still works here.
-class UnrelatedProcessPassing : public ProcessTest {};
+class UnrelatedProcessPassing : public ProcessTest {
+ protected:
+  // Execs this binary in child mode `mode` (main.cc), pointed at a fresh
+  // listener of ours, and accepts its connection; *pid gets the child.
+  // The accepted socket is tracked; -1 if anything failed.
+  int AcceptExecChild(const char* mode, pid_t* pid) {
+    const sockaddr_un addr = TempAddr("l");
+    const int l = Socket(SOCK_STREAM);
+    if (Bind(l, addr) != 0 || api().listen(l, 1) != 0) return -1;
+    *pid = ExecSelf(mode, TempPath("l"), !api().is_shunt);
+    if (*pid <= 0) return -1;
+    const int s = api().accept(l, nullptr, nullptr);
+    EXPECT_GE(s, 0) << strerror(errno);
+    return s < 0 ? -1 : Track(s);
+  }
+};
 
 TEST_P(UnrelatedProcessPassing, DescriptorsOutliveTheExitedSender) {
-  const sockaddr_un addr = TempAddr("l");
-  const int l = Socket(SOCK_STREAM);
-  ASSERT_EQ(Bind(l, addr), 0);
-  ASSERT_EQ(api().listen(l, 1), 0);
-  const pid_t pid =
-      ExecSelf("SHUNT_TEST_PASS_FDS", TempPath("l"), !api().is_shunt);
-  ASSERT_GT(pid, 0);
-  const int s = Track(api().accept(l, nullptr, nullptr));
-  ASSERT_GE(s, 0) << strerror(errno);
+  pid_t pid = -1;
+  const int s = AcceptExecChild("SHUNT_TEST_PASS_FDS", &pid);
+  ASSERT_GE(s, 0);
   EXPECT_EQ(Wait(pid), 0);  // gone before we read
   ssize_t rc = -1;
   const std::vector<int> fds =
@@ -675,15 +725,9 @@ TEST_P(UnrelatedProcessPassing, DescriptorsOutliveTheExitedSender) {
 // The exec'd program queues a pipe end on a socket pair of its own, passes
 // the receiving end to us and exits: the pipe end comes with it.
 TEST_P(UnrelatedProcessPassing, PassedSocketBringsItsQueuedDescriptors) {
-  const sockaddr_un addr = TempAddr("l");
-  const int l = Socket(SOCK_STREAM);
-  ASSERT_EQ(Bind(l, addr), 0);
-  ASSERT_EQ(api().listen(l, 1), 0);
-  const pid_t pid =
-      ExecSelf("SHUNT_TEST_PASS_QUEUED", TempPath("l"), !api().is_shunt);
-  ASSERT_GT(pid, 0);
-  const int s = Track(api().accept(l, nullptr, nullptr));
-  ASSERT_GE(s, 0) << strerror(errno);
+  pid_t pid = -1;
+  const int s = AcceptExecChild("SHUNT_TEST_PASS_QUEUED", &pid);
+  ASSERT_GE(s, 0);
   EXPECT_EQ(Wait(pid), 0);  // gone before we read
   const std::vector<int> sock = RecvRights(api().recvmsg, s, 1, MSG_DONTWAIT);
   ASSERT_EQ(sock.size(), 1u);
@@ -696,6 +740,46 @@ TEST_P(UnrelatedProcessPassing, PassedSocketBringsItsQueuedDescriptors) {
   EXPECT_EQ(std::string(buf, 9), "pipe-data");
   EXPECT_EQ(read(fds[0], buf, sizeof buf), 0);  // its writer left with it
   close(fds[0]);
+}
+
+// Descriptors of the sender's sockets keep its mailbox's descriptor here
+// (docs/DIFFERENCES.md 6); it goes once none is left, whether the last one
+// goes by close or by dup2 over it.
+TEST_P(UnrelatedProcessPassing, Dup2OverReceivedSocketsReleasesTheirMailbox) {
+  pid_t pid = -1;
+  const int s = AcceptExecChild("SHUNT_TEST_PASS_FDS", &pid);
+  ASSERT_GE(s, 0);
+  EXPECT_EQ(Wait(pid), 0);
+  const int before = shunt_test::CountOpenFds();
+  const std::vector<int> fds = RecvRights(api().recvmsg, s, 3, MSG_DONTWAIT);
+  ASSERT_EQ(fds.size(), 3u);
+  close(fds[0]);
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(null_fd, 0);
+  EXPECT_EQ(api().dup2(null_fd, fds[1]), fds[1]);
+  EXPECT_EQ(api().dup2(null_fd, fds[2]), fds[2]);
+  close(fds[1]);
+  close(fds[2]);
+  close(null_fd);
+  EXPECT_EQ(shunt_test::CountOpenFds(), before);
+}
+
+// The exec'd program exits without reading a message of ours that
+// carries a socket (whose mailbox is ours, not its own): it exits at once,
+// and the socket it never received is released, so its peer here sees EOF.
+TEST_P(UnrelatedProcessPassing, ReceiverExitsWithASocketUnread) {
+  pid_t pid = -1;
+  const int s = AcceptExecChild("SHUNT_TEST_EXIT_UNREAD", &pid);
+  ASSERT_GE(s, 0);
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SendRights(api().sendmsg, s, {sv[0]}), 1);
+  ASSERT_EQ(Close(sv[0]), 0);
+  EXPECT_EQ(Wait(pid), 0);
+  pollfd p{sv[1], POLLIN, 0};
+  EXPECT_EQ(api().poll(&p, 1, 5000), 1);
+  char c;
+  EXPECT_EQ(api().recv(sv[1], &c, 1, MSG_DONTWAIT), 0);
 }
 
 SHUNT_BOTH_BACKENDS(UnrelatedProcessPassing);

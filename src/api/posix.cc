@@ -12,7 +12,6 @@
 
 #include "api/posix_util.h"
 #include "base/user_copy.h"
-#include "fd/mailbox.h"
 #include "net/fast_path.h"
 #include "net/kernel_api.h"
 
@@ -161,13 +160,20 @@ SHUNT_EXPORT int shunt_accept4(int fd, sockaddr* addr, socklen_t* len,
   // __sys_accept4: the descriptor first (EBADF), then the flags.
   if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
     return static_cast<int>(PosixResult(-EINVAL));
+  // Then the number, before any wait (get_unused_fd_flags): with none
+  // free, EMFILE at once and the connection stays queued.
+  const int nfd = NewPlaceholder(flags);
+  if (nfd < 0) return static_cast<int>(PosixResult(nfd));
   Off file = 0;
   UnixAddress peer{};
   const int rc = SockAccept(f.sock(), flags & SOCK_NONBLOCK, &file, &peer);
-  if (rc != 0) return static_cast<int>(PosixResult(rc));
-  const int nfd = InstallNewFd(f.sock().arena, file, flags);
-  if (nfd < 0) return static_cast<int>(PosixResult(nfd));
-  if (const int crc = CopyAddrOut(peer, addr, len); crc != 0) {
+  if (rc != 0) {
+    close(nfd);  // put_unused_fd
+    return static_cast<int>(PosixResult(rc));
+  }
+  InstallFd(nfd, file);
+  if (const int crc = addr != nullptr ? CopyAddrOut(peer, addr, len) : 0;
+      crc != 0) {
     shunt_close(nfd);  // do_accept: the connection is lost with the error
     return static_cast<int>(PosixResult(crc));
   }
@@ -533,14 +539,7 @@ SHUNT_EXPORT int shunt_close(int fd) {
   const Off file = RemoveFd(fd);
   if (file == 0) return close(fd);
   close(fd);  // the placeholder; its number is free again
-  if (Arena* a = Arena::IfAttached()) {
-    if (OpenFile* of = a->Ptr<OpenFile>(file)) {
-      const SockState* sk = a->Ptr<SockState>(of->sock);
-      const uint64_t mailbox = sk == nullptr ? 0 : sk->mailbox;
-      FilePut(a, of);
-      MailboxForgetIfUnused(a, mailbox);
-    }
-  }
+  if (Arena* a = Arena::IfAttached()) ReleaseEntry(a, file);
   return 0;
 }
 
@@ -582,7 +581,6 @@ SHUNT_EXPORT int shunt_getsockname(int fd, sockaddr* addr, socklen_t* len) {
   UnixAddress name{};
   if (const int rc = SockGetName(f.sock(), false, &name); rc != 0)
     return static_cast<int>(PosixResult(rc));
-  if (addr == nullptr) return static_cast<int>(PosixResult(-EFAULT));
   return static_cast<int>(PosixResult(CopyAddrOut(name, addr, len)));
 }
 
@@ -592,7 +590,6 @@ SHUNT_EXPORT int shunt_getpeername(int fd, sockaddr* addr, socklen_t* len) {
   UnixAddress name{};
   if (const int rc = SockGetName(f.sock(), true, &name); rc != 0)
     return static_cast<int>(PosixResult(rc));
-  if (addr == nullptr) return static_cast<int>(PosixResult(-EFAULT));
   return static_cast<int>(PosixResult(CopyAddrOut(name, addr, len)));
 }
 
@@ -671,8 +668,7 @@ int Dup3Common(int oldfd, int newfd, int r) {
     InstallDupFd(Arena::IfAttached(), newfd, file);
   } else if (const Off old = RemoveFd(newfd); old != 0) {
     // newfd was a shunt socket; the kernel closed its placeholder.
-    Arena* a = Arena::IfAttached();
-    if (OpenFile* of = a->Ptr<OpenFile>(old)) FilePut(a, of);
+    ReleaseEntry(Arena::IfAttached(), old);
   }
   return r;
 }

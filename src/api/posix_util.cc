@@ -19,16 +19,16 @@ int CopyAddrIn(const sockaddr* uaddr, socklen_t ulen, KernelAddr* out) {
 }
 
 int CopyAddrOut(const UnixAddress& name, sockaddr* uaddr, socklen_t* ulen) {
-  if (uaddr == nullptr) return 0;
   int len;
   if (!CopyUser(&len, ulen, sizeof len)) return -EFAULT;
   const int klen = static_cast<int>(name.len);
   if (len > klen) len = klen;
+  // Linux 6.x writes the full length before it copies the name, so a bad
+  // name pointer still leaves the length updated.
+  if (len >= 0 && !CopyUser(ulen, &klen, sizeof klen)) return -EFAULT;
+  if (len == 0) return 0;
   if (len < 0) return -EINVAL;
-  if (len != 0 && !CopyUser(uaddr, name.bytes, static_cast<size_t>(len)))
-    return -EFAULT;
-  if (!CopyUser(ulen, &klen, sizeof klen)) return -EFAULT;
-  return 0;
+  return CopyUser(uaddr, name.bytes, static_cast<size_t>(len)) ? 0 : -EFAULT;
 }
 
 KernelMsg::~KernelMsg() {

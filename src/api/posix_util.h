@@ -38,8 +38,10 @@ struct KernelAddr {
   socklen_t len;
 };
 int CopyAddrIn(const sockaddr* uaddr, socklen_t ulen, KernelAddr* out);
-// move_addr_to_user: copies min(*ulen, name.len) bytes and stores the full
-// length in *ulen. A null uaddr means the caller wants no name.
+// net/socket.c: move_addr_to_user: stores the full length in *ulen (unless
+// *ulen is negative: EINVAL), then copies min(*ulen, name.len) bytes. The
+// callers that take a null uaddr to mean no name (accept, recvfrom,
+// recvmsg) check it themselves; getsockname does not.
 int CopyAddrOut(const UnixAddress& name, sockaddr* uaddr, socklen_t* ulen);
 
 // A msghdr and its iovec copied in (copy_msghdr_from_user, import_iovec).

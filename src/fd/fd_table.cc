@@ -10,6 +10,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <vector>
+
+#include "fd/mailbox.h"
 
 namespace shunt {
 
@@ -21,7 +24,6 @@ namespace {
 
 std::atomic<int> g_high{-1};  // highest descriptor ever installed
 std::mutex g_mu;
-int g_fork_saved_errno = 0;
 
 // Writes fd's entry and its resolved socket (g_mu held); returns the old
 // entry.
@@ -63,50 +65,86 @@ void PutEntry(Arena* a, Off f) {
   if (OpenFile* of = a->Ptr<OpenFile>(f)) FilePut(a, of);
 }
 
+// Every entry's file, read with g_mu held: what the process drops at exit
+// or gives back after a failed fork, released once g_mu is free again (a
+// release may reach MailboxForgetIfUnused, which takes it).
+std::vector<Off> g_dropped;
+
+void PutAll(Arena* a, std::vector<Off>* files) {
+  for (Off f : *files) ReleaseEntry(a, f);
+  files->clear();
+}
+
 // fork(): the child's copies of the descriptors are references of their
 // own. They are taken before the fork, so no parent thread can drop the
-// last reference in between; glibc leaves _Fork's errno for the parent
-// handler, which gives them back if there was no child.
+// last reference in between, and given back if there was no child.
+// glibc leaves _Fork's errno for the parent handlers and keeps what the
+// prepare handlers left otherwise: ours runs last of them (registered
+// first, at load), clears errno and restores it in the child and, after a
+// fork, in the parent. Only the errors fork(2) lists mean no child, so a
+// stray errno from a handler registered before ours is not mistaken for
+// one.
+int g_fork_saved_errno = 0;
+
 void ForkPrepare() {
+  const int saved = errno;
+  MailboxForkPrepare();
   g_mu.lock();
   ForEachEntry(GetEntryForChild);
-  g_fork_saved_errno = errno;
+  g_fork_saved_errno = saved;
   errno = 0;
 }
 void ForkParent() {
-  if (errno != 0) {
-    ForEachEntry(PutEntry);
+  const int e = errno;
+  const bool failed = e == EAGAIN || e == ENOMEM || e == ENOSYS;
+  Arena* a = Arena::IfAttached();
+  if (failed && a != nullptr) {
+    const int high = g_high.load();
+    for (int fd = 0; fd <= high; ++fd) {
+      if (const Off f = g_table[fd].load(std::memory_order_relaxed))
+        g_dropped.push_back(f);
+    }
+  }
+  g_mu.unlock();
+  MailboxForkParent();
+  if (failed) {
+    if (a != nullptr) PutAll(a, &g_dropped);
+    errno = e;
   } else {
     errno = g_fork_saved_errno;
   }
-  g_mu.unlock();
 }
 void ForkChild() {
   // A child of a multi-threaded parent may be single-threaded again, with
   // views its parent stopped keeping current (net/pair_view.h).
   MoveSockEpoch();
-  errno = g_fork_saved_errno;
   g_mu.unlock();
+  MailboxForkChild();
+  errno = g_fork_saved_errno;
 }
 
 // Normal exit closes every descriptor, as the kernel does for its own.
 void CloseAllAtExit() {
   Arena* a = Arena::IfAttached();
   if (a == nullptr) return;
-  std::lock_guard<std::mutex> lock(g_mu);
-  const int high = g_high.load();
-  for (int fd = 0; fd <= high; ++fd) {
-    const Off f = SetEntry(fd, 0);
-    if (f != 0) PutEntry(a, f);
+  std::vector<Off> files;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    const int high = g_high.load();
+    for (int fd = 0; fd <= high; ++fd) {
+      if (const Off f = SetEntry(fd, 0)) files.push_back(f);
+    }
   }
+  PutAll(a, &files);
 }
 
-void RegisterProcessHooks() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    pthread_atfork(ForkPrepare, ForkParent, ForkChild);
-    atexit(CloseAllAtExit);
-  });
+// Registered when the library loads, before the program's own handlers:
+// so exit closes the descriptors after the program's atexit handlers and
+// static destructors have run (the kernel closes them after the process
+// is gone), and the fork prepare handler runs after the program's.
+[[gnu::constructor]] void RegisterProcessHooks() {
+  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  atexit(CloseAllAtExit);
 }
 
 void NoteHigh(int fd) {
@@ -178,7 +216,6 @@ int PlaceholderTemplate() {
 }  // namespace
 
 int NewPlaceholder(int flags) {
-  RegisterProcessHooks();
   const int cmd = (flags & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD;
   for (int attempt = 0; attempt < 2; ++attempt) {
     int t = g_template.load(std::memory_order_acquire);
@@ -220,7 +257,16 @@ void InstallDupFd(Arena* a, int newfd, Off file) {
     NoteHigh(newfd);
     old = SetEntry(newfd, file);
   }
-  if (old != 0) PutEntry(a, old);
+  if (old != 0) ReleaseEntry(a, old);
+}
+
+void ReleaseEntry(Arena* a, Off file) {
+  OpenFile* of = a->Ptr<OpenFile>(file);
+  if (of == nullptr) return;
+  const SockState* sk = a->Ptr<SockState>(of->sock);
+  const uint64_t mailbox = sk == nullptr ? 0 : sk->mailbox;
+  FilePut(a, of);
+  MailboxForgetIfUnused(a, mailbox);
 }
 
 Off RemoveFd(int fd) {

@@ -110,8 +110,13 @@ int InstallNewFd(Arena* a, Off file, int flags);
 // newfd had is released.
 void InstallDupFd(Arena* a, int newfd, Off file);
 // Removes fd's entry, returning its OpenFile (the caller owns the
-// reference), or 0 if fd was not a shunt descriptor.
+// reference, and releases it with ReleaseEntry), or 0 if fd was not a
+// shunt descriptor.
 Off RemoveFd(int fd);
+// Releases the reference of an entry that left the table (close, dup2
+// over it, exit), and this process's descriptor of the socket's foreign
+// mailbox once nothing here uses it. Call it without the table's lock.
+void ReleaseEntry(Arena* a, Off file);
 // The OpenFile of fd without taking a reference, or 0.
 Off PeekFd(int fd);
 // True if one of this process's shunt descriptors is a socket whose

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -237,26 +236,22 @@ int ShareLocalLocked(Arena* a) {
 // child. Messages kept in this process move to the kernel mailbox first,
 // so that parent and child can both fetch them; one that could not be
 // moved stays the parent's, and the child closes its copies.
-void LockForFork() {
+}  // namespace
+
+void MailboxForkPrepare() {
   g_mu.lock();
   if (Arena* a = Arena::IfAttached(); a != nullptr && !g_local.empty())
     ShareLocalLocked(a);
 }
-void UnlockInParent() { g_mu.unlock(); }
-void UnlockInChild() {
+void MailboxForkParent() { g_mu.unlock(); }
+void MailboxForkChild() {
   for (const LocalParcel& p : g_local) CloseAll(p.fds, p.n);
   g_local.clear();
   g_local_count.store(0, std::memory_order_relaxed);
   g_mu.unlock();
 }
 
-}  // namespace
-
 uint64_t OwnMailbox(Arena* a, int* err) {
-  static std::once_flag hooks;
-  std::call_once(hooks, [] {
-    pthread_atfork(LockForFork, UnlockInParent, UnlockInChild);
-  });
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_own != 0) return g_own;
   const uint64_t id = a->NewInode();

@@ -53,8 +53,18 @@ int MailboxFd(uint64_t id);
 // (closed if this process already holds one).
 void MailboxAdopt(uint64_t id, int fd);
 // Closes this process's descriptor of a foreign mailbox once none of its
-// shunt descriptors belongs to a socket of that mailbox.
+// shunt descriptors belongs to a socket of that mailbox. Takes the
+// descriptor table's lock: never call it with that lock held.
 void MailboxForgetIfUnused(Arena* a, uint64_t id);
+
+// fork(), from the descriptor layer's handlers (fd/fd_table.cc): the
+// prepare step moves messages kept in the process to the kernel mailbox
+// and holds the module's lock until the parent or child step; the child
+// step drops the kept copies, which are the parent's. None changes errno
+// on success (the parent's handler reads it).
+void MailboxForkPrepare();
+void MailboxForkParent();
+void MailboxForkChild();
 
 // Sends n kernel descriptors (n <= SCM_MAX_FD) tagged with t to mailbox id.
 // A full mailbox (net.unix.max_dgram_qlen) is -EAGAIN if `nonblock`, else

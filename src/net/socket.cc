@@ -279,10 +279,10 @@ int SockListen(const Sock& s, int backlog) {
   const uint32_t somax = s.arena->limits().somaxconn;
   const uint32_t b = static_cast<uint32_t>(backlog);
   sk->backlog = b > somax ? somax : b;
-  if (sk->phase == SockPhase::kClose) {
-    sk->phase = SockPhase::kListen;
-    sk->peercred = CurrentCred();  // init_peercred: the listener's own
-  }
+  sk->phase = SockPhase::kListen;
+  // init_peercred on every listen: the credentials of whoever listened
+  // last, which connect copies to its client.
+  sk->peercred = CurrentCred();
   SockChanged(s.arena, sk);  // senders blocked on a full backlog re-check
   return 0;
 }
