@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -1153,6 +1154,55 @@ TEST_P(RecvmmsgTimeout, ZeroLengthVectorAndNonBlocking) {
   errno = 0;
   EXPECT_EQ(api().recvmmsg(sv[0], b.msgs, 2, MSG_DONTWAIT, &tmo), -1);
   EXPECT_EQ(errno, EAGAIN);
+}
+
+// __sys_recvmmsg writes the time left back once, after the datagrams are
+// taken: a timeout it cannot write fails the call with EFAULT, and the
+// datagrams are gone.
+TEST_P(RecvmmsgTimeout, UnwritableTimeoutFailsAfterReceiving) {
+  int sv[2];
+  Pair(SOCK_DGRAM, sv);
+  ASSERT_EQ(api().send(sv[1], "a", 1, 0), 1);
+  ASSERT_EQ(api().send(sv[1], "b", 1, 0), 1);
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(page, MAP_FAILED);
+  *static_cast<timespec*>(page) = timespec{5, 0};
+  ASSERT_EQ(mprotect(page, 4096, PROT_READ), 0);
+  Batch b;
+  Init(&b);
+  EXPECT_EQ(api().recvmmsg(sv[0], b.msgs, 2, MSG_DONTWAIT,
+                           static_cast<timespec*>(page)),
+            -1);
+  EXPECT_EQ(errno, EFAULT);
+  char buf[4];
+  EXPECT_EQ(api().recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  munmap(page, 4096);
+}
+
+// do_recvmmsg takes as many datagrams as vlen asks for, beyond UIO_MAXIOV
+// (only sendmmsg is capped).
+TEST_P(RecvmmsgTimeout, VectorLongerThanUioMaxiov) {
+  int sv[2];
+  Pair(SOCK_DGRAM, sv);
+  const int big = 4 << 20;
+  ASSERT_EQ(
+      api().setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big), 0);
+  constexpr unsigned kCount = 1100;
+  for (unsigned i = 0; i < kCount; ++i)
+    ASSERT_EQ(api().send(sv[1], "d", 1, MSG_DONTWAIT), 1) << i;
+  std::vector<char> bufs(kCount);
+  std::vector<iovec> iov(kCount);
+  std::vector<mmsghdr> msgs(kCount);
+  for (unsigned i = 0; i < kCount; ++i) {
+    iov[i] = {&bufs[i], 1};
+    msgs[i] = mmsghdr{};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  EXPECT_EQ(api().recvmmsg(sv[0], msgs.data(), kCount, MSG_DONTWAIT, nullptr),
+            static_cast<int>(kCount));
 }
 
 SHUNT_BOTH_BACKENDS(RecvmmsgTimeout);

@@ -720,6 +720,40 @@ TEST_P(AcceptRules, NewSocketDoesNotInheritListenerFlags) {
   EXPECT_EQ(api().fcntl(s, F_GETFD, 0), 0);
 }
 
+// The accepted socket is a new sock with the default buffer sizes
+// (unix_create1), whatever the listener's, for every connection type.
+TEST_P(AcceptRules, NewSocketHasDefaultBufferSizes) {
+  for (int type : kConnTypes) {
+    SCOPED_TRACE(type);
+    const int fresh = Socket(type);
+    int def_snd = 0, def_rcv = 0;
+    socklen_t len = sizeof(int);
+    ASSERT_EQ(api().getsockopt(fresh, SOL_SOCKET, SO_SNDBUF, &def_snd, &len),
+              0);
+    ASSERT_EQ(api().getsockopt(fresh, SOL_SOCKET, SO_RCVBUF, &def_rcv, &len),
+              0);
+    const UnixName name = PathName(TempPath("l" + std::to_string(type)));
+    const int l = Socket(type);
+    const int small = 5000;
+    ASSERT_EQ(api().setsockopt(l, SOL_SOCKET, SO_SNDBUF, &small, sizeof small),
+              0);
+    ASSERT_EQ(api().setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof small),
+              0);
+    ASSERT_EQ(Bind(l, name), 0);
+    ASSERT_EQ(api().listen(l, 1), 0);
+    int rc;
+    Client(type, name, &rc);
+    ASSERT_EQ(rc, 0);
+    const int s = Track(api().accept(l, nullptr, nullptr));
+    ASSERT_GE(s, 0);
+    int snd = 0, rcv = 0;
+    ASSERT_EQ(api().getsockopt(s, SOL_SOCKET, SO_SNDBUF, &snd, &len), 0);
+    ASSERT_EQ(api().getsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcv, &len), 0);
+    EXPECT_EQ(snd, def_snd);
+    EXPECT_EQ(rcv, def_rcv);
+  }
+}
+
 TEST_P(AcceptRules, Accept4BadFlagsGiveEinvalAndKeepTheConnection) {
   const UnixName name = PathName(TempPath("l"));
   const int l = Listener(SOCK_STREAM, name);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -216,6 +217,53 @@ TEST(KernelRecvmsgKvec, NothingQueuedLeavesKvecUnchanged) {
   EXPECT_EQ(shunt_kernel_recvmsg(s, &msg, &vec, 1, sizeof(b), MSG_DONTWAIT), 0);
   EXPECT_EQ(vec.iov_base, b);
   EXPECT_EQ(vec.iov_len, sizeof(b));
+  shunt_sock_release(c);
+  shunt_sock_release(s);
+}
+
+// iov_iter_kvec takes any number of entries: 2000 one-byte kvecs, beyond
+// UIO_MAXIOV, send and receive 2000 bytes.
+TEST(KernelRecvmsgKvec, AnyNumberOfEntries) {
+  ShuntSock *c = nullptr, *s = nullptr;
+  ASSERT_NO_FATAL_FAILURE(MakeConnectedPair(SOCK_STREAM, &c, &s));
+  constexpr size_t kN = 2000;
+  std::string out(kN, 'x'), in(kN, '\0');
+  std::vector<kvec> vec(kN);
+  for (size_t i = 0; i < kN; ++i) vec[i] = {&out[i], 1};
+  msghdr msg = {};
+  msg.msg_flags = MSG_NOSIGNAL;
+  EXPECT_EQ(shunt_kernel_sendmsg(c, &msg, vec.data(), kN, kN),
+            static_cast<int>(kN));
+  for (size_t i = 0; i < kN; ++i) vec[i] = {&in[i], 1};
+  msghdr rmsg = {};
+  EXPECT_EQ(shunt_kernel_recvmsg(s, &rmsg, vec.data(), kN, kN, MSG_DONTWAIT),
+            static_cast<int>(kN));
+  EXPECT_EQ(in, out);
+  EXPECT_EQ(vec[kN - 1].iov_len, 0u);
+  shunt_sock_release(c);
+  shunt_sock_release(s);
+}
+
+// unix_copy_addr reports only a sender with a name: an unnamed one leaves
+// msg_name and msg_namelen as they were. Result flags are ORed into
+// msg_flags, as sock_recvmsg leaves them.
+TEST(KernelRecvmsgDatagram, UnnamedSenderLeavesTheNameAlone) {
+  ShuntSock *c = nullptr, *s = nullptr;
+  ASSERT_NO_FATAL_FAILURE(MakeConnectedPair(SOCK_SEQPACKET, &c, &s));
+  ASSERT_EQ(KSend(c, "abcdef"), 6);
+  char buf[4] = {};
+  kvec vec = {buf, sizeof(buf)};
+  sockaddr_un from = {};
+  from.sun_family = 12345;
+  msghdr msg = {};
+  msg.msg_name = &from;
+  msg.msg_namelen = 77;
+  msg.msg_flags = MSG_EOR;
+  EXPECT_EQ(shunt_kernel_recvmsg(s, &msg, &vec, 1, sizeof(buf), MSG_DONTWAIT),
+            4);
+  EXPECT_EQ(msg.msg_namelen, 77u);
+  EXPECT_EQ(from.sun_family, 12345);
+  EXPECT_EQ(msg.msg_flags, MSG_EOR | MSG_TRUNC);
   shunt_sock_release(c);
   shunt_sock_release(s);
 }

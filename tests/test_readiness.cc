@@ -603,6 +603,68 @@ TEST_P(SelectDescriptorSets, UncountedKernelHangupDoesNotSpin) {
   EXPECT_EQ(close(pp[0]), 0);
 }
 
+// glibc's select carries microseconds beyond a second into the seconds
+// (as kern_select does); a negative part is EINVAL.
+TEST_P(SelectDescriptorSets, MicrosecondsCarryIntoSeconds) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  fd_set r;
+  FD_ZERO(&r);
+  FD_SET(sv[0], &r);
+  timeval tv{0, 1000000 + 50000};
+  const long start = NowMs();
+  EXPECT_EQ(api().select(sv[0] + 1, &r, nullptr, nullptr, &tv), 0);
+  EXPECT_GE(NowMs() - start, 1050);
+  for (const timeval bad : {timeval{0, -1}, timeval{-1, 2000000}}) {
+    FD_SET(sv[0], &r);
+    timeval t = bad;
+    EXPECT_EQ(api().select(sv[0] + 1, &r, nullptr, nullptr, &t), -1);
+    EXPECT_EQ(errno, EINVAL);
+  }
+}
+
+// nfds may exceed FD_SETSIZE (the sets are then the caller's longer
+// bitmaps); select reads and writes back only the words nfds covers, and
+// a closed number beyond the descriptor table is not looked at, its word
+// not even written (core_sys_select clamps nfds to max_fds).
+TEST_P(SelectDescriptorSets, SetsLongerThanFdSetsize) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  constexpr int kBits = 4096;
+  std::vector<__fd_mask> r(kBits / NFDBITS, 0), w(kBits / NFDBITS, 0);
+  auto set = [](std::vector<__fd_mask>& v, int fd) {
+    v[static_cast<size_t>(fd) / NFDBITS] |= __fd_mask{1} << (fd % NFDBITS);
+  };
+  auto has = [](const std::vector<__fd_mask>& v, int fd) {
+    return ((v[static_cast<size_t>(fd) / NFDBITS] >> (fd % NFDBITS)) & 1) != 0;
+  };
+  set(r, sv[0]);
+  set(r, 4000);  // closed, and beyond any table this process has
+  timeval tv{0, 0};
+  EXPECT_EQ(api().select(kBits, reinterpret_cast<fd_set*>(r.data()), nullptr,
+                         nullptr, &tv),
+            0);
+  ASSERT_EQ(api().send(sv[1], "x", 1, 0), 1);
+  set(r, sv[0]);
+  set(r, 4000);
+  tv = {1, 0};
+  EXPECT_EQ(api().select(kBits, reinterpret_cast<fd_set*>(r.data()), nullptr,
+                         nullptr, &tv),
+            1);
+  EXPECT_TRUE(has(r, sv[0]));
+  EXPECT_TRUE(has(r, 4000));  // beyond the table: neither read nor written
+  // Words beyond nfds stay as the caller left them.
+  ASSERT_LT(sv[1], 64);
+  set(w, sv[1]);
+  set(w, 200);
+  tv = {0, 0};
+  EXPECT_EQ(api().select(sv[1] + 1, nullptr,
+                         reinterpret_cast<fd_set*>(w.data()), nullptr, &tv),
+            1);
+  EXPECT_TRUE(has(w, sv[1]));
+  EXPECT_TRUE(has(w, 200));
+}
+
 // Linux writes the time left back into the timeval.
 TEST_P(SelectDescriptorSets, TimeoutIsUpdated) {
   int sv[2];

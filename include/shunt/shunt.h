@@ -180,16 +180,20 @@ int shunt_kernel_listen(struct shunt_socket *sock, int backlog);
 int shunt_kernel_accept(struct shunt_socket *sock,
                         struct shunt_socket **newsock, int flags);
 int shunt_kernel_shutdown(struct shunt_socket *sock, int how);
-/* Sends size bytes gathered from vec[0..num). msg supplies msg_name,
+/* Sends size bytes gathered from vec[0..num) (any num). msg supplies
+ * msg_name,
  * msg_flags (the send flags) and control messages (msg_control, in the
  * caller's memory: SCM_RIGHTS naming this process's descriptors,
  * SCM_CREDENTIALS); its msg_iov is ignored. */
 int shunt_kernel_sendmsg(struct shunt_socket *sock, struct msghdr *msg,
                          struct kvec *vec, size_t num, size_t size);
-/* Receives up to size bytes into vec[0..num). On return the kvec array
- * holds the unfilled portion of the original: entries are advanced past the
- * bytes received. msg supplies msg_name/msg_namelen and receives msg_flags;
- * its msg_iov is ignored. A control buffer (msg_control/msg_controllen)
+/* Receives up to size bytes into vec[0..num) (any num). On return the kvec
+ * array holds the unfilled portion of the original: entries are advanced
+ * past the bytes received. msg supplies msg_name/msg_namelen (the sender's
+ * name is written if it has one, at most msg_namelen bytes, and
+ * msg_namelen set to its length; an unnamed sender leaves both alone) and
+ * its msg_flags gain the result flags (MSG_TRUNC, MSG_CTRUNC, ...), as
+ * sock_recvmsg ORs them in; its msg_iov is ignored. A control buffer (msg_control/msg_controllen)
  * receives SCM_CREDENTIALS as the kernel's put_cmsg writes it: msg_control
  * is advanced past what was written and msg_controllen reduced. As for
  * in-kernel callers, passed descriptors are not installed: they are

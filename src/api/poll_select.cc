@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <shunt/shunt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -145,9 +146,7 @@ long DoPoll(std::vector<pollfd>& fds, const timespec* timeout,
     return r < 0 ? -errno : r;
   }
   timespec deadline{};
-  if (timeout != nullptr)
-    deadline =
-        DeadlineAfterNs(timeout->tv_sec * 1000000000LL + timeout->tv_nsec);
+  if (timeout != nullptr) deadline = DeadlineAfter(*timeout);
   Arena* arena = shunt.front().ref.sock().arena;
   const bool kernel_wake = !kernel.empty() || sigmask != nullptr;
   for (;;) {
@@ -205,16 +204,6 @@ long PollCall(pollfd* ufds, nfds_t nfds, const timespec* timeout,
   return r;
 }
 
-bool AnyShunt(int nfds, const fd_set* r, const fd_set* w, const fd_set* e) {
-  for (int fd = 0; fd < nfds; ++fd) {
-    if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
-         (e && FD_ISSET(fd, e))) &&
-        PeekFd(fd) != 0)
-      return true;
-  }
-  return false;
-}
-
 constexpr short kSelectIn =
     POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 constexpr short kSelectOut = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
@@ -230,41 +219,111 @@ bool SelectReady(const pollfd& p) {
          ((p.events & POLLPRI) && (p.revents & kSelectEx));
 }
 
-// select over a set with shunt descriptors, through DoPoll.
-long SelectEntry(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
-                 const timespec* timeout, const sigset_t* sigmask) {
-  std::vector<pollfd> fds;
-  for (int fd = 0; fd < nfds; ++fd) {
-    short ev = 0;
-    if (rd && FD_ISSET(fd, rd)) ev |= POLLIN | POLLRDNORM | POLLRDBAND;
-    if (wr && FD_ISSET(fd, wr)) ev |= POLLOUT | POLLWRNORM | POLLWRBAND;
-    if (ex && FD_ISSET(fd, ex)) ev |= POLLPRI;
-    if (ev != 0) fds.push_back(pollfd{fd, ev, 0});
+// The three sets of a select call as core_sys_select sees them: the
+// FDS_BYTES(nfds) bytes of each given set, copied in (any nfds: a caller's
+// set may be longer than fd_set), and written back the same way.
+struct SelectSets {
+  int nfds = 0;
+  fd_set* user[3] = {};
+  std::vector<__fd_mask> bits[3];
+  static constexpr short kEvents[3] = {POLLIN | POLLRDNORM | POLLRDBAND,
+                                       POLLOUT | POLLWRNORM | POLLWRBAND,
+                                       POLLPRI};
+  static constexpr short kReady[3] = {kSelectIn, kSelectOut, kSelectEx};
+
+  size_t words() const {
+    return (static_cast<size_t>(nfds) + NFDBITS - 1) / NFDBITS;
   }
-  const long r = DoPoll(fds, timeout, sigmask, SelectReady);
-  if (r < 0) return r;
-  for (const pollfd& p : fds) {
-    if (p.revents & POLLNVAL) return -EBADF;
+  // False (EFAULT) if a given set cannot be read.
+  bool CopyIn(int n, fd_set* rd, fd_set* wr, fd_set* ex) {
+    nfds = n;
+    fd_set* sets[3] = {rd, wr, ex};
+    for (int i = 0; i < 3; ++i) {
+      user[i] = sets[i];
+      if (user[i] == nullptr) continue;
+      bits[i].assign(words(), 0);
+      if (!CopyUser(bits[i].data(), user[i], words() * sizeof(__fd_mask)))
+        return false;
+    }
+    return true;
   }
-  if (rd) FD_ZERO(rd);
-  if (wr) FD_ZERO(wr);
-  if (ex) FD_ZERO(ex);
-  long count = 0;
-  for (const pollfd& p : fds) {
-    if (rd && (p.events & POLLIN) && (p.revents & kSelectIn)) {
-      FD_SET(p.fd, rd);
-      ++count;
-    }
-    if (wr && (p.events & POLLOUT) && (p.revents & kSelectOut)) {
-      FD_SET(p.fd, wr);
-      ++count;
-    }
-    if (ex && (p.events & POLLPRI) && (p.revents & kSelectEx)) {
-      FD_SET(p.fd, ex);
-      ++count;
-    }
+  bool Has(int i, int fd) const {
+    return user[i] != nullptr &&
+           ((bits[i][static_cast<size_t>(fd) / NFDBITS] >> (fd % NFDBITS)) & 1);
   }
-  return count;
+  // The requests, one entry per descriptor in any set.
+  std::vector<pollfd> Requests() const {
+    std::vector<pollfd> fds;
+    for (int fd = 0; fd < nfds; ++fd) {
+      short ev = 0;
+      for (int i = 0; i < 3; ++i) ev |= Has(i, fd) ? kEvents[i] : 0;
+      if (ev != 0) fds.push_back(pollfd{fd, ev, 0});
+    }
+    return fds;
+  }
+  bool AnyShunt() const {
+    for (int fd = 0; fd < nfds; ++fd) {
+      if ((Has(0, fd) || Has(1, fd) || Has(2, fd)) && PeekFd(fd) != 0)
+        return true;
+    }
+    return false;
+  }
+  // Rewrites the given sets from the results; returns the count, or
+  // -EFAULT if a set cannot be written.
+  long CopyOut(const std::vector<pollfd>& fds) {
+    long count = 0;
+    for (int i = 0; i < 3; ++i) {
+      if (user[i] == nullptr) continue;
+      std::vector<__fd_mask> out(words(), 0);
+      for (const pollfd& p : fds) {
+        if ((p.events & kEvents[i]) && (p.revents & kReady[i])) {
+          out[static_cast<size_t>(p.fd) / NFDBITS] |= __fd_mask{1}
+                                                      << (p.fd % NFDBITS);
+          ++count;
+        }
+      }
+      if (!CopyUser(user[i], out.data(), words() * sizeof(__fd_mask)))
+        return -EFAULT;
+    }
+    return count;
+  }
+};
+
+// The size of this process's descriptor table (fdt->max_fds), from
+// /proc/self/status; INT_MAX if it cannot be read.
+int DescriptorTableSize() {
+  FILE* f = fopen("/proc/self/status", "re");
+  if (f == nullptr) return INT_MAX;
+  char line[256];
+  int size = INT_MAX;
+  while (fgets(line, sizeof line, f) != nullptr) {
+    if (sscanf(line, "FDSize: %d", &size) == 1) break;
+  }
+  fclose(f);
+  return size;
+}
+
+// select over sets with shunt descriptors, through DoPoll. A closed
+// descriptor is EBADF, unless it lies beyond the descriptor table, which
+// core_sys_select never looks at (it clamps nfds to max_fds). The table's
+// size is read only then: below it, the clamp changes nothing.
+long SelectEntry(SelectSets* sets, const timespec* timeout,
+                 const sigset_t* sigmask) {
+  std::vector<pollfd> fds = sets->Requests();
+  for (;;) {
+    const long r = DoPoll(fds, timeout, sigmask, SelectReady);
+    if (r < 0) return r;
+    bool closed = false;
+    for (const pollfd& p : fds) closed |= (p.revents & POLLNVAL) != 0;
+    if (!closed) break;
+    const int table = DescriptorTableSize();
+    for (const pollfd& p : fds) {
+      if ((p.revents & POLLNVAL) && p.fd < table) return -EBADF;
+    }
+    std::erase_if(fds, [&](const pollfd& p) { return p.fd >= table; });
+    sets->nfds = table;  // nor writes back the words beyond it
+  }
+  return sets->CopyOut(fds);
 }
 
 }  // namespace
@@ -287,24 +346,30 @@ SHUNT_EXPORT int shunt_ppoll(pollfd* fds, nfds_t nfds, const timespec* tmo,
 
 SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                               timeval* timeout) {
-  if (nfds < 0 || nfds > FD_SETSIZE || !AnyShunt(nfds, rd, wr, ex))
+  SelectSets sets;
+  if (nfds < 0 || !sets.CopyIn(nfds, rd, wr, ex) || !sets.AnyShunt())
     return select(nfds, rd, wr, ex, timeout);
-  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_usec < 0 ||
-                             timeout->tv_usec >= 1000000))
-    return static_cast<int>(PosixResult(-EINVAL));
+  // glibc's select: negative parts are EINVAL, microseconds beyond a
+  // second carry into the seconds (as the kernel's kern_select does).
   timespec ts{};
   timespec end{};
   if (timeout != nullptr) {
-    ts = timespec{timeout->tv_sec, timeout->tv_usec * 1000};
-    end = DeadlineAfterNs(ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    timeval tv;
+    if (!CopyUser(&tv, timeout, sizeof tv))
+      return static_cast<int>(PosixResult(-EFAULT));
+    if (tv.tv_sec < 0 || tv.tv_usec < 0)
+      return static_cast<int>(PosixResult(-EINVAL));
+    const time_t carry = tv.tv_usec / 1000000;
+    ts.tv_sec = tv.tv_sec > INT64_MAX - carry ? INT64_MAX : tv.tv_sec + carry;
+    ts.tv_nsec = (tv.tv_usec % 1000000) * 1000;
+    end = DeadlineAfter(ts);
   }
-  const long r =
-      SelectEntry(nfds, rd, wr, ex, timeout ? &ts : nullptr, nullptr);
+  const long r = SelectEntry(&sets, timeout ? &ts : nullptr, nullptr);
   if (timeout != nullptr) {
     // Linux (and glibc) report the time left.
     const int64_t left = NsUntil(end);
-    timeout->tv_sec = left / 1000000000;
-    timeout->tv_usec = (left % 1000000000) / 1000;
+    const timeval tv{left / 1000000000, (left % 1000000000) / 1000};
+    CopyUser(timeout, &tv, sizeof tv);
   }
   return static_cast<int>(PosixResult(r));
 }
@@ -312,13 +377,18 @@ SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
 SHUNT_EXPORT int shunt_pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                                const timespec* timeout,
                                const sigset_t* sigmask) {
-  if (nfds < 0 || nfds > FD_SETSIZE || !AnyShunt(nfds, rd, wr, ex))
+  SelectSets sets;
+  if (nfds < 0 || !sets.CopyIn(nfds, rd, wr, ex) || !sets.AnyShunt())
     return pselect(nfds, rd, wr, ex, timeout, sigmask);
-  if (timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-                             timeout->tv_nsec >= 1000000000))
-    return static_cast<int>(PosixResult(-EINVAL));
+  timespec ts;
+  if (timeout != nullptr) {
+    if (!CopyUser(&ts, timeout, sizeof ts))
+      return static_cast<int>(PosixResult(-EFAULT));
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+      return static_cast<int>(PosixResult(-EINVAL));
+  }
   return static_cast<int>(
-      PosixResult(SelectEntry(nfds, rd, wr, ex, timeout, sigmask)));
+      PosixResult(SelectEntry(&sets, timeout ? &ts : nullptr, sigmask)));
 }
 
 }  // extern "C"

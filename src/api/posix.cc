@@ -476,16 +476,17 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   if (!LookupFd(fd, &f)) return recvmmsg(fd, vec, vlen, flags, timeout);
   if (flags & kMsgCmsgCompat) return static_cast<int>(PosixResult(-EINVAL));
   // __sys_recvmmsg / do_recvmmsg.
+  // The time left is kept here and written back once, at the end.
+  timespec left{};
   timespec end{};
   if (timeout != nullptr) {
-    timespec t;
-    if (!CopyUser(&t, timeout, sizeof t))
+    if (!CopyUser(&left, timeout, sizeof left))
       return static_cast<int>(PosixResult(-EFAULT));
-    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000)
+    if (left.tv_sec < 0 || left.tv_nsec < 0 || left.tv_nsec >= 1000000000)
       return static_cast<int>(PosixResult(-EINVAL));
-    end = DeadlineAfterNs(t.tv_sec * 1000000000LL + t.tv_nsec);
+    end = DeadlineAfter(left);
   }
-  if (vlen > IOV_MAX) vlen = IOV_MAX;
+  // No cap on vlen: do_recvmmsg has none (sendmmsg's is UIO_MAXIOV).
   const Sock& s = f.sock();
   // do_recvmmsg: a pending error first, except for MSG_ERRQUEUE.
   if (!(flags & MSG_ERRQUEUE)) {
@@ -515,17 +516,19 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
     ++done;
     if (flags & MSG_WAITFORONE) flags |= MSG_DONTWAIT;
     if (timeout != nullptr) {
-      const int64_t left = NsUntil(end);
-      timespec t{left / 1000000000, left % 1000000000};
-      CopyUser(timeout, &t, sizeof t);
-      if (left == 0) break;
+      const int64_t ns = NsUntil(end);
+      left = timespec{ns / 1000000000, ns % 1000000000};
+      if (ns == 0) break;
     }
     if (km.hdr.msg_flags & MSG_OOB) break;
   }
-  if (err == 0) return static_cast<int>(done);
   if (done == 0) return static_cast<int>(PosixResult(err));
   // Messages were received: the error waits in SO_ERROR (EAGAIN aside).
-  if (err != -EAGAIN) s.sk->err.store(static_cast<int32_t>(-err));
+  if (err != 0 && err != -EAGAIN) s.sk->err.store(static_cast<int32_t>(-err));
+  // __sys_recvmmsg: the time left goes back only with messages received,
+  // and failing to write it fails the call (they stay consumed).
+  if (timeout != nullptr && !CopyUser(timeout, &left, sizeof left))
+    return static_cast<int>(PosixResult(-EFAULT));
   return static_cast<int>(done);
 }
 

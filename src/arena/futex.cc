@@ -83,10 +83,25 @@ timespec DeadlineAfterNs(int64_t ns) {
   return ts;
 }
 
+timespec DeadlineAfter(const timespec& timeout) {
+  timespec ts = MonotonicNow();
+  ts.tv_nsec += timeout.tv_nsec;
+  const time_t carry = ts.tv_nsec / 1000000000;
+  ts.tv_nsec %= 1000000000;
+  if (timeout.tv_sec > INT64_MAX - ts.tv_sec - carry) {
+    ts.tv_sec = INT64_MAX;
+    ts.tv_nsec = 999999999;
+  } else {
+    ts.tv_sec += timeout.tv_sec + carry;
+  }
+  return ts;
+}
+
 int64_t NsUntil(const timespec& deadline) {
   const timespec now = MonotonicNow();
-  const int64_t ns = (deadline.tv_sec - now.tv_sec) * 1000000000LL +
-                     (deadline.tv_nsec - now.tv_nsec);
+  const int64_t secs = deadline.tv_sec - now.tv_sec;
+  if (secs >= INT64_MAX / 1000000000 - 1) return INT64_MAX;
+  const int64_t ns = secs * 1000000000LL + (deadline.tv_nsec - now.tv_nsec);
   return ns > 0 ? ns : 0;
 }
 

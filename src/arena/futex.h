@@ -43,7 +43,10 @@ inline void FlushDeferredWakes() {
 // Current CLOCK_MONOTONIC time, and helpers on absolute deadlines.
 timespec MonotonicNow();
 timespec DeadlineAfterNs(int64_t ns);
-// Nanoseconds from now to deadline, clamped at 0.
+// The deadline a valid timeout (tv_sec >= 0, tv_nsec < 1e9) gives, its
+// seconds saturating rather than overflowing (timespec64_add_safe).
+timespec DeadlineAfter(const timespec& timeout);
+// Nanoseconds from now to deadline, clamped at 0 and at INT64_MAX.
 int64_t NsUntil(const timespec& deadline);
 
 }  // namespace shunt

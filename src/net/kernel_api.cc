@@ -8,6 +8,8 @@
 #include <shunt/shunt.h>
 #include <string.h>
 
+#include <vector>
+
 #include "base/export.h"
 #include "net/sock.h"
 
@@ -37,16 +39,19 @@ class ErrnoGuard {
 };
 
 // Message arguments for the first `size` bytes of vec[0..num), which the
-// kernel's iov_iter_kvec would cover; iov must hold num entries.
-MsgArgs KvecArgs(const kvec* vec, size_t num, size_t size, iovec* iov) {
+// kernel's iov_iter_kvec would cover (no limit on num); `iov` receives the
+// entries and must outlive the arguments.
+MsgArgs KvecArgs(const kvec* vec, size_t num, size_t size,
+                 std::vector<iovec>* iov) {
   MsgArgs m{};
-  m.iov = iov;
   for (size_t i = 0; i < num && size > 0; ++i) {
     const size_t len = vec[i].iov_len < size ? vec[i].iov_len : size;
-    iov[m.iovlen++] = iovec{vec[i].iov_base, len};
+    iov->push_back(iovec{vec[i].iov_base, len});
     m.size += len;
     size -= len;
   }
+  m.iov = iov->data();
+  m.iovlen = iov->size();
   return m;
 }
 
@@ -122,9 +127,8 @@ SHUNT_EXPORT int shunt_kernel_sendmsg(struct shunt_socket* sock, msghdr* msg,
   ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
-  if (num > IOV_MAX) return -EMSGSIZE;
-  iovec iov[IOV_MAX];
-  MsgArgs m = KvecArgs(vec, num, size, iov);
+  std::vector<iovec> iov;
+  MsgArgs m = KvecArgs(vec, num, size, &iov);
   m.name = static_cast<const sockaddr*>(msg->msg_name);
   m.namelen = msg->msg_name != nullptr ? msg->msg_namelen : 0;
   // Control messages in the caller's (kernel) memory, as kernel_sendmsg
@@ -140,9 +144,8 @@ SHUNT_EXPORT int shunt_kernel_recvmsg(struct shunt_socket* sock, msghdr* msg,
   ErrnoGuard keep_errno;
   Sock s;
   if (!ToSock(sock, &s)) return -EBADF;
-  if (num > IOV_MAX) return -EMSGSIZE;
-  iovec iov[IOV_MAX];
-  MsgArgs m = KvecArgs(vec, num, size, iov);
+  std::vector<iovec> iov;
+  MsgArgs m = KvecArgs(vec, num, size, &iov);
   UnixAddress from{};
   m.from = msg->msg_name != nullptr ? &from : nullptr;
   // A control buffer in kernel memory: put_cmsg fills it and advances
@@ -152,11 +155,12 @@ SHUNT_EXPORT int shunt_kernel_recvmsg(struct shunt_socket* sock, msghdr* msg,
   m.controllen = msg->msg_control != nullptr ? msg->msg_controllen : 0;
   m.control_user = false;
   const ssize_t r = SockRecvmsg(s, &m, flags);
-  msg->msg_flags = m.msg_flags;
+  msg->msg_flags |= m.msg_flags;
   msg->msg_control = m.control;
   msg->msg_controllen = m.controllen;
   if (r < 0) return static_cast<int>(r);
-  if (msg->msg_name != nullptr) {
+  // unix_copy_addr: only a sender with a name is reported.
+  if (msg->msg_name != nullptr && from.len != 0) {
     const size_t n = from.len < msg->msg_namelen ? from.len : msg->msg_namelen;
     memcpy(msg->msg_name, from.bytes, n);
     msg->msg_namelen = from.len;

@@ -190,8 +190,8 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
       e->addr = other->addr;
       // Its acceptor will hold the listener, and so its mailbox.
       e->mailbox = other->mailbox;
-      e->sndbuf.store(other->sndbuf.load());
-      e->rcvbuf.store(other->rcvbuf.load());
+      // Its buffer sizes are the defaults (unix_create1 -> sock_init_data),
+      // not the listener's.
       // SO_PASSCRED is the listener's as of this connect (Linux 6.16+
       // copies it to the new sock here; older kernels did so in
       // unix_accept, unix_sock_inherit_flags).
