@@ -187,4 +187,58 @@ TEST_P(ConcurrentStreams, ReceiverClosedUnderRunningSends) {
 
 SHUNT_BOTH_BACKENDS(ConcurrentStreams);
 
+// A send racing the peer's close, over and over with varying timing.
+class PeerCloseRace : public shunt_test::BothBackends {};
+
+// SOCK_SEQPACKET: a send that finds the peer being released fails with
+// EPIPE (or ECONNRESET once the release has shut us down), never the
+// datagram ECONNREFUSED; the socket stays connected, and the messages the
+// peer queued for us before closing are still read (after the reset its
+// unread messages cause), then EOF (unix_dgram_sendmsg's SOCK_SEQPACKET
+// branch).
+TEST_P(PeerCloseRace, SeqpacketSenderKeepsItsQueue) {
+  for (int it = 0; it < 200; ++it) {
+    SCOPED_TRACE(it);
+    int sv[2];
+    ASSERT_EQ(api().socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+    for (const char* m : {"m1", "m2", "m3"})
+      ASSERT_EQ(api().send(sv[1], m, 2, 0), 2);
+    std::atomic<bool> started{false};
+    int send_errno = 0;
+    std::thread sender([&] {
+      started = true;
+      for (;;) {
+        if (api().send(sv[0], "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+            errno != EAGAIN) {
+          send_errno = errno;
+          return;
+        }
+      }
+    });
+    while (!started) {
+    }
+    for (int spin = 0; spin < (it % 50) * 100; ++spin)
+      asm volatile("" ::: "memory");  // varies when the close lands
+    ASSERT_EQ(api().close(sv[1]), 0);
+    sender.join();
+    EXPECT_TRUE(send_errno == EPIPE || send_errno == ECONNRESET)
+        << strerror(send_errno);
+    // The peer closed with our sends unread: one ECONNRESET first, then
+    // its messages.
+    std::string got;
+    char buf[8];
+    ssize_t n;
+    int resets = 0;
+    while ((n = api().recv(sv[0], buf, sizeof buf, MSG_DONTWAIT)) != 0) {
+      if (n < 0 && (errno != ECONNRESET || ++resets > 1)) break;
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+    }
+    EXPECT_EQ(got, "m1m2m3");
+    EXPECT_EQ(n, 0) << strerror(errno);
+    ASSERT_EQ(api().close(sv[0]), 0);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(PeerCloseRace);
+
 }  // namespace

@@ -213,10 +213,18 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     });
     if (meta.scm != 0) ScmRelease(a, meta.scm);
     if (r != kRestart) break;
-    // The receiver is gone. If it was our peer, the association ends
-    // here with ECONNREFUSED; a later send finds no peer (ENOTCONN).
     SockState* dead = other;
     other = nullptr;
+    if (sk->type == SOCK_SEQPACKET) {
+      // Only a send racing the peer's release sees it dead (the release
+      // shuts us down next): EPIPE, and never the datagram disconnect
+      // below, which would empty our own queue (unix_dgram_sendmsg).
+      SockPut(a, dead);
+      r = -EPIPE;
+      break;
+    }
+    // The receiver is gone. If it was our peer, the association ends
+    // here with ECONNREFUSED; a later send finds no peer (ENOTCONN).
     bool was_peer = false;
     {
       MutexLock lock(&sk->lock);
