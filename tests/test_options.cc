@@ -2,19 +2,27 @@
 // errors on AF_UNIX sockets, as Linux reports them.
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <linux/net_tstamp.h>
+#include <linux/sock_diag.h>
+#include <linux/socket.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,7 +34,9 @@
 namespace {
 
 using shunt_test::BothBackends;
+using shunt_test::Bytes;
 using shunt_test::ReadSysctl;
+using shunt_test::RunAsNobody;
 
 // This kernel is built with CONFIG_HZ=250: socket timeouts are stored in
 // jiffies of 4000 us and rounded up to one (net/core/sock.c:
@@ -1314,5 +1324,976 @@ TEST_P(SocketCreationErrors, FailedSocketpairStillWritesSv) {
 }
 
 SHUNT_BOTH_BACKENDS(SocketCreationErrors);
+
+// ---------------------------------------------------------------------------
+// The generic SOL_SOCKET options (net/core/sock.c: sk_setsockopt,
+// sk_getsockopt), as Linux 6.18 reports them on AF_UNIX sockets.
+
+// Linux 6.18 option numbers newer than this system's headers.
+constexpr int kSoDevmemDontneed = 80, kSoRcvPriority = 82, kSoPassRights = 83,
+              kSoInq = 84;
+
+class GenericOptions : public OptionsTest {
+ protected:
+  struct Got {
+    int rc;
+    int err;
+    socklen_t len;
+    std::string bytes;  // the first len bytes written
+  };
+  // getsockopt into a buffer of `len` bytes filled with 0xEE.
+  Got Get(int fd, int name, socklen_t len) {
+    unsigned char buf[512];
+    memset(buf, 0xEE, sizeof(buf));
+    Got g{};
+    g.len = len;
+    errno = 0;
+    g.rc = api().getsockopt(fd, SOL_SOCKET, name, buf, &g.len);
+    g.err = errno;
+    if (g.rc == 0)
+      g.bytes.assign(reinterpret_cast<char*>(buf),
+                     std::min<size_t>(g.len, sizeof(buf)));
+    return g;
+  }
+  // setsockopt of `len` bytes at p; -errno on failure.
+  int Set(int fd, int name, const void* p, socklen_t len) {
+    errno = 0;
+    return api().setsockopt(fd, SOL_SOCKET, name, p, len) == 0 ? 0 : -errno;
+  }
+  int SetInt(int fd, int name, int v) { return Set(fd, name, &v, sizeof(v)); }
+  // One socket of each type: a fresh stream, datagram and seqpacket socket.
+  std::vector<int> EachType() {
+    return {Socket(SOCK_STREAM), Socket(SOCK_DGRAM), Socket(SOCK_SEQPACKET)};
+  }
+  bool OnShunt() const { return &api() == &shunt_test::ShuntApi(); }
+  // recvmsg (never blocking) of up to len bytes with a control buffer of
+  // controllen bytes (none for 0): the result, msg_flags, msg_controllen
+  // and the control messages.
+  struct Read {
+    ssize_t rc;
+    int flags;
+    size_t controllen;
+    std::vector<std::pair<int, int>> cmsgs;  // type, first int of data
+  };
+  Read RecvWithControl(int fd, size_t len, int flags, size_t controllen = 64) {
+    char buf[64];
+    alignas(cmsghdr) char control[256];
+    iovec iov{buf, len};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = controllen == 0 ? nullptr : control;
+    mh.msg_controllen = controllen;
+    Read r{};
+    r.rc = api().recvmsg(fd, &mh, flags | MSG_DONTWAIT);
+    r.flags = mh.msg_flags;
+    r.controllen = mh.msg_controllen;
+    if (r.rc < 0) return r;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr;
+         c = CMSG_NXTHDR(&mh, c)) {
+      int v = 0;
+      if (c->cmsg_len >= CMSG_LEN(sizeof v)) memcpy(&v, CMSG_DATA(c), sizeof v);
+      EXPECT_EQ(c->cmsg_level, SOL_SOCKET);
+      r.cmsgs.emplace_back(c->cmsg_type, v);
+    }
+    return r;
+  }
+};
+
+class OptionArgumentOrder : public GenericOptions {
+ protected:
+  void SetUp() override {
+    GenericOptions::SetUp();
+    // Two pages, the second inaccessible: a value can end at the boundary.
+    mem_ = static_cast<unsigned char*>(
+        mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(mem_, MAP_FAILED);
+    ASSERT_EQ(mprotect(mem_ + kPage, kPage, PROT_NONE), 0);
+  }
+  void TearDown() override {
+    munmap(mem_, 2 * kPage);
+    GenericOptions::TearDown();
+  }
+  // n valid bytes holding `value`, right before the inaccessible page.
+  void* AtPageEnd(const void* value, size_t n) {
+    memcpy(mem_ + kPage - n, value, n);
+    return mem_ + kPage - n;
+  }
+  static constexpr size_t kPage = 4096;
+  unsigned char* mem_ = nullptr;
+};
+
+// net/socket.c: do_sock_getsockopt and do_sock_setsockopt refuse a level
+// AF_UNIX does not have before they read optlen or optval.
+TEST_P(OptionArgumentOrder, OtherLevelIsRefusedBeforeArgumentsAreRead) {
+  const int fd = Socket(SOCK_STREAM);
+  int v = 0;
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(fd, IPPROTO_IP, 1, &v, nullptr), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  errno = 0;
+  EXPECT_EQ(api().setsockopt(fd, IPPROTO_IP, 1, nullptr, 4), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  // A negative optlen comes first for setsockopt, not for getsockopt.
+  errno = 0;
+  EXPECT_EQ(api().setsockopt(fd, IPPROTO_IP, 1, &v, -1), -1);
+  EXPECT_EQ(errno, EINVAL);
+  socklen_t len = static_cast<socklen_t>(-1);
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(fd, IPPROTO_IP, 1, &v, &len), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+}
+
+// sk_setsockopt: an optlen shorter than an int is EINVAL before optval is
+// read; SO_BINDTODEVICE reads a name instead, so 0 bytes unbind.
+TEST_P(OptionArgumentOrder, ShortOptlenIsRefusedBeforeTheValueIsRead) {
+  const int fd = Socket(SOCK_DGRAM);
+  EXPECT_EQ(Set(fd, SO_SNDBUF, nullptr, 2), -EINVAL);
+  EXPECT_EQ(Set(fd, SO_SNDBUF, nullptr, 4), -EFAULT);
+  EXPECT_EQ(Set(fd, SO_BINDTODEVICE, nullptr, 0), 0);
+  EXPECT_EQ(Set(fd, SO_BINDTODEVICE, nullptr, 4), -EFAULT);
+}
+
+// Only the bytes an option uses are read: an int for most, a struct for
+// SO_LINGER and the timeouts, 8 bytes for SO_MAX_PACING_RATE with room.
+TEST_P(OptionArgumentOrder, OnlyTheBytesAnOptionUsesAreRead) {
+  const int fd = Socket(SOCK_STREAM);
+  const int prio = 5;
+  EXPECT_EQ(Set(fd, SO_PRIORITY, AtPageEnd(&prio, sizeof prio), 64), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_PRIORITY), 5);
+  const linger l{1, 3};
+  EXPECT_EQ(Set(fd, SO_LINGER, AtPageEnd(&l, sizeof l), 64), 0);
+  EXPECT_EQ(Set(fd, SO_LINGER, AtPageEnd(&l, 4), 8), -EFAULT);
+  const timeval tv{1, 0};
+  EXPECT_EQ(Set(fd, SO_RCVTIMEO, AtPageEnd(&tv, sizeof tv), 64), 0);
+  EXPECT_EQ(Set(fd, SO_RCVTIMEO, AtPageEnd(&tv, 8), 16), -EFAULT);
+  const int rate = 1000;
+  EXPECT_EQ(Set(fd, SO_MAX_PACING_RATE, AtPageEnd(&rate, 4), 7), 0);
+  EXPECT_EQ(Set(fd, SO_MAX_PACING_RATE, AtPageEnd(&rate, 4), 8), -EFAULT);
+}
+
+SHUNT_BOTH_BACKENDS(OptionArgumentOrder);
+
+// ---------------------------------------------------------------------------
+class FlagOptions : public GenericOptions {};
+
+// The on/off options every socket keeps: 0 at first, 1 for any non-zero
+// value, on every type, each on its own.
+TEST_P(FlagOptions, StartOffAndReadBackAsBooleans) {
+  for (const int fd : EachType()) {
+    for (int opt : {SO_DEBUG, SO_NO_CHECK, SO_RXQ_OVFL, SO_WIFI_STATUS,
+                    SO_NOFCS, SO_SELECT_ERR_QUEUE, SO_PREFER_BUSY_POLL,
+                    SO_RCVMARK, kSoRcvPriority, SO_PASSSEC}) {
+      SCOPED_TRACE(opt);
+      ExpectBooleanOption(fd, opt);
+    }
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_NOFCS, 1), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_RCVMARK), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_DEBUG), 0);
+  }
+}
+
+// A flag read into a short buffer gets the first bytes; a long one is
+// shortened to an int.
+TEST_P(FlagOptions, OptlenIsAdjusted) {
+  const int fd = Socket(SOCK_DGRAM);
+  ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, SO_RXQ_OVFL, 1), 0);
+  EXPECT_EQ(Get(fd, SO_RXQ_OVFL, 2).bytes, std::string("\x01\x00", 2));
+  EXPECT_EQ(Get(fd, SO_RXQ_OVFL, 0).len, 0u);
+  EXPECT_EQ(Get(fd, SO_RXQ_OVFL, 100).len, sizeof(int));
+}
+
+// kSoPassRights starts on.
+TEST_P(FlagOptions, PassRightsStartsOn) {
+  for (const int fd : EachType()) {
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, kSoPassRights), 1);
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, kSoPassRights, 0), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, kSoPassRights), 0);
+    ASSERT_EQ(SetIntOption(fd, SOL_SOCKET, kSoPassRights, -3), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, kSoPassRights), 1);
+  }
+}
+
+// SO_LOCK_FILTER cannot be switched off again; SO_DETACH_FILTER then
+// refuses too (there is never a filter to detach).
+TEST_P(FlagOptions, LockFilterLocksForGood) {
+  const int fd = Socket(SOCK_DGRAM);
+  EXPECT_EQ(SetInt(fd, SO_DETACH_FILTER, 0), -ENOENT);
+  ASSERT_EQ(SetInt(fd, SO_LOCK_FILTER, 1), 0);
+  EXPECT_EQ(SetInt(fd, SO_LOCK_FILTER, 1), 0);
+  EXPECT_EQ(SetInt(fd, SO_LOCK_FILTER, 0), -EPERM);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_LOCK_FILTER), 1);
+  EXPECT_EQ(SetInt(fd, SO_DETACH_FILTER, 0), -EPERM);
+}
+
+// None of them is handed to an accepted socket but SO_PASSSEC (and
+// kSoPassRights, SO_PASSCRED), as the listener had them at connect.
+TEST_P(FlagOptions, AcceptedSocketTakesOnlyThePassOptions) {
+  const sockaddr_un a = TempAddr("l");
+  const int listener = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(listener, a), 0);
+  ASSERT_EQ(api().listen(listener, 4), 0);
+  for (int opt : {SO_DEBUG, SO_NO_CHECK, SO_RCVMARK, SO_PASSSEC, SO_MARK,
+                  SO_TIMESTAMP, SO_LOCK_FILTER})
+    ASSERT_EQ(SetIntOption(listener, SOL_SOCKET, opt, 1), 0) << opt;
+  ASSERT_EQ(SetIntOption(listener, SOL_SOCKET, kSoPassRights, 0), 0);
+  const int client = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(client, a), 0);
+  ASSERT_EQ(SetIntOption(listener, SOL_SOCKET, SO_PASSSEC, 0), 0);
+  ASSERT_EQ(SetIntOption(listener, SOL_SOCKET, kSoPassRights, 1), 0);
+  const int server = Track(api().accept(listener, nullptr, nullptr));
+  ASSERT_GE(server, 0);
+  EXPECT_EQ(GetIntOption(server, SOL_SOCKET, SO_PASSSEC), 1);
+  EXPECT_EQ(GetIntOption(server, SOL_SOCKET, kSoPassRights), 0);
+  for (int opt : {SO_DEBUG, SO_NO_CHECK, SO_RCVMARK, SO_MARK, SO_TIMESTAMP,
+                  SO_LOCK_FILTER})
+    EXPECT_EQ(GetIntOption(server, SOL_SOCKET, opt), 0) << opt;
+  EXPECT_EQ(GetIntOption(client, SOL_SOCKET, kSoPassRights), 1);
+}
+
+SHUNT_BOTH_BACKENDS(FlagOptions);
+
+// ---------------------------------------------------------------------------
+class FixedOptions : public GenericOptions {};
+
+// Options for other families, or with nothing to set on AF_UNIX: what they
+// read and what setting them answers.
+TEST_P(FixedOptions, ReadsAndRefusals) {
+  for (const int fd : EachType()) {
+    for (int opt : {SO_BSDCOMPAT, SO_REUSEPORT, SO_ZEROCOPY, SO_RESERVE_MEM,
+                    SO_INCOMING_NAPI_ID})
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, opt), 0) << opt;
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BPF_EXTENSIONS), SKF_AD_MAX);
+    EXPECT_EQ(SetInt(fd, SO_BSDCOMPAT, 1), 0);
+    EXPECT_EQ(SetInt(fd, SO_CNX_ADVICE, 1), 0);
+    EXPECT_EQ(SetInt(fd, SO_REUSEPORT, 0), 0);
+    EXPECT_EQ(SetInt(fd, SO_REUSEPORT, 1), -EOPNOTSUPP);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_REUSEPORT), 0);
+    for (int v : {0, 1}) EXPECT_EQ(SetInt(fd, SO_ZEROCOPY, v), -EOPNOTSUPP);
+    EXPECT_EQ(SetInt(fd, SO_RESERVE_MEM, -1), -EINVAL);
+    EXPECT_EQ(SetInt(fd, SO_RESERVE_MEM, 0), -EOPNOTSUPP);
+    EXPECT_EQ(SetInt(fd, SO_RESERVE_MEM, 4096), -EOPNOTSUPP);
+    EXPECT_EQ(SetInt(fd, SO_TXREHASH, 0), -EOPNOTSUPP);
+    EXPECT_EQ(Get(fd, SO_TXREHASH, 4).err, EOPNOTSUPP);
+    EXPECT_EQ(SetInt(fd, kSoDevmemDontneed, 0), -EBADF);
+    EXPECT_EQ(SetInt(fd, SO_DETACH_REUSEPORT_BPF, 0), -EINVAL);
+    // Readable only, or settable only.
+    EXPECT_EQ(SetInt(fd, SO_BPF_EXTENSIONS, 1), -ENOPROTOOPT);
+    EXPECT_EQ(SetInt(fd, SO_INCOMING_NAPI_ID, 1), -ENOPROTOOPT);
+    for (int opt : {SO_CNX_ADVICE, SO_BUSY_POLL_BUDGET, kSoInq})
+      EXPECT_EQ(Get(fd, opt, 4).err, ENOPROTOOPT) << opt;
+  }
+}
+
+// No filter is ever attached: SO_GET_FILTER reports none, and programs
+// that Linux would reject are rejected alike.
+TEST_P(FixedOptions, FilterArgumentsAreChecked) {
+  const int fd = Socket(SOCK_DGRAM);
+  const Got g = Get(fd, SO_GET_FILTER, 64);
+  EXPECT_EQ(g.rc, 0);
+  EXPECT_EQ(g.len, 0u);
+  sock_fprog empty{0, nullptr};
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_FILTER, 0), -EINVAL);  // not an fprog
+  EXPECT_EQ(Set(fd, SO_ATTACH_FILTER, &empty, sizeof empty), -EINVAL);
+  EXPECT_EQ(Set(fd, SO_ATTACH_REUSEPORT_CBPF, &empty, sizeof empty), -EINVAL);
+  sock_filter accept_all{BPF_RET | BPF_K, 0, 0, 0xffff};
+  sock_fprog one{1, &accept_all};
+  EXPECT_EQ(Set(fd, SO_ATTACH_REUSEPORT_CBPF, &one, sizeof one), -EINVAL);
+  // Not a BPF program descriptor.
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_BPF, -1), -EBADF);
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_BPF, fd), -EINVAL);
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_REUSEPORT_EBPF, -1), -EBADF);
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_REUSEPORT_EBPF, fd), -EINVAL);
+  int two[2] = {fd, 0};
+  EXPECT_EQ(Set(fd, SO_ATTACH_BPF, two, sizeof two), -EINVAL);
+  // A locked socket refuses every program.
+  ASSERT_EQ(SetInt(fd, SO_LOCK_FILTER, 1), 0);
+  EXPECT_EQ(Set(fd, SO_ATTACH_FILTER, &one, sizeof one), -EPERM);
+  EXPECT_EQ(Set(fd, SO_ATTACH_FILTER, &empty, sizeof empty), -EPERM);
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_BPF, fd), -EPERM);
+  EXPECT_EQ(SetInt(fd, SO_ATTACH_REUSEPORT_EBPF, -1), -EPERM);
+}
+
+// A valid classic program attaches in Linux; shunt has no socket filters
+// (docs/DIFFERENCES.md 13).
+TEST_P(FixedOptions, ValidFilterIsNotSupported) {
+  const int fd = Socket(SOCK_DGRAM);
+  sock_filter accept_all{BPF_RET | BPF_K, 0, 0, 0xffff};
+  sock_fprog one{1, &accept_all};
+  const int rc = Set(fd, SO_ATTACH_FILTER, &one, sizeof one);
+  if (OnShunt()) {
+    EXPECT_EQ(rc, -EOPNOTSUPP);
+  } else {
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(SetInt(fd, SO_DETACH_FILTER, 0), 0);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(FixedOptions);
+
+// ---------------------------------------------------------------------------
+class ValueOptions : public GenericOptions {};
+
+TEST_P(ValueOptions, MarkAndIncomingCpuHoldAnyInt) {
+  for (const int fd : EachType()) {
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_MARK), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_INCOMING_CPU), -1);
+    for (int v : {7, -1, 65537, 0}) {
+      ASSERT_EQ(SetInt(fd, SO_MARK, v), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_MARK), v);
+      ASSERT_EQ(SetInt(fd, SO_INCOMING_CPU, v), 0);
+      EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_INCOMING_CPU), v);
+    }
+  }
+}
+
+// SO_BUSY_POLL takes any non-negative value; SO_BUSY_POLL_BUDGET 0..65535
+// and cannot be read back.
+TEST_P(ValueOptions, BusyPolling) {
+  const int fd = Socket(SOCK_STREAM);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUSY_POLL), 0);
+  ASSERT_EQ(SetInt(fd, SO_BUSY_POLL, 65537), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUSY_POLL), 65537);
+  EXPECT_EQ(SetInt(fd, SO_BUSY_POLL, -1), -EINVAL);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUSY_POLL), 65537);
+  for (int v : {0, 8, 65535}) EXPECT_EQ(SetInt(fd, SO_BUSY_POLL_BUDGET, v), 0);
+  EXPECT_EQ(SetInt(fd, SO_BUSY_POLL_BUDGET, 65536), -EINVAL);
+  EXPECT_EQ(SetInt(fd, SO_BUSY_POLL_BUDGET, -1), -EINVAL);
+}
+
+// An unsigned long when the buffer has room for one, else 32 bits (~0
+// meaning unlimited either way).
+TEST_P(ValueOptions, MaxPacingRateLengths) {
+  const int fd = Socket(SOCK_DGRAM);
+  Got g = Get(fd, SO_MAX_PACING_RATE, 16);
+  EXPECT_EQ(g.len, 8u);
+  EXPECT_EQ(g.bytes, std::string(8, '\xff'));
+  EXPECT_EQ(Get(fd, SO_MAX_PACING_RATE, 7).bytes, std::string(4, '\xff'));
+  const uint64_t big = 0x123456789ULL;
+  ASSERT_EQ(Set(fd, SO_MAX_PACING_RATE, &big, sizeof big), 0);
+  g = Get(fd, SO_MAX_PACING_RATE, 8);
+  uint64_t got = 0;
+  memcpy(&got, g.bytes.data(), sizeof got);
+  EXPECT_EQ(got, big);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_MAX_PACING_RATE), -1);  // clamped
+  ASSERT_EQ(SetInt(fd, SO_MAX_PACING_RATE, -2), 0);
+  g = Get(fd, SO_MAX_PACING_RATE, 8);
+  memcpy(&got, g.bytes.data(), sizeof got);
+  EXPECT_EQ(got, 0xfffffffeULL);
+  ASSERT_EQ(SetInt(fd, SO_MAX_PACING_RATE, -1), 0);
+  g = Get(fd, SO_MAX_PACING_RATE, 8);
+  memcpy(&got, g.bytes.data(), sizeof got);
+  EXPECT_EQ(got, ~uint64_t{0});
+}
+
+// SO_SNDBUF and SO_RCVBUF (and their FORCE variants) set the lock bits
+// SO_BUF_LOCK reports; SO_BUF_LOCK sets them directly.
+TEST_P(ValueOptions, BufLockBits) {
+  for (const int fd : EachType()) {
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUF_LOCK), 0);
+    ASSERT_EQ(SetInt(fd, SO_SNDBUF, 100000), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUF_LOCK), SOCK_SNDBUF_LOCK);
+    ASSERT_EQ(SetInt(fd, SO_RCVBUF, 100000), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUF_LOCK),
+              SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK);
+    ASSERT_EQ(SetInt(fd, SO_BUF_LOCK, 0), 0);
+    ASSERT_EQ(SetInt(fd, SO_RCVBUFFORCE, 100000), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUF_LOCK), SOCK_RCVBUF_LOCK);
+    for (int bad : {4, 7, -1}) EXPECT_EQ(SetInt(fd, SO_BUF_LOCK, bad), -EINVAL);
+    ASSERT_EQ(SetInt(fd, SO_BUF_LOCK, 3), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BUF_LOCK), 3);
+    // The lock does not stop a later size change.
+    ASSERT_EQ(SetInt(fd, SO_SNDBUF, 0), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_SNDBUF), kMinSndbuf);
+  }
+}
+
+// struct sock_txtime, exactly: a clock of REALTIME, MONOTONIC or TAI and
+// the two flags.
+TEST_P(ValueOptions, Txtime) {
+  const int fd = Socket(SOCK_DGRAM);
+  Got g = Get(fd, SO_TXTIME, 16);
+  EXPECT_EQ(g.len, sizeof(sock_txtime));
+  EXPECT_EQ(g.bytes, std::string(8, '\0'));
+  sock_txtime t{CLOCK_MONOTONIC, SOF_TXTIME_DEADLINE_MODE};
+  ASSERT_EQ(Set(fd, SO_TXTIME, &t, sizeof t), 0);
+  g = Get(fd, SO_TXTIME, 8);
+  sock_txtime back{};
+  memcpy(&back, g.bytes.data(), sizeof back);
+  EXPECT_EQ(back.clockid, CLOCK_MONOTONIC);
+  EXPECT_EQ(back.flags, uint32_t{SOF_TXTIME_DEADLINE_MODE});
+  EXPECT_EQ(Get(fd, SO_TXTIME, 4).len, 4u);
+  t = {CLOCK_TAI, SOF_TXTIME_REPORT_ERRORS};
+  EXPECT_EQ(Set(fd, SO_TXTIME, &t, sizeof t), 0);
+  t = {CLOCK_BOOTTIME, 0};
+  EXPECT_EQ(Set(fd, SO_TXTIME, &t, sizeof t), -EINVAL);
+  t = {CLOCK_TAI, 4};
+  EXPECT_EQ(Set(fd, SO_TXTIME, &t, sizeof t), -EINVAL);
+  t = {CLOCK_REALTIME, 0};
+  EXPECT_EQ(Set(fd, SO_TXTIME, &t, 12), -EINVAL);
+  EXPECT_EQ(SetInt(fd, SO_TXTIME, CLOCK_MONOTONIC), -EINVAL);
+  g = Get(fd, SO_TXTIME, 8);
+  memcpy(&back, g.bytes.data(), sizeof back);
+  EXPECT_EQ(back.clockid, CLOCK_TAI);
+  EXPECT_EQ(back.flags, uint32_t{SOF_TXTIME_REPORT_ERRORS});
+}
+
+SHUNT_BOTH_BACKENDS(ValueOptions);
+
+// ---------------------------------------------------------------------------
+class TimestampOptions : public GenericOptions {
+ protected:
+  // SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW,
+  // SO_TIMESTAMPNS_NEW as read back.
+  std::vector<int> Flags(int fd) {
+    std::vector<int> out;
+    for (int opt : {SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW,
+                    SO_TIMESTAMPNS_NEW})
+      out.push_back(GetIntOption(fd, SOL_SOCKET, opt));
+    return out;
+  }
+  int Tsflags(int fd, int name) {
+    const Got g = Get(fd, name, 16);
+    EXPECT_EQ(g.len, sizeof(so_timestamping));
+    so_timestamping ts{};
+    memcpy(&ts, g.bytes.data(), std::min(g.bytes.size(), sizeof ts));
+    EXPECT_EQ(ts.bind_phc, 0);
+    return ts.flags;
+  }
+};
+
+// sock_set_timestamp: one receive timestamp at a time, in seconds or
+// nanoseconds, old or new layout. The new names read 1 whenever the new
+// layout is chosen; an old name switches the layout back.
+TEST_P(TimestampOptions, OneKindAtATime) {
+  const int fd = Socket(SOCK_DGRAM);
+  using V = std::vector<int>;
+  EXPECT_EQ(Flags(fd), (V{0, 0, 0, 0}));
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMP_OLD, 1), 0);
+  EXPECT_EQ(Flags(fd), (V{1, 0, 0, 0}));
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMPNS_OLD, 5), 0);
+  EXPECT_EQ(Flags(fd), (V{0, 1, 0, 0}));
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMP_NEW, 1), 0);
+  EXPECT_EQ(Flags(fd), (V{0, 0, 1, 0}));
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMPNS_NEW, 1), 0);
+  EXPECT_EQ(Flags(fd), (V{0, 0, 1, 1}));
+  // Switching off keeps the layout; SO_TIMESTAMPING_OLD picks the old one.
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMP_OLD, 0), 0);
+  EXPECT_EQ(Flags(fd), (V{0, 0, 0, 0}));
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMPNS_NEW, 1), 0);
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMPING_OLD, 0), 0);
+  EXPECT_EQ(Flags(fd), (V{0, 1, 0, 0}));
+}
+
+// sock_set_timestamping: the flags (an int, or struct so_timestamping when
+// optlen is exactly its size), checked; the new name reads back only what
+// was set through it.
+TEST_P(TimestampOptions, TimestampingFlags) {
+  const int fd = Socket(SOCK_SEQPACKET);
+  const int sw = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE;
+  EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_OLD), 0);
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMPING_OLD, sw), 0);
+  EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_OLD), sw);
+  EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_NEW), 0);
+  EXPECT_EQ(Get(fd, SO_TIMESTAMPING_OLD, 3).bytes,
+            std::string("\x18\x00\x00", 3));
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMPING_NEW, SOF_TIMESTAMPING_SOFTWARE), 0);
+  EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_NEW), SOF_TIMESTAMPING_SOFTWARE);
+  // SO_TIMESTAMP with 0 leaves the layout alone, with 1 picks the old one.
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMP_OLD, 0), 0);
+  EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_NEW), SOF_TIMESTAMPING_SOFTWARE);
+  ASSERT_EQ(SetInt(fd, SO_TIMESTAMP_OLD, 1), 0);
+  EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_NEW), 0);
+  // The struct with a clock index but no SOF_TIMESTAMPING_BIND_PHC, and
+  // lengths that are not the struct's, use the flags only.
+  so_timestamping ts{SOF_TIMESTAMPING_SOFTWARE, 3};
+  for (socklen_t len : {8u, 6u, 12u}) {
+    ASSERT_EQ(Set(fd, SO_TIMESTAMPING_OLD, &ts, len), 0);
+    EXPECT_EQ(Tsflags(fd, SO_TIMESTAMPING_OLD), SOF_TIMESTAMPING_SOFTWARE);
+  }
+  const int opt_id = SOF_TIMESTAMPING_OPT_ID;
+  for (int bad :
+       {1 << 19, -1, 1 << 16 /* OPT_ID_TCP */, int{SOF_TIMESTAMPING_OPT_STATS}})
+    EXPECT_EQ(SetInt(fd, SO_TIMESTAMPING_OLD, bad), -EINVAL) << bad;
+  for (int good :
+       {(1 << 16) | opt_id, 1 << 17, 1 << 18,
+        int{SOF_TIMESTAMPING_OPT_STATS | SOF_TIMESTAMPING_OPT_TSONLY}})
+    EXPECT_EQ(SetInt(fd, SO_TIMESTAMPING_OLD, good), 0) << good;
+  // A clock to bind needs a device bound.
+  EXPECT_EQ(SetInt(fd, SO_TIMESTAMPING_OLD, SOF_TIMESTAMPING_BIND_PHC),
+            -EOPNOTSUPP);
+}
+
+// Linux stamps a datagram or seqpacket receive when the receiver asked;
+// shunt does not (docs/DIFFERENCES.md 13). Stream receives get none in
+// either.
+TEST_P(TimestampOptions, ReceiveTimestampsDifferAsDocumented) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetInt(sv[1], SO_TIMESTAMP, 1), 0);
+    SendAll(sv[0], "t");
+    const Read r = RecvWithControl(sv[1], 1, 0, 256);
+    ASSERT_EQ(r.rc, 1);
+    const bool stamped = type != SOCK_STREAM && !OnShunt();
+    EXPECT_EQ(r.controllen, stamped ? CMSG_SPACE(sizeof(timeval)) : 0u);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(TimestampOptions);
+
+// ---------------------------------------------------------------------------
+class DeviceBindingOptions : public GenericOptions {};
+
+// sock_bindtoindex: any index, not checked; negative is EINVAL.
+TEST_P(DeviceBindingOptions, BindToIndex) {
+  const int fd = Socket(SOCK_DGRAM);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BINDTOIFINDEX), 0);
+  ASSERT_EQ(SetInt(fd, SO_BINDTOIFINDEX, 9999), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BINDTOIFINDEX), 9999);
+  // No such device to name.
+  EXPECT_EQ(Get(fd, SO_BINDTODEVICE, IFNAMSIZ).err, ENODEV);
+  EXPECT_EQ(SetInt(fd, SO_BINDTOIFINDEX, -1), -EINVAL);
+  ASSERT_EQ(SetInt(fd, SO_BINDTOIFINDEX, 0), 0);
+  EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BINDTOIFINDEX), 0);
+}
+
+// sock_setbindtodevice / sock_getbindtodevice: a name (up to 15 bytes
+// read), "" to unbind; the name and its NUL come back in a buffer of at
+// least IFNAMSIZ, nothing at all for an unbound socket.
+TEST_P(DeviceBindingOptions, BindToDeviceByName) {
+  for (const int fd : EachType()) {
+    Got g = Get(fd, SO_BINDTODEVICE, IFNAMSIZ);
+    EXPECT_EQ(g.rc, 0);
+    EXPECT_EQ(g.len, 0u);
+    EXPECT_EQ(Set(fd, SO_BINDTODEVICE, "nosuchdev", 9), -ENODEV);
+    EXPECT_EQ(Set(fd, SO_BINDTODEVICE, "loXXXXXXXXXXXXXXXXX", 20), -ENODEV);
+    ASSERT_EQ(Set(fd, SO_BINDTODEVICE, "lo", 2), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BINDTOIFINDEX),
+              static_cast<int>(if_nametoindex("lo")));
+    g = Get(fd, SO_BINDTODEVICE, 100);
+    EXPECT_EQ(g.rc, 0);
+    EXPECT_EQ(g.bytes, std::string("lo", 3));
+    EXPECT_EQ(Get(fd, SO_BINDTODEVICE, IFNAMSIZ - 1).err, EINVAL);
+    ASSERT_EQ(Set(fd, SO_BINDTODEVICE, "lo\0ignored-after-15", 20), 0);
+    ASSERT_EQ(Set(fd, SO_BINDTODEVICE, "", 1), 0);
+    EXPECT_EQ(GetIntOption(fd, SOL_SOCKET, SO_BINDTOIFINDEX), 0);
+    EXPECT_EQ(Set(fd, SO_BINDTODEVICE, "lo", -1), -EINVAL);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(DeviceBindingOptions);
+
+// ---------------------------------------------------------------------------
+class PrivilegedOptions : public GenericOptions {};
+
+// What an unprivileged process may not do (here: uid 65534 without
+// capabilities; shunt checks uid 0, DIFFERENCES.md 2).
+TEST_P(PrivilegedOptions, RefusedWithoutPrivilege) {
+  int sv[2];
+  Pair(SOCK_DGRAM, sv);
+  ASSERT_EQ(SetInt(sv[0], SO_BUSY_POLL_BUDGET, 8), 0);
+  ASSERT_EQ(SetInt(sv[1], SO_BINDTOIFINDEX, 1), 0);
+  const int status = RunAsNobody([&] {
+    const int fd = sv[0];
+    if (SetInt(fd, SO_DEBUG, 1) != -EACCES || SetInt(fd, SO_DEBUG, 0) != 0)
+      return 1;
+    if (SetInt(fd, SO_MARK, 0) != -EPERM) return 2;
+    if (SetInt(fd, SO_PREFER_BUSY_POLL, 1) != -EPERM ||
+        SetInt(fd, SO_PREFER_BUSY_POLL, 0) != 0)
+      return 3;
+    // The budget may only go down.
+    if (SetInt(fd, SO_BUSY_POLL_BUDGET, 9) != -EPERM ||
+        SetInt(fd, SO_BUSY_POLL_BUDGET, 7) != 0 ||
+        SetInt(fd, SO_BUSY_POLL_BUDGET, 8) != -EPERM ||
+        SetInt(fd, SO_BUSY_POLL_BUDGET, -1) != -EINVAL)
+      return 4;
+    if (SetInt(fd, SO_BUSY_POLL, 100) != 0) return 5;
+    sock_txtime t{CLOCK_MONOTONIC, 0};
+    if (Set(fd, SO_TXTIME, &t, sizeof t) != 0) return 6;
+    t.clockid = CLOCK_TAI;
+    if (Set(fd, SO_TXTIME, &t, sizeof t) != -EPERM) return 7;
+    t.flags = 4;
+    if (Set(fd, SO_TXTIME, &t, sizeof t) != -EINVAL) return 8;
+    // Binding an unbound socket is allowed, changing a binding is not.
+    if (SetInt(fd, SO_BINDTOIFINDEX, 1) != 0 ||
+        SetInt(fd, SO_BINDTOIFINDEX, 0) != -EPERM ||
+        SetInt(fd, SO_BINDTOIFINDEX, -1) != -EPERM)
+      return 9;
+    if (Set(sv[1], SO_BINDTODEVICE, "nosuchdev", 9) != -ENODEV ||
+        Set(sv[1], SO_BINDTODEVICE, "", 1) != -EPERM)
+      return 10;
+    // The rest needs nothing.
+    for (int opt : {SO_NO_CHECK, SO_RXQ_OVFL, SO_RCVMARK, SO_PASSSEC,
+                    SO_INCOMING_CPU, SO_MAX_PACING_RATE, SO_LOCK_FILTER})
+      if (SetInt(fd, opt, 1) != 0) return 11;
+    return 0;
+  });
+  EXPECT_EQ(status, 0);
+}
+
+SHUNT_BOTH_BACKENDS(PrivilegedOptions);
+
+// ---------------------------------------------------------------------------
+class IdentityOptions : public GenericOptions {
+ protected:
+  uint64_t Cookie(int fd, int name = SO_COOKIE) {
+    const Got g = Get(fd, name, 8);
+    EXPECT_EQ(g.rc, 0) << strerror(g.err);
+    uint64_t c = 0;
+    memcpy(&c, g.bytes.data(), std::min(g.bytes.size(), sizeof c));
+    return c;
+  }
+};
+
+// A 64-bit number of its own per socket, the same every time; at least 8
+// bytes to hold it.
+TEST_P(IdentityOptions, CookieIsUniqueAndStable) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  const int fd = Socket(SOCK_DGRAM);
+  const uint64_t a = Cookie(sv[0]), b = Cookie(sv[1]), c = Cookie(fd);
+  EXPECT_NE(a, 0u);
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_NE(b, c);
+  EXPECT_EQ(Cookie(sv[0]), a);
+  const int dup = Track(api().dup(sv[0]));
+  EXPECT_EQ(Cookie(dup), a);
+  EXPECT_EQ(Get(fd, SO_COOKIE, 7).err, EINVAL);
+  EXPECT_EQ(Get(fd, SO_COOKIE, 0).err, EINVAL);
+  EXPECT_EQ(Get(fd, SO_COOKIE, 9).len, 8u);
+  EXPECT_EQ(SetInt(fd, SO_COOKIE, 1), -ENOPROTOOPT);
+}
+
+// The network namespace's cookie: the same for every socket of the
+// process, and only into exactly 8 bytes.
+TEST_P(IdentityOptions, NetnsCookie) {
+  const int a = Socket(SOCK_STREAM);
+  const int b = Socket(SOCK_DGRAM);
+  EXPECT_EQ(Cookie(a, SO_NETNS_COOKIE), Cookie(b, SO_NETNS_COOKIE));
+  for (socklen_t len : {0u, 4u, 9u})
+    EXPECT_EQ(Get(a, SO_NETNS_COOKIE, len).err, EINVAL) << len;
+}
+
+// sk_getsockopt's SO_PEERNAME: the peer's name as getpeername gives it,
+// but a buffer longer than the name is refused and a shorter one gets its
+// start; ENOTCONN without a peer.
+TEST_P(IdentityOptions, PeerName) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  EXPECT_EQ(Get(sv[0], SO_PEERNAME, 2).bytes, std::string("\x01\x00", 2));
+  EXPECT_EQ(Get(sv[0], SO_PEERNAME, 1).bytes, std::string("\x01", 1));
+  EXPECT_EQ(Get(sv[0], SO_PEERNAME, 0).len, 0u);
+  EXPECT_EQ(Get(sv[0], SO_PEERNAME, 3).err, EINVAL);
+  EXPECT_EQ(Get(sv[0], SO_PEERNAME, 200).err, EINVAL);
+  // A connected datagram socket and a path name.
+  const sockaddr_un path = TempAddr("peer");
+  const int named = Socket(SOCK_DGRAM);
+  ASSERT_EQ(Bind(named, path), 0);
+  const int client = Socket(SOCK_DGRAM);
+  ASSERT_EQ(Connect(client, path), 0);
+  const socklen_t full =
+      offsetof(sockaddr_un, sun_path) + strlen(path.sun_path) + 1;
+  Got g = Get(client, SO_PEERNAME, full);
+  EXPECT_EQ(g.rc, 0);
+  EXPECT_EQ(g.bytes, Bytes(&path, full));
+  EXPECT_EQ(Get(client, SO_PEERNAME, full - 1).bytes, Bytes(&path, full - 1));
+  EXPECT_EQ(Get(client, SO_PEERNAME, full + 1).err, EINVAL);
+  EXPECT_EQ(Get(named, SO_PEERNAME, 2).err, ENOTCONN);
+  // A listener has no peer; its client has the listener's name.
+  const sockaddr_un lpath = TempAddr("listener");
+  const int listener = Socket(SOCK_SEQPACKET);
+  ASSERT_EQ(Bind(listener, lpath), 0);
+  ASSERT_EQ(api().listen(listener, 4), 0);
+  const int conn = Socket(SOCK_SEQPACKET);
+  ASSERT_EQ(Connect(conn, lpath), 0);
+  EXPECT_EQ(Get(listener, SO_PEERNAME, 2).err, ENOTCONN);
+  EXPECT_EQ(Get(conn, SO_PEERNAME, 4).bytes, Bytes(&lpath, 4));
+  const int server = Track(api().accept(listener, nullptr, nullptr));
+  ASSERT_GE(server, 0);
+  EXPECT_EQ(Get(server, SO_PEERNAME, 2).bytes, std::string("\x01\x00", 2));
+  EXPECT_EQ(Get(server, SO_PEERNAME, 3).err, EINVAL);
+}
+
+SHUNT_BOTH_BACKENDS(IdentityOptions);
+
+// ---------------------------------------------------------------------------
+class MemInfoOption : public GenericOptions {
+ protected:
+  std::vector<uint32_t> MemInfo(int fd) {
+    const Got g = Get(fd, SO_MEMINFO, 64);
+    EXPECT_EQ(g.len, SK_MEMINFO_VARS * sizeof(uint32_t));
+    std::vector<uint32_t> m(SK_MEMINFO_VARS);
+    memcpy(m.data(), g.bytes.data(),
+           std::min(g.bytes.size(), m.size() * sizeof(uint32_t)));
+    return m;
+  }
+};
+
+// sk_get_meminfo: nine counters. AF_UNIX charges queued data to the
+// sender, whose allocation is what SIOCOUTQ reports (for a stream socket
+// both count payload in shunt, DIFFERENCES.md 1); the receiver has none.
+TEST_P(MemInfoOption, BuffersAndSendAllocation) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetInt(sv[0], SO_SNDBUF, 50000), 0);
+    std::vector<uint32_t> m = MemInfo(sv[0]);
+    EXPECT_EQ(m[SK_MEMINFO_RCVBUF], static_cast<uint32_t>(GetIntOption(
+                                        sv[0], SOL_SOCKET, SO_RCVBUF)));
+    EXPECT_EQ(m[SK_MEMINFO_SNDBUF], 100000u);
+    EXPECT_EQ(m[SK_MEMINFO_WMEM_ALLOC], 0u);
+    SendAll(sv[0], "hello");
+    m = MemInfo(sv[0]);
+    int outq = -1;
+    ASSERT_EQ(api().ioctl(sv[0], SIOCOUTQ, &outq), 0);
+    EXPECT_GT(m[SK_MEMINFO_WMEM_ALLOC], 0u);
+    EXPECT_EQ(m[SK_MEMINFO_WMEM_ALLOC], static_cast<uint32_t>(outq));
+    for (int i :
+         {SK_MEMINFO_RMEM_ALLOC, SK_MEMINFO_FWD_ALLOC, SK_MEMINFO_WMEM_QUEUED,
+          SK_MEMINFO_OPTMEM, SK_MEMINFO_BACKLOG, SK_MEMINFO_DROPS})
+      EXPECT_EQ(m[i], 0u) << i;
+    EXPECT_EQ(MemInfo(sv[1])[SK_MEMINFO_WMEM_ALLOC], 0u);
+    EXPECT_EQ(MemInfo(sv[1])[SK_MEMINFO_RMEM_ALLOC], 0u);
+  }
+  const int fd = Socket(SOCK_DGRAM);
+  EXPECT_EQ(Get(fd, SO_MEMINFO, 35).len, 35u);
+  EXPECT_EQ(Get(fd, SO_MEMINFO, 0).len, 0u);
+}
+
+SHUNT_BOTH_BACKENDS(MemInfoOption);
+
+// ---------------------------------------------------------------------------
+class PeerGroupsOption : public GenericOptions {};
+
+// The peer's supplementary groups as SO_PEERCRED's credentials were
+// captured (socketpair, connect, listen), ascending; ERANGE and the
+// length needed when they do not fit; ENODATA without a peer.
+TEST_P(PeerGroupsOption, CapturedWithTheCredentials) {
+  int before[2];
+  Pair(SOCK_STREAM, before);
+  EXPECT_EQ(Get(Socket(SOCK_DGRAM), SO_PEERGROUPS, 64).err, ENODATA);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    const gid_t groups[] = {30, 10, 20};
+    if (setgroups(3, groups) != 0) _exit(100);
+    for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+      int sv[2];
+      if (api().socketpair(AF_UNIX, type, 0, sv) != 0) _exit(101);
+      gid_t got[8] = {};
+      socklen_t len = 11;
+      if (api().getsockopt(sv[0], SOL_SOCKET, SO_PEERGROUPS, got, &len) != -1 ||
+          errno != ERANGE || len != 12 || got[0] != 0)
+        _exit(1);
+      len = sizeof got;
+      if (api().getsockopt(sv[1], SOL_SOCKET, SO_PEERGROUPS, got, &len) != 0 ||
+          len != 12 || got[0] != 10 || got[1] != 20 || got[2] != 30)
+        _exit(2);
+      api().close(sv[0]);
+      api().close(sv[1]);
+    }
+    // A pair made before keeps the groups it was made with (none).
+    gid_t got[8];
+    socklen_t len = sizeof got;
+    if (api().getsockopt(before[0], SOL_SOCKET, SO_PEERGROUPS, got, &len) !=
+            0 ||
+        len != 0)
+      _exit(3);
+    exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_P(PeerGroupsOption, ListenerAndConnection) {
+  const sockaddr_un a = TempAddr("l");
+  const int listener = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(listener, a), 0);
+  EXPECT_EQ(Get(listener, SO_PEERGROUPS, 64).err, ENODATA);
+  ASSERT_EQ(api().listen(listener, 4), 0);
+  // This process has no supplementary groups.
+  Got g = Get(listener, SO_PEERGROUPS, 64);
+  EXPECT_EQ(g.rc, 0);
+  EXPECT_EQ(g.len, 0u);
+  const int client = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(client, a), 0);
+  g = Get(client, SO_PEERGROUPS, 0);
+  EXPECT_EQ(g.rc, 0);
+  EXPECT_EQ(g.len, 0u);
+  socklen_t len = static_cast<socklen_t>(-1);
+  gid_t got;
+  errno = 0;
+  EXPECT_EQ(api().getsockopt(client, SOL_SOCKET, SO_PEERGROUPS, &got, &len),
+            -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+SHUNT_BOTH_BACKENDS(PeerGroupsOption);
+
+// ---------------------------------------------------------------------------
+class PassRightsOption : public GenericOptions {};
+
+// Linux 6.16+: a receiver with kSoPassRights off refuses descriptors with
+// EPERM (the sender's own setting does not matter); plain data passes.
+TEST_P(PassRightsOption, ReceiverRefusesDescriptors) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetInt(sv[1], kSoPassRights, 0), 0);
+    errno = 0;
+    EXPECT_EQ(
+        shunt_test::SendRights(api().sendmsg, sv[0], {sv[0]}, MSG_DONTWAIT),
+        -1);
+    EXPECT_EQ(errno, EPERM);
+    char c;
+    errno = 0;
+    EXPECT_EQ(api().recv(sv[1], &c, 1, MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    SendAll(sv[0], "x");
+    EXPECT_EQ(RecvString(sv[1], 1), "x");
+    ASSERT_EQ(SetInt(sv[0], kSoPassRights, 0), 0);
+    ASSERT_EQ(SetInt(sv[1], kSoPassRights, 1), 0);
+    EXPECT_EQ(
+        shunt_test::SendRights(api().sendmsg, sv[1], {sv[0]}, MSG_DONTWAIT),
+        -1);
+    EXPECT_EQ(shunt_test::SendRights(api().sendmsg, sv[0], {sv[0]}), 1);
+    const std::vector<int> passed =
+        shunt_test::RecvRights(api().recvmsg, sv[1], 1);
+    ASSERT_EQ(passed.size(), 1u);
+    Track(passed[0]);
+  }
+}
+
+// The receiver's shutdown comes first (EPIPE), and the descriptors are
+// not the cause of it.
+TEST_P(PassRightsOption, ShutdownComesFirst) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetInt(sv[1], kSoPassRights, 0), 0);
+    ASSERT_EQ(api().shutdown(sv[1], SHUT_RD), 0);
+    errno = 0;
+    EXPECT_EQ(shunt_test::SendRights(api().sendmsg, sv[0], {sv[0]},
+                                     MSG_NOSIGNAL | MSG_DONTWAIT),
+              -1);
+    EXPECT_EQ(errno, EPIPE);
+  }
+}
+
+// A connection takes the listener's setting as of its connect: sending
+// to the embryo is refused before it is accepted.
+TEST_P(PassRightsOption, ConnectionTakesTheListenersSetting) {
+  const sockaddr_un a = TempAddr("l");
+  const int listener = Socket(SOCK_STREAM);
+  ASSERT_EQ(Bind(listener, a), 0);
+  ASSERT_EQ(api().listen(listener, 4), 0);
+  ASSERT_EQ(SetInt(listener, kSoPassRights, 0), 0);
+  const int client = Socket(SOCK_STREAM);
+  ASSERT_EQ(Connect(client, a), 0);
+  ASSERT_EQ(SetInt(listener, kSoPassRights, 1), 0);
+  errno = 0;
+  EXPECT_EQ(
+      shunt_test::SendRights(api().sendmsg, client, {client}, MSG_DONTWAIT),
+      -1);
+  EXPECT_EQ(errno, EPERM);
+  const int server = Track(api().accept(listener, nullptr, nullptr));
+  ASSERT_GE(server, 0);
+  EXPECT_EQ(GetIntOption(server, SOL_SOCKET, kSoPassRights), 0);
+}
+
+SHUNT_BOTH_BACKENDS(PassRightsOption);
+
+// ---------------------------------------------------------------------------
+class InqOption : public GenericOptions {};
+
+// net/unix/af_unix.c: unix_setsockopt: stream sockets only, 0 or 1, and
+// it cannot be read back.
+TEST_P(InqOption, StreamOnly) {
+  const int stream = Socket(SOCK_STREAM);
+  EXPECT_EQ(SetInt(stream, kSoInq, 1), 0);
+  EXPECT_EQ(SetInt(stream, kSoInq, 0), 0);
+  for (int bad : {2, -1}) EXPECT_EQ(SetInt(stream, kSoInq, bad), -EINVAL);
+  EXPECT_EQ(Set(stream, kSoInq, "\1\0\0", 3), -EINVAL);
+  EXPECT_EQ(Get(stream, kSoInq, 4).err, ENOPROTOOPT);
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET})
+    EXPECT_EQ(SetInt(Socket(type), kSoInq, 1), -ENOPROTOOPT);
+}
+
+// unix_stream_read_generic: after each read, the bytes left to read
+// (SCM_INQ), after any credentials; a peek leaves them all; an urgent read
+// reports none; a read with no room for it is MSG_CTRUNC.
+TEST_P(InqOption, EachReadReportsWhatIsLeft) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetInt(sv[1], kSoInq, 1), 0);
+  using C = std::vector<std::pair<int, int>>;
+  SendAll(sv[0], "hello");
+  SendAll(sv[0], "world");
+  Read r = RecvWithControl(sv[1], 2, MSG_PEEK);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.cmsgs, (C{{kSoInq, 10}}));
+  r = RecvWithControl(sv[1], 3, 0);
+  EXPECT_EQ(r.cmsgs, (C{{kSoInq, 7}}));
+  r = RecvWithControl(sv[1], 2, 0, 0);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.flags & MSG_CTRUNC, MSG_CTRUNC);
+  r = RecvWithControl(sv[1], 64, 0);
+  EXPECT_EQ(r.rc, 5);
+  EXPECT_EQ(r.cmsgs, (C{{kSoInq, 0}}));
+  ASSERT_EQ(SetInt(sv[1], SO_PASSCRED, 1), 0);
+  SendAll(sv[0], "ab");
+  r = RecvWithControl(sv[1], 1, 0);
+  ASSERT_EQ(r.cmsgs.size(), 2u);
+  EXPECT_EQ(r.cmsgs[0].first, SCM_CREDENTIALS);
+  EXPECT_EQ(r.cmsgs[1], std::make_pair(kSoInq, 1));
+  ASSERT_EQ(SetInt(sv[1], SO_PASSCRED, 0), 0);
+  ASSERT_EQ(api().send(sv[0], "xyz", 3, MSG_OOB), 3);
+  r = RecvWithControl(sv[1], 1, MSG_OOB);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(r.cmsgs.empty());
+  r = RecvWithControl(sv[1], 64, 0);
+  EXPECT_EQ(r.rc, 3);  // "b" and "xy"
+  EXPECT_EQ(r.cmsgs, (C{{kSoInq, 0}}));
+  // End of file is a read too.
+  ASSERT_EQ(api().shutdown(sv[0], SHUT_WR), 0);
+  r = RecvWithControl(sv[1], 64, 0);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.cmsgs, (C{{kSoInq, 0}}));
+  // Switched off, nothing.
+  ASSERT_EQ(SetInt(sv[1], kSoInq, 0), 0);
+  r = RecvWithControl(sv[1], 64, 0);
+  EXPECT_TRUE(r.cmsgs.empty());
+}
+
+SHUNT_BOTH_BACKENDS(InqOption);
+
+// ---------------------------------------------------------------------------
+class PassSecOption : public GenericOptions {};
+
+// With no security module that labels sockets, SO_PASSSEC is a flag that
+// brings no SCM_SECURITY message.
+TEST_P(PassSecOption, NoSecurityContextIsDelivered) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+    int sv[2];
+    Pair(type, sv);
+    ASSERT_EQ(SetInt(sv[1], SO_PASSSEC, 1), 0);
+    SendAll(sv[0], "q");
+    const Read r = RecvWithControl(sv[1], 1, 0, 256);
+    ASSERT_EQ(r.rc, 1);
+    EXPECT_EQ(r.controllen, 0u);
+    EXPECT_EQ(Get(sv[1], SO_PEERSEC, 64).err, ENOPROTOOPT);
+  }
+}
+
+SHUNT_BOTH_BACKENDS(PassSecOption);
 
 }  // namespace

@@ -551,31 +551,23 @@ SHUNT_EXPORT int shunt_getsockopt(int fd, int level, int optname, void* optval,
   FileRef f;
   if (!LookupFd(fd, &f, FdUse::kRead))
     return getsockopt(fd, level, optname, optval, optlen);
-  socklen_t len;
-  if (!CopyUser(&len, optlen, sizeof len))
-    return static_cast<int>(PosixResult(-EFAULT));
-  unsigned char buf[64];
-  socklen_t klen = len > sizeof buf ? sizeof buf : len;
-  if (static_cast<int>(len) < 0) klen = len;  // SockGetOpt rejects it
-  const int rc = SockGetOpt(f.sock(), level, optname, buf, &klen);
-  if (rc != 0) return static_cast<int>(PosixResult(rc));
-  if (!CopyUser(optval, buf, klen) || !CopyUser(optlen, &klen, sizeof klen))
-    return static_cast<int>(PosixResult(-EFAULT));
-  return 0;
+  // The network namespace is the one this process's placeholder socket
+  // lives in, so the kernel answers (docs/DIFFERENCES.md).
+  if (level == SOL_SOCKET && optname == SO_NETNS_COOKIE)
+    return getsockopt(fd, level, optname, optval, optlen);
+  return static_cast<int>(
+      PosixResult(SockGetOpt(f.sock(), level, optname, optval, optlen)));
 }
 
 SHUNT_EXPORT int shunt_setsockopt(int fd, int level, int optname,
                                   const void* optval, socklen_t optlen) {
   FileRef f;
   if (!LookupFd(fd, &f)) return setsockopt(fd, level, optname, optval, optlen);
+  // net/socket.c: do_sock_setsockopt refuses a negative optlen first.
   if (static_cast<int>(optlen) < 0)
     return static_cast<int>(PosixResult(-EINVAL));
-  unsigned char buf[sizeof(timeval)] = {};
-  const socklen_t n = optlen < sizeof buf ? optlen : sizeof buf;
-  if (n != 0 && !CopyUser(buf, optval, n))
-    return static_cast<int>(PosixResult(-EFAULT));
   return static_cast<int>(
-      PosixResult(SockSetOpt(f.sock(), level, optname, buf, optlen)));
+      PosixResult(SockSetOpt(f.sock(), level, optname, optval, optlen)));
 }
 
 SHUNT_EXPORT int shunt_getsockname(int fd, sockaddr* addr, socklen_t* len) {

@@ -21,7 +21,7 @@ namespace {
 
 constexpr uint64_t kMagic = 0x73687566746e7531ULL;  // "shunt" + layout tag
 constexpr uint32_t kVersion =
-    6;  // bumped whenever an arena object changes shape
+    7;  // bumped whenever an arena object changes shape
 constexpr size_t kDefaultSize = size_t{1} << 30;  // sparse: costs what is used
 constexpr size_t kMinSize = size_t{16} << 20;
 

@@ -32,13 +32,16 @@ namespace shunt {
 // The receive of recvmsg and readv into an iovec array (already copied in
 // and validated, `size` its total) with no name asked for, plain flags and
 // nothing to report in control messages: with SO_PASSCRED set a read
-// reports credentials (scm_recv), so it takes the general path. Adds
+// reports credentials (scm_recv), with SO_INQ the bytes left (SCM_INQ), so
+// it takes the general path. Adds
 // MSG_TRUNC to *msg_flags for a truncated datagram.
 [[gnu::always_inline]] inline long SockRecvmsgFast(Arena* a, SockState* sk,
                                                    const iovec* iov,
                                                    size_t iovlen, size_t size,
                                                    int flags, int* msg_flags) {
-  if (sk->passcred.load(std::memory_order_relaxed)) return kWouldBlock;
+  if (sk->passcred.load(std::memory_order_relaxed) ||
+      SockHasFlag(sk, kSockRecvInq))
+    return kWouldBlock;
   IovCursor to(iov, iovlen);
   return sk->type == SOCK_STREAM
              ? StreamRecvFast(a, sk, &to, size, flags)

@@ -307,8 +307,6 @@ ScmReceived::~ScmReceived() {
     MailboxForgetIfUnused(arena_, mailbox_[j]);
 }
 
-namespace {
-
 // net/core/scm.c: put_cmsg: a header and as much of the data as fits.
 void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
   if (m->controllen < sizeof(cmsghdr)) {
@@ -338,8 +336,6 @@ void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
   m->controllen -= cmlen;
   m->control_used += cmlen;
 }
-
-}  // namespace
 
 void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
   // A kernel descriptor that found no number ends the message there.

@@ -73,6 +73,7 @@ class ScmSend {
   ~ScmSend();
   ScmSend(const ScmSend&) = delete;
   ScmSend& operator=(const ScmSend&) = delete;
+  bool has_fds() const { return n_ != 0; }
 
  private:
   friend int ScmParse(const void*, size_t, ScmSend*);
@@ -171,5 +172,8 @@ int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out);
 // scm_detach_fds). Sets MSG_CTRUNC when they do not all fit and adds the
 // bytes used to m->control_used; the rest is released.
 void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred);
+// net/core/scm.c: put_cmsg: one control message, truncated (MSG_CTRUNC)
+// to the room left in the receive's control buffer.
+void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len);
 
 }  // namespace shunt

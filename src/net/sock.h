@@ -58,12 +58,64 @@ struct UnixAddress {
   uint8_t bytes[sizeof(sockaddr_un) + 2];
 };
 
-// Credentials captured at socketpair/connect/listen time (SO_PEERCRED).
+// SOL_SOCKET options newer than this system's headers
+// (include/uapi/asm-generic/socket.h of Linux 6.18).
+#ifndef SO_DEVMEM_DONTNEED
+#define SO_DEVMEM_DONTNEED 80
+#endif
+#ifndef SO_RCVPRIORITY
+#define SO_RCVPRIORITY 82
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+#ifndef SO_INQ
+#define SO_INQ 84
+#define SCM_INQ SO_INQ
+#endif
+
+// The supplementary groups SO_PEERGROUPS reports: a peer with more is
+// reported with its first (lowest) ones (docs/DIFFERENCES.md).
+constexpr int kPeerGroupsMax = 64;
+
+// Credentials captured at socketpair/connect/listen time (SO_PEERCRED,
+// SO_PEERGROUPS: the kernel keeps the whole struct cred).
 struct PeerCred {
   int32_t pid;
   uint32_t uid;
   uint32_t gid;
   uint32_t valid;
+  uint32_t ngroups;
+  gid_t groups[kPeerGroupsMax];  // ascending, as the kernel sorts them
+};
+
+// sk_setsockopt's on/off options kept in SockState::flags (the kernel's
+// sock flags and one-bit fields). AF_UNIX acts on kSockPassRights and
+// kSockRecvInq; the others are only read back.
+enum SockFlag : uint32_t {
+  kSockReuseAddr = 1u << 0,           // sk_reuse
+  kSockKeepalive = 1u << 1,           // SOCK_KEEPOPEN
+  kSockDontRoute = 1u << 2,           // SOCK_LOCALROUTE
+  kSockBroadcast = 1u << 3,           // SOCK_BROADCAST
+  kSockLinger = 1u << 4,              // SOCK_LINGER
+  kSockDebug = 1u << 5,               // SOCK_DBG
+  kSockNoCheck = 1u << 6,             // sk_no_check_tx
+  kSockRxqOvfl = 1u << 7,             // SOCK_RXQ_OVFL
+  kSockWifiStatus = 1u << 8,          // SOCK_WIFI_STATUS
+  kSockNoFcs = 1u << 9,               // SOCK_NOFCS
+  kSockFilterLocked = 1u << 10,       // SOCK_FILTER_LOCKED
+  kSockSelectErrQueue = 1u << 11,     // SOCK_SELECT_ERR_QUEUE
+  kSockPreferBusyPoll = 1u << 12,     // sk_prefer_busy_poll
+  kSockRcvMark = 1u << 13,            // SOCK_RCVMARK
+  kSockRcvPriority = 1u << 14,        // SOCK_RCVPRIORITY
+  kSockPassSec = 1u << 15,            // sk_scm_security
+  kSockPassRights = 1u << 16,         // sk_scm_rights (set at creation)
+  kSockRecvInq = 1u << 17,            // unix_sock's recvmsg_inq (SO_INQ)
+  kSockRcvTstamp = 1u << 18,          // SOCK_RCVTSTAMP
+  kSockRcvTstampNs = 1u << 19,        // SOCK_RCVTSTAMPNS
+  kSockTstampNew = 1u << 20,          // SOCK_TSTAMP_NEW
+  kSockTxtimeDeadline = 1u << 21,     // sk_txtime_deadline_mode
+  kSockTxtimeReportErrors = 1u << 22  // sk_txtime_report_errors
 };
 
 struct SockState {
@@ -75,10 +127,7 @@ struct SockState {
   std::atomic<SockPhase> phase;
   uint8_t dead;  // SOCK_DEAD: released, awaiting its last reference
   std::atomic<uint8_t> passcred;
-  // sk_setsockopt flags with no effect on AF_UNIX, kept to be read back:
-  // bit SO_<name> for SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE,
-  // SO_BROADCAST, SO_OOBINLINE, SO_LINGER (see FlagOptionBit in socket.cc).
-  std::atomic<uint16_t> flag_opts;
+  std::atomic<uint32_t> flags;     // SockFlag bits
   ArenaMutex lock;                 // guards everything below unless noted
   std::atomic<uint32_t> shutdown;  // kRcvShutdown | kSendShutdown
   std::atomic<int32_t> err;        // pending SO_ERROR (positive errno)
@@ -92,7 +141,7 @@ struct SockState {
   std::atomic<int32_t> peek_off;
   std::atomic<int32_t> priority;  // SO_PRIORITY, never acted on
   // SO_LINGER's time in jiffies (sk_lingertime), kept when lingering is
-  // switched off; on/off is bit SO_LINGER of flag_opts. Never acted on.
+  // switched off; on/off is kSockLinger. Never acted on.
   std::atomic<int64_t> linger_jiffies;
   // SO_RCVTIMEO/SO_SNDTIMEO in the kernel's jiffies, as the kernel keeps
   // them (so getsockopt reads back its rounding): 0 waits forever, -1 does
@@ -145,8 +194,25 @@ struct SockState {
   // The descriptor mailbox where kernel descriptors sent to this socket
   // wait (fd/mailbox.h): its opener's, or its listener's for an embryo.
   uint64_t mailbox;
+
+  // Options AF_UNIX never acts on, kept to be read back as sk_getsockopt
+  // reports them (atomic: set and read without the lock, as the kernel's
+  // WRITE_ONCE/READ_ONCE).
+  std::atomic<uint32_t> mark;              // SO_MARK (sk_mark)
+  std::atomic<int32_t> incoming_cpu;       // SO_INCOMING_CPU, -1 at first
+  std::atomic<uint32_t> busy_poll_usec;    // SO_BUSY_POLL (sk_ll_usec)
+  std::atomic<uint32_t> busy_poll_budget;  // SO_BUSY_POLL_BUDGET
+  std::atomic<uint64_t> max_pacing_rate;   // SO_MAX_PACING_RATE, ~0 at first
+  std::atomic<uint32_t> tsflags;           // SO_TIMESTAMPING flags (sk_tsflags)
+  std::atomic<int32_t> txtime_clockid;     // SO_TXTIME's clock (sk_clockid)
+  std::atomic<int32_t> bound_dev_if;       // SO_BINDTODEVICE, SO_BINDTOIFINDEX
+  std::atomic<uint8_t> userlocks;          // SO_BUF_LOCK bits (sk_userlocks)
 };
 static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
+
+inline bool SockHasFlag(const SockState* sk, uint32_t flag) {
+  return (sk->flags.load(std::memory_order_relaxed) & flag) != 0;
+}
 
 // SHUNT_SO_PERSONALITY: the descriptors one message from sk may carry.
 inline int ScmLimit(const SockState* sk) {
@@ -245,9 +311,13 @@ int SockListen(const Sock& s, int backlog);
 int SockAccept(const Sock& s, bool new_nonblock, Off* file, UnixAddress* peer);
 int SockShutdown(const Sock& s, int how);
 int SockGetName(const Sock& s, bool peer, UnixAddress* out);
-int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len);
-int SockSetOpt(const Sock& s, int level, int name, const void* val,
-               socklen_t len);
+// getsockopt/setsockopt with the caller's pointers: the socket layer reads
+// and writes them as sk_getsockopt/sk_setsockopt do (only the bytes an
+// option uses). SockSetOpt expects a non-negative optlen.
+int SockGetOpt(const Sock& s, int level, int name, void* optval,
+               socklen_t* optlen);
+int SockSetOpt(const Sock& s, int level, int name, const void* optval,
+               socklen_t optlen);
 // ioctl: *handled is false for requests sockets don't know (the caller
 // passes them to the kernel placeholder).
 int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled);

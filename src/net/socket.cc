@@ -3,16 +3,24 @@
 // (net/unix/af_unix.c, net/core/sock.c).
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/net_tstamp.h>
+#include <linux/sock_diag.h>
+#include <linux/socket.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <shunt/shunt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "base/user_copy.h"
 #include "fd/mailbox.h"
@@ -43,6 +51,9 @@ Off SockAlloc(Arena* a, int type) {
   sk->rcvbuf.store(static_cast<int32_t>(lim.rmem_default));
   sk->rcvlowat.store(1);
   sk->peek_off.store(-1);
+  sk->flags.store(kSockPassRights);
+  sk->incoming_cpu.store(-1);
+  sk->max_pacing_rate.store(UINT64_MAX);
   sk->spin_ns.store(DefaultSpinNs());
   sk->personality.store(static_cast<uint8_t>(a->header()->default_personality));
   // For datagram sockets the backlog is the receive queue limit
@@ -128,7 +139,18 @@ int64_t DefaultSpinNs() {
 }
 
 PeerCred CurrentCred() {
-  return PeerCred{static_cast<int32_t>(getpid()), geteuid(), getegid(), 1};
+  PeerCred c{static_cast<int32_t>(getpid()), geteuid(), getegid(), 1, 0, {}};
+  // The supplementary groups, ascending as the kernel keeps them; only the
+  // first kPeerGroupsMax of a longer list.
+  int n = getgroups(kPeerGroupsMax, c.groups);
+  if (n < 0 && errno == EINVAL) {
+    std::vector<gid_t> all(static_cast<size_t>(getgroups(0, nullptr)));
+    n = getgroups(static_cast<int>(all.size()), all.data());
+    if (n > kPeerGroupsMax) n = kPeerGroupsMax;
+    if (n > 0) std::copy_n(all.begin(), n, c.groups);
+  }
+  c.ngroups = n < 0 ? 0 : static_cast<uint32_t>(n);
+  return c;
 }
 
 void SockHold(SockState* sk) {
@@ -380,17 +402,48 @@ int SockGetName(const Sock& s, bool want_peer, UnixAddress* out) {
   return 0;
 }
 
+namespace {
+
+// In-flight bytes a sender has queued (SIOCOUTQ, unix_writable): payload
+// at the peer for stream (DIFFERENCES.md 1), truesize charge otherwise.
+uint32_t OutqLen(const Sock& s) {
+  SockState* sk = s.sk;
+  if (sk->type != SOCK_STREAM) return sk->wmem.load();
+  SockState* peer = s.arena->Ptr<SockState>(sk->peer);
+  return peer == nullptr ? 0
+                         : __atomic_load_n(&peer->rq.bytes, __ATOMIC_RELAXED);
+}
+
+// Bytes a stream or seqpacket socket has to read (SIOCINQ, SO_INQ), lock
+// held. Linux 6.18 reads them from u->inq_len, which queue_oob and
+// unix_stream_sendmsg raise, and unix_stream_recv_urg and
+// unix_stream_read_generic lower by what they take; manage_oob never
+// lowers it for an urgent byte a read passes over (not inline), so every
+// such byte is still counted, forever.
+int InqLen(Arena* a, SockState* sk) {
+  int v = static_cast<int>(sk->rq.bytes + sk->inq_skipped_urgent);
+  // A taken urgent byte still in the ring is not data any more.
+  for (uint32_t i = sk->rq.seg_head; sk->rq.urgent != 0 && i != sk->rq.seg_tail;
+       ++i) {
+    const Segment* seg = sk->rq.At(a, i);
+    if (seg != nullptr && seg->len == 0) --v;
+  }
+  return v;
+}
+
+}  // namespace
+
 // ---- options --------------------------------------------------------------
 
 namespace {
 
 // net/core/sock.c: sock_set_timeout. Stored in jiffies with the kernel's
 // rounding; getsockopt converts back as sock_get_timeout does.
-int SetTimeout(Arena* a, std::atomic<int64_t>* slot, const void* val,
-               socklen_t len) {
+int SetTimeout(Arena* a, std::atomic<int64_t>* slot, const void* optval,
+               socklen_t optlen) {
   timeval tv;
-  if (len < sizeof tv) return -EINVAL;
-  memcpy(&tv, val, sizeof tv);
+  if (optlen < sizeof tv) return -EINVAL;
+  if (!CopyUser(&tv, optval, sizeof tv)) return -EFAULT;
   if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
   if (tv.tv_sec < 0) {
     slot->store(-1);
@@ -417,104 +470,470 @@ void GetTimeout(Arena* a, int64_t jiffies, timeval* tv) {
   tv->tv_usec = (jiffies % hz) * 1000000 / hz;
 }
 
-}  // namespace
-
-namespace {
-
-// Boolean options every socket keeps (sk_setsockopt's sock_valbool_flag
-// and sk_reuse), which AF_UNIX never looks at: a bit each in flag_opts.
-int FlagOptionBit(int name) {
+// The on/off options kept as a SockFlag (sk_setsockopt's
+// sock_valbool_flag and one-bit fields); 0 for the others.
+uint32_t FlagOf(int name) {
   switch (name) {
     case SO_REUSEADDR:
+      return kSockReuseAddr;
     case SO_KEEPALIVE:
+      return kSockKeepalive;
     case SO_DONTROUTE:
+      return kSockDontRoute;
     case SO_BROADCAST:
-    case SO_LINGER:
-      return 1 << name;
+      return kSockBroadcast;
+    case SO_DEBUG:
+      return kSockDebug;
+    case SO_NO_CHECK:
+      return kSockNoCheck;
+    case SO_RXQ_OVFL:
+      return kSockRxqOvfl;
+    case SO_WIFI_STATUS:
+      return kSockWifiStatus;
+    case SO_NOFCS:
+      return kSockNoFcs;
+    case SO_LOCK_FILTER:
+      return kSockFilterLocked;
+    case SO_SELECT_ERR_QUEUE:
+      return kSockSelectErrQueue;
+    case SO_PREFER_BUSY_POLL:
+      return kSockPreferBusyPoll;
+    case SO_RCVMARK:
+      return kSockRcvMark;
+    case SO_RCVPRIORITY:
+      return kSockRcvPriority;
+    case SO_PASSSEC:
+      return kSockPassSec;
+    case SO_PASSRIGHTS:
+      return kSockPassRights;
     default:
       return 0;
   }
 }
 
+void SetFlag(SockState* sk, uint32_t flag, bool on) {
+  if (on)
+    sk->flags.fetch_or(flag);
+  else
+    sk->flags.fetch_and(~flag);
+}
+
+// Privilege as shunt models it (docs/DIFFERENCES.md 2): the kernel's
+// sockopt_capable / sockopt_ns_capable of CAP_NET_ADMIN or CAP_NET_RAW.
+bool Privileged() { return geteuid() == 0; }
+
+// SOF_TIMESTAMPING_MASK of Linux 6.18 (flags up to
+// SOF_TIMESTAMPING_TX_COMPLETION), and the flags sock_set_timestamping
+// checks by name.
+constexpr uint32_t kTimestampingMask = (1u << 19) - 1;
+constexpr uint32_t kTimestampingOptIdTcp = 1u << 16;
+
+// net/core/sock.c: sock_set_timestamp (SO_TIMESTAMP{,NS}_{OLD,NEW}).
+void SetTimestamp(SockState* sk, int name, bool on) {
+  if (!on) {
+    SetFlag(sk, kSockRcvTstamp | kSockRcvTstampNs, false);
+    return;
+  }
+  SetFlag(sk, kSockTstampNew,
+          name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW);
+  SetFlag(sk, kSockRcvTstampNs,
+          name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMPNS_NEW);
+  SetFlag(sk, kSockRcvTstamp, true);
+}
+
+// net/core/sock.c: sock_set_timestamping. The struct so_timestamping is
+// read when optlen is exactly its size, otherwise the int is the flags.
+int SetTimestamping(SockState* sk, int name, int v, const void* optval,
+                    socklen_t optlen) {
+  so_timestamping ts{v, 0};
+  if (optlen == sizeof ts && !CopyUser(&ts, optval, sizeof ts)) return -EFAULT;
+  const auto flags = static_cast<uint32_t>(ts.flags);
+  if (flags & ~kTimestampingMask) return -EINVAL;
+  if ((flags & kTimestampingOptIdTcp) && !(flags & SOF_TIMESTAMPING_OPT_ID))
+    return -EINVAL;
+  if ((flags & SOF_TIMESTAMPING_OPT_STATS) &&
+      !(flags & SOF_TIMESTAMPING_OPT_TSONLY))
+    return -EINVAL;
+  // sock_timestamping_bind_phc: a socket bound to no device has no clock
+  // to bind; a device has none of the PHC virtual clocks it asks for
+  // (docs/DIFFERENCES.md).
+  if (flags & SOF_TIMESTAMPING_BIND_PHC)
+    return sk->bound_dev_if.load() == 0 ? -EOPNOTSUPP : -EINVAL;
+  sk->tsflags.store(flags);
+  SetFlag(sk, kSockTstampNew, name == SO_TIMESTAMPING_NEW);
+  return 0;
+}
+
+// sk_setsockopt's SO_TXTIME: struct sock_txtime, exactly.
+int SetTxtime(SockState* sk, const void* optval, socklen_t optlen) {
+  sock_txtime t;
+  if (optlen != sizeof t) return -EINVAL;
+  if (!CopyUser(&t, optval, sizeof t)) return -EFAULT;
+  if (t.flags & ~SOF_TXTIME_FLAGS_MASK) return -EINVAL;
+  if (t.clockid != CLOCK_MONOTONIC && !Privileged()) return -EPERM;
+  // sockopt_validate_clockid
+  if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC &&
+      t.clockid != CLOCK_TAI)
+    return -EINVAL;
+  sk->txtime_clockid.store(t.clockid);
+  SetFlag(sk, kSockTxtimeDeadline, t.flags & SOF_TXTIME_DEADLINE_MODE);
+  SetFlag(sk, kSockTxtimeReportErrors, t.flags & SOF_TXTIME_REPORT_ERRORS);
+  return 0;
+}
+
+// net/core/sock.c: sock_bindtoindex_locked. No check that the device
+// exists; changing a binding needs CAP_NET_RAW.
+int BindToIndex(SockState* sk, int ifindex) {
+  if (sk->bound_dev_if.load() != 0 && !Privileged()) return -EPERM;
+  if (ifindex < 0) return -EINVAL;
+  sk->bound_dev_if.store(ifindex);
+  return 0;
+}
+
+// net/core/sock.c: sock_setbindtodevice: up to IFNAMSIZ-1 bytes of a
+// name, read before anything is checked; an empty name unbinds.
+int SetBindToDevice(SockState* sk, const void* optval, socklen_t optlen) {
+  char name[IFNAMSIZ] = {};
+  const size_t n = std::min<size_t>(optlen, IFNAMSIZ - 1);
+  if (n != 0 && !CopyUser(name, optval, n)) return -EFAULT;
+  int ifindex = 0;
+  if (name[0] != '\0') {
+    ifindex = static_cast<int>(if_nametoindex(name));
+    if (ifindex == 0) return -ENODEV;
+  }
+  return BindToIndex(sk, ifindex);
+}
+
+// A classic BPF program as SO_ATTACH_FILTER and SO_ATTACH_REUSEPORT_CBPF
+// take it (net/core/filter.c: copy_bpf_fprog_from_user, then __get_filter:
+// a locked socket refuses it, then bpf_check_basics_ok); 0 for a program
+// the kernel would go on to load.
+int CheckFprog(const SockState* sk, const void* optval, socklen_t optlen) {
+  sock_fprog fprog;
+  if (optlen != sizeof fprog) return -EINVAL;
+  if (!CopyUser(&fprog, optval, sizeof fprog)) return -EFAULT;
+  if (SockHasFlag(sk, kSockFilterLocked)) return -EPERM;
+  if (fprog.filter == nullptr || fprog.len == 0 || fprog.len > BPF_MAXINSNS)
+    return -EINVAL;
+  return 0;
+}
+
+// An eBPF program descriptor as SO_ATTACH_BPF and SO_ATTACH_REUSEPORT_EBPF
+// take it (sk_attach_bpf, sk_reuseport_attach_bpf: a u32, a locked socket
+// refuses it, then bpf_prog_get: EBADF for no descriptor, EINVAL for one
+// that is not a BPF program); 0 for a BPF program.
+int CheckBpfProg(const SockState* sk, int fd, socklen_t optlen) {
+  if (optlen != sizeof(uint32_t)) return -EINVAL;
+  if (SockHasFlag(sk, kSockFilterLocked)) return -EPERM;
+  if (fd < 0 || fcntl(fd, F_GETFD) < 0) return -EBADF;
+  char link[64];
+  char target[32] = {};
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = readlink(link, target, sizeof target - 1);
+  return n > 0 && strcmp(target, "anon_inode:bpf-prog") == 0 ? 0 : -EINVAL;
+}
+
+// sk_setsockopt for SOL_SOCKET; `v` is the int every option but
+// SO_BINDTODEVICE reads first.
+int SetSocketOption(const Sock& s, int name, int v, const void* optval,
+                    socklen_t optlen) {
+  SockState* sk = s.sk;
+  const ArenaLimits& lim = s.arena->limits();
+  // sk_setsockopt: the value is doubled (for bookkeeping overhead) and
+  // floored; the plain options are capped by the sysctl, the FORCE ones
+  // need privilege (CAP_NET_ADMIN; here: effective uid 0). Each sets the
+  // lock bit SO_BUF_LOCK reports.
+  const auto set_buf = [sk](std::atomic<int32_t>* slot, uint32_t u, int min,
+                            uint8_t lock) {
+    if (u > INT32_MAX / 2) u = INT32_MAX / 2;
+    const int nb = static_cast<int>(u) * 2;
+    slot->store(nb < min ? min : nb);
+    sk->userlocks.fetch_or(lock);
+  };
+  switch (name) {
+    case SO_SNDBUF:
+      set_buf(&sk->sndbuf, std::min(static_cast<uint32_t>(v), lim.wmem_max),
+              kMinSndbuf, SOCK_SNDBUF_LOCK);
+      return 0;
+    case SO_RCVBUF:
+      set_buf(&sk->rcvbuf, std::min(static_cast<uint32_t>(v), lim.rmem_max),
+              kMinRcvbuf, SOCK_RCVBUF_LOCK);
+      return 0;
+    case SO_SNDBUFFORCE:
+    case SO_RCVBUFFORCE:
+      if (!Privileged()) return -EPERM;
+      if (name == SO_SNDBUFFORCE)
+        set_buf(&sk->sndbuf, static_cast<uint32_t>(v < 0 ? 0 : v), kMinSndbuf,
+                SOCK_SNDBUF_LOCK);
+      else
+        set_buf(&sk->rcvbuf, static_cast<uint32_t>(v < 0 ? 0 : v), kMinRcvbuf,
+                SOCK_RCVBUF_LOCK);
+      return 0;
+    case SO_BUF_LOCK:
+      if (v & ~SOCK_BUF_LOCK_MASK) return -EINVAL;
+      sk->userlocks.store(static_cast<uint8_t>(v));
+      return 0;
+    case SO_RCVLOWAT:
+      sk->rcvlowat.store(v < 0 ? INT32_MAX : (v == 0 ? 1 : v));
+      return 0;
+    case SO_PEEK_OFF:
+      sk->peek_off.store(v);
+      return 0;
+    case SO_LINGER: {
+      if (optlen < sizeof(linger)) return -EINVAL;
+      linger l;
+      if (!CopyUser(&l, optval, sizeof l)) return -EFAULT;
+      if (l.l_onoff == 0) {
+        SetFlag(sk, kSockLinger, false);
+        return 0;
+      }
+      // sk_setsockopt: seconds (an int widened to unsigned long, so a
+      // negative one is huge) to jiffies, capped at MAX_SCHEDULE_TIMEOUT.
+      const uint64_t hz = lim.hz;
+      const uint64_t secs =
+          static_cast<uint64_t>(static_cast<int64_t>(l.l_linger));
+      sk->linger_jiffies.store(
+          secs >= INT64_MAX / hz ? INT64_MAX : static_cast<int64_t>(secs * hz));
+      SetFlag(sk, kSockLinger, true);
+      return 0;
+    }
+    case SO_PRIORITY:
+      // sk_setsockopt: 0..6 for anyone, any value with CAP_NET_ADMIN or
+      // CAP_NET_RAW (here: effective uid 0, DIFFERENCES.md 2).
+      if ((v < 0 || v > 6) && !Privileged()) return -EPERM;
+      sk->priority.store(v);
+      return 0;
+    case SO_PASSCRED:
+      sk->passcred = v != 0;
+      return 0;
+    case SO_OOBINLINE:
+      sk->oobinline = v != 0;
+      return 0;
+    case SO_RCVTIMEO_OLD:
+    case SO_RCVTIMEO_NEW:
+      return SetTimeout(s.arena, &sk->rcvtimeo, optval, optlen);
+    case SO_SNDTIMEO_OLD:
+    case SO_SNDTIMEO_NEW:
+      return SetTimeout(s.arena, &sk->sndtimeo, optval, optlen);
+    case SO_DEBUG:
+      if (v != 0 && !Privileged()) return -EACCES;
+      break;
+    case SO_PREFER_BUSY_POLL:
+      if (v != 0 && !Privileged()) return -EPERM;
+      break;
+    case SO_LOCK_FILTER:
+      if (SockHasFlag(sk, kSockFilterLocked) && v == 0) return -EPERM;
+      break;
+    case SO_BSDCOMPAT:   // obsolete, accepted and forgotten
+    case SO_CNX_ADVICE:  // dst_negative_advice: AF_UNIX has no route
+      return 0;
+    case SO_REUSEPORT:  // for inet sockets only
+      return v != 0 ? -EOPNOTSUPP : 0;
+    case SO_MARK:
+      if (!Privileged()) return -EPERM;
+      sk->mark.store(static_cast<uint32_t>(v));
+      return 0;
+    case SO_BUSY_POLL:
+      if (v < 0) return -EINVAL;
+      sk->busy_poll_usec.store(static_cast<uint32_t>(v));
+      return 0;
+    case SO_BUSY_POLL_BUDGET:
+      if (v > static_cast<int>(sk->busy_poll_budget.load()) && !Privileged())
+        return -EPERM;
+      if (v < 0 || v > UINT16_MAX) return -EINVAL;
+      sk->busy_poll_budget.store(static_cast<uint32_t>(v));
+      return 0;
+    case SO_INCOMING_CPU:
+      sk->incoming_cpu.store(v);
+      return 0;
+    case SO_MAX_PACING_RATE: {
+      // An int (~0U meaning ~0UL), or an unsigned long when there is room.
+      uint64_t rate = v == -1 ? UINT64_MAX : static_cast<uint32_t>(v);
+      if (optlen >= sizeof rate && !CopyUser(&rate, optval, sizeof rate))
+        return -EFAULT;
+      sk->max_pacing_rate.store(rate);
+      return 0;
+    }
+    case SO_TIMESTAMP_OLD:
+    case SO_TIMESTAMP_NEW:
+    case SO_TIMESTAMPNS_OLD:
+    case SO_TIMESTAMPNS_NEW:
+      SetTimestamp(sk, name, v != 0);
+      return 0;
+    case SO_TIMESTAMPING_OLD:
+    case SO_TIMESTAMPING_NEW:
+      return SetTimestamping(sk, name, v, optval, optlen);
+    case SO_TXTIME:
+      return SetTxtime(sk, optval, optlen);
+    case SO_BINDTOIFINDEX:
+      return BindToIndex(sk, v);
+    case SO_INQ:  // net/unix/af_unix.c: unix_setsockopt, stream only
+      if (sk->type != SOCK_STREAM) return -ENOPROTOOPT;
+      if (v != 0 && v != 1) return -EINVAL;
+      SetFlag(sk, kSockRecvInq, v != 0);
+      return 0;
+    case SO_ZEROCOPY:  // for inet and RDS sockets only
+    case SO_TXREHASH:  // for TCP only
+      return -EOPNOTSUPP;
+    case SO_RESERVE_MEM:  // AF_UNIX has no memory accounting to reserve in
+      return v < 0 ? -EINVAL : -EOPNOTSUPP;
+    case SO_DEVMEM_DONTNEED:  // sock_devmem_dontneed: TCP only
+      return -EBADF;
+    case SO_DETACH_FILTER:  // sk_detach_filter: no filter is ever attached
+      return SockHasFlag(sk, kSockFilterLocked) ? -EPERM : -ENOENT;
+    case SO_ATTACH_FILTER:
+      if (const int rc = CheckFprog(sk, optval, optlen); rc != 0) return rc;
+      return -EOPNOTSUPP;  // no socket filters (docs/DIFFERENCES.md)
+    case SO_ATTACH_BPF:
+      if (const int rc = CheckBpfProg(sk, v, optlen); rc != 0) return rc;
+      return -EOPNOTSUPP;  // no socket filters (docs/DIFFERENCES.md)
+    // sk_reuseport_attach_filter / _bpf: a socket without SO_REUSEPORT
+    // (never set on AF_UNIX) has no group to attach a program to.
+    case SO_ATTACH_REUSEPORT_CBPF:
+      if (const int rc = CheckFprog(sk, optval, optlen); rc != 0) return rc;
+      return -EINVAL;
+    case SO_ATTACH_REUSEPORT_EBPF:
+      if (const int rc = CheckBpfProg(sk, v, optlen); rc != 0) return rc;
+      return -EINVAL;
+    case SO_DETACH_REUSEPORT_BPF:
+      return -EINVAL;
+    default:  // read-only (SO_TYPE, SO_PEERCRED, ...) or unknown
+      if (FlagOf(name) == 0) return -ENOPROTOOPT;
+      break;
+  }
+  // The on/off options, their checks passed.
+  SetFlag(sk, FlagOf(name), v != 0);
+  return 0;
+}
+
 }  // namespace
 
-int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
+int SockSetOpt(const Sock& s, int level, int name, const void* optval,
+               socklen_t optlen) {
   SockState* sk = s.sk;
   if (level == SOL_SHUNT) {
-    int v;
-    if (name == SHUNT_SO_SPIN_NS)
-      v = static_cast<int>(sk->spin_ns.load());
-    else if (name == SHUNT_SO_PERSONALITY)
-      v = sk->personality.load();
-    else
+    if (name != SHUNT_SO_SPIN_NS && name != SHUNT_SO_PERSONALITY)
       return -ENOPROTOOPT;
-    const socklen_t n = *len < sizeof v ? *len : sizeof v;
-    memcpy(val, &v, n);
-    *len = n;
+    if (optlen < sizeof(int)) return -EINVAL;
+    int v;
+    if (!CopyUser(&v, optval, sizeof v)) return -EFAULT;
+    if (name == SHUNT_SO_PERSONALITY) {
+      if (v != SHUNT_PERSONALITY_LINUX && v != SHUNT_PERSONALITY_NONSTOP)
+        return -EINVAL;
+      sk->personality.store(static_cast<uint8_t>(v));
+      return 0;
+    }
+    if (v < 0) return -EINVAL;
+    sk->spin_ns.store(v);
     return 0;
   }
+  // net/socket.c: do_sock_setsockopt: AF_UNIX has no other level, and
+  // says so before it reads anything.
   if (level != SOL_SOCKET) return -EOPNOTSUPP;
-  if (static_cast<int>(*len) < 0) return -EINVAL;
-  union {
-    int i;
-    timeval tv;
-    ucred cred;
-    linger ling;
-  } v;
-  memset(&v, 0, sizeof v);
-  socklen_t lv = sizeof(int);
+  // net/core/sock.c: sk_setsockopt: SO_BINDTODEVICE reads a name; every
+  // other option reads an int first, and more only if it needs more.
+  int rc;
+  if (name == SO_BINDTODEVICE) {
+    rc = SetBindToDevice(sk, optval, optlen);
+  } else {
+    if (optlen < sizeof(int)) return -EINVAL;
+    int v;
+    if (!CopyUser(&v, optval, sizeof v)) return -EFAULT;
+    rc = SetSocketOption(s, name, v, optval, optlen);
+  }
+  if (rc != 0) return rc;
+  // A larger send buffer may free blocked senders and pollers.
+  MutexLock lock(&sk->lock);
+  SockChanged(s.arena, sk);
+  return 0;
+}
+
+namespace {
+
+// What getsockopt can report, at most (SO_PEERGROUPS, SO_PEERNAME).
+union OptValue {
+  int i;
+  uint64_t u64;
+  timeval tv;
+  ucred cred;
+  linger ling;
+  so_timestamping ts;
+  sock_txtime txtime;
+  uint32_t meminfo[SK_MEMINFO_VARS];
+  gid_t groups[kPeerGroupsMax];
+  uint8_t bytes[sizeof(UnixAddress::bytes)];
+  char name[IFNAMSIZ];
+};
+
+// SO_COOKIE: the socket's inode number in the arena, which no other
+// socket of the arena ever has, with a bit set that the kernel's cookies
+// (a counter from 1) never reach, so it equals no kernel socket's.
+constexpr uint64_t kCookieBit = uint64_t{1} << 62;
+
+// sk_getsockopt for SOL_SOCKET: the value in *v and its size in *lv
+// (getsockopt then copies min(len, *lv) bytes). -ERANGE asks for *lv to
+// be reported as the length needed.
+int GetSocketOption(const Sock& s, int name, int len, OptValue* v, int* lv) {
+  SockState* sk = s.sk;
+  *lv = sizeof(int);
+  if (const uint32_t flag = FlagOf(name); flag != 0) {
+    v->i = SockHasFlag(sk, flag);
+    return 0;
+  }
   switch (name) {
     case SO_TYPE:
-      v.i = sk->type;
-      break;
+      v->i = sk->type;
+      return 0;
     case SO_DOMAIN:
-      v.i = AF_UNIX;
-      break;
+      v->i = AF_UNIX;
+      return 0;
     case SO_PROTOCOL:
-      v.i = 0;
-      break;
+    case SO_BSDCOMPAT:
+    case SO_REUSEPORT:
+    case SO_ZEROCOPY:
+    case SO_RESERVE_MEM:
+    case SO_INCOMING_NAPI_ID:
+      v->i = 0;
+      return 0;
     case SO_ERROR:
-      v.i = -SockTakeError(sk);
-      break;
+      v->i = -SockTakeError(sk);
+      return 0;
     case SO_ACCEPTCONN:
-      v.i = sk->phase == SockPhase::kListen;
-      break;
+      v->i = sk->phase == SockPhase::kListen;
+      return 0;
     case SO_SNDBUF:
-      v.i = sk->sndbuf.load();
-      break;
+      v->i = sk->sndbuf.load();
+      return 0;
     case SO_RCVBUF:
-      v.i = sk->rcvbuf.load();
-      break;
+      v->i = sk->rcvbuf.load();
+      return 0;
+    case SO_BUF_LOCK:
+      v->i = sk->userlocks.load();
+      return 0;
     case SO_RCVLOWAT:
-      v.i = sk->rcvlowat.load();
-      break;
+      v->i = sk->rcvlowat.load();
+      return 0;
     case SO_SNDLOWAT:
-      v.i = 1;
-      break;
+      v->i = 1;
+      return 0;
     case SO_PEEK_OFF:
-      v.i = sk->peek_off.load();
-      break;
+      v->i = sk->peek_off.load();
+      return 0;
     case SO_PRIORITY:
-      v.i = sk->priority.load();
-      break;
+      v->i = sk->priority.load();
+      return 0;
     case SO_LINGER:
-      v.ling.l_onoff = (sk->flag_opts.load() & FlagOptionBit(SO_LINGER)) != 0;
-      v.ling.l_linger =
+      v->ling.l_onoff = SockHasFlag(sk, kSockLinger);
+      v->ling.l_linger =
           static_cast<int>(sk->linger_jiffies.load() / s.arena->limits().hz);
-      lv = sizeof(linger);
-      break;
+      *lv = sizeof(linger);
+      return 0;
     case SO_PASSCRED:
-      v.i = sk->passcred;
-      break;
-    case SO_REUSEADDR:
-    case SO_KEEPALIVE:
-    case SO_DONTROUTE:
-    case SO_BROADCAST:
-      v.i = (sk->flag_opts.load() & FlagOptionBit(name)) != 0;
-      break;
+      v->i = sk->passcred;
+      return 0;
     case SO_OOBINLINE:
-      v.i = sk->oobinline;
-      break;
+      v->i = sk->oobinline;
+      return 0;
     case SO_RCVTIMEO_OLD:
     case SO_RCVTIMEO_NEW:
     case SO_SNDTIMEO_OLD:
@@ -526,157 +945,170 @@ int SockGetOpt(const Sock& s, int level, int name, void* val, socklen_t* len) {
           (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW ? sk->rcvtimeo
                                                               : sk->sndtimeo)
               .load(),
-          &v.tv);
-      lv = sizeof(timeval);
-      break;
+          &v->tv);
+      *lv = sizeof(timeval);
+      return 0;
     case SO_PEERCRED: {
       MutexLock lock(&sk->lock);
       if (sk->peercred.valid) {
-        v.cred.pid = sk->peercred.pid;
-        v.cred.uid = sk->peercred.uid;
-        v.cred.gid = sk->peercred.gid;
+        v->cred.pid = sk->peercred.pid;
+        v->cred.uid = sk->peercred.uid;
+        v->cred.gid = sk->peercred.gid;
       } else {
-        v.cred.pid = 0;
-        v.cred.uid = static_cast<uid_t>(-1);
-        v.cred.gid = static_cast<gid_t>(-1);
+        v->cred.pid = 0;
+        v->cred.uid = static_cast<uid_t>(-1);
+        v->cred.gid = static_cast<gid_t>(-1);
       }
-      lv = sizeof(ucred);
-      break;
+      *lv = sizeof(ucred);
+      return 0;
     }
+    case SO_PEERGROUPS: {
+      // The whole list or, when it does not fit, the length it needs.
+      MutexLock lock(&sk->lock);
+      if (!sk->peercred.valid) return -ENODATA;
+      const uint32_t n = sk->peercred.ngroups;
+      *lv = static_cast<int>(n * sizeof(gid_t));
+      if (len < *lv) return -ERANGE;
+      memcpy(v->groups, sk->peercred.groups, n * sizeof(gid_t));
+      return 0;
+    }
+    case SO_PEERNAME: {
+      // As getpeername reports it, but never more than there is: a longer
+      // buffer is refused and a shorter one gets the start.
+      UnixAddress peer;
+      if (SockGetName(s, true, &peer) != 0) return -ENOTCONN;
+      if (static_cast<uint32_t>(len) > peer.len) return -EINVAL;
+      memcpy(v->bytes, peer.bytes, peer.len);
+      *lv = static_cast<int>(peer.len);
+      return 0;
+    }
+    case SO_MARK:
+      v->i = static_cast<int>(sk->mark.load());
+      return 0;
+    case SO_BUSY_POLL:
+      v->i = static_cast<int>(sk->busy_poll_usec.load());
+      return 0;
+    case SO_INCOMING_CPU:
+      v->i = sk->incoming_cpu.load();
+      return 0;
+    case SO_MAX_PACING_RATE:
+      // An unsigned long when there is room for one, else clamped to 32 bits.
+      if (len >= static_cast<int>(sizeof(uint64_t))) {
+        v->u64 = sk->max_pacing_rate.load();
+        *lv = sizeof(uint64_t);
+      } else {
+        v->i = static_cast<int>(
+            std::min<uint64_t>(sk->max_pacing_rate.load(), UINT32_MAX));
+      }
+      return 0;
+    case SO_TIMESTAMP_OLD:
+      v->i = SockHasFlag(sk, kSockRcvTstamp) &&
+             !SockHasFlag(sk, kSockTstampNew) &&
+             !SockHasFlag(sk, kSockRcvTstampNs);
+      return 0;
+    case SO_TIMESTAMPNS_OLD:
+      v->i =
+          SockHasFlag(sk, kSockRcvTstampNs) && !SockHasFlag(sk, kSockTstampNew);
+      return 0;
+    case SO_TIMESTAMP_NEW:
+      v->i = SockHasFlag(sk, kSockRcvTstamp) && SockHasFlag(sk, kSockTstampNew);
+      return 0;
+    case SO_TIMESTAMPNS_NEW:
+      v->i =
+          SockHasFlag(sk, kSockRcvTstampNs) && SockHasFlag(sk, kSockTstampNew);
+      return 0;
+    case SO_TIMESTAMPING_OLD:
+    case SO_TIMESTAMPING_NEW:
+      // The new name reports only flags set through it.
+      if (name == SO_TIMESTAMPING_OLD || SockHasFlag(sk, kSockTstampNew))
+        v->ts.flags = static_cast<int>(sk->tsflags.load());
+      *lv = sizeof(so_timestamping);
+      return 0;
+    case SO_TXTIME:
+      v->txtime.clockid = sk->txtime_clockid.load();
+      v->txtime.flags =
+          (SockHasFlag(sk, kSockTxtimeDeadline) ? SOF_TXTIME_DEADLINE_MODE
+                                                : 0) |
+          (SockHasFlag(sk, kSockTxtimeReportErrors) ? SOF_TXTIME_REPORT_ERRORS
+                                                    : 0);
+      *lv = sizeof(sock_txtime);
+      return 0;
+    case SO_BINDTOIFINDEX:
+      v->i = sk->bound_dev_if.load();
+      return 0;
+    case SO_BINDTODEVICE: {
+      // sock_getbindtodevice: nothing for an unbound socket, else the
+      // name and its NUL, which needs a buffer of IFNAMSIZ.
+      const int ifindex = sk->bound_dev_if.load();
+      *lv = 0;
+      if (ifindex == 0) return 0;
+      if (len < IFNAMSIZ) return -EINVAL;
+      if (if_indextoname(static_cast<unsigned>(ifindex), v->name) == nullptr)
+        return -ENODEV;
+      *lv = static_cast<int>(strlen(v->name) + 1);
+      return 0;
+    }
+    case SO_GET_FILTER:  // sk_get_filter: no filter, no instructions
+      *lv = 0;
+      return 0;
+    case SO_BPF_EXTENSIONS:  // bpf_tell_extensions: SKF_AD_MAX
+      v->i = SKF_AD_MAX;
+      return 0;
+    case SO_COOKIE:
+      if (len < static_cast<int>(sizeof(uint64_t))) return -EINVAL;
+      v->u64 = sk->inode | kCookieBit;
+      *lv = sizeof(uint64_t);
+      return 0;
+    case SO_MEMINFO:
+      // sk_get_meminfo. AF_UNIX charges queued data to its sender, so
+      // only the send side has memory in use: what SIOCOUTQ reports
+      // (docs/DIFFERENCES.md 1 for stream sockets).
+      v->meminfo[SK_MEMINFO_RCVBUF] = static_cast<uint32_t>(sk->rcvbuf.load());
+      v->meminfo[SK_MEMINFO_WMEM_ALLOC] = OutqLen(s);
+      v->meminfo[SK_MEMINFO_SNDBUF] = static_cast<uint32_t>(sk->sndbuf.load());
+      *lv = sizeof v->meminfo;
+      return 0;
+    case SO_TXREHASH:  // for TCP only
+      return -EOPNOTSUPP;
     default:
       return -ENOPROTOOPT;
   }
-  if (*len > lv) *len = lv;
-  memcpy(val, &v, *len);
-  return 0;
 }
 
-int SockSetOpt(const Sock& s, int level, int name, const void* val,
-               socklen_t len) {
-  SockState* sk = s.sk;
-  if (level == SOL_SHUNT) {
-    if (name != SHUNT_SO_SPIN_NS && name != SHUNT_SO_PERSONALITY)
-      return -ENOPROTOOPT;
-    if (len < sizeof(int)) return -EINVAL;
-    int v;
-    memcpy(&v, val, sizeof v);
-    if (name == SHUNT_SO_PERSONALITY) {
-      if (v != SHUNT_PERSONALITY_LINUX && v != SHUNT_PERSONALITY_NONSTOP)
-        return -EINVAL;
-      sk->personality.store(static_cast<uint8_t>(v));
-      return 0;
-    }
-    if (v < 0) return -EINVAL;
-    sk->spin_ns.store(v);
-    return 0;
+}  // namespace
+
+int SockGetOpt(const Sock& s, int level, int name, void* optval,
+               socklen_t* optlen) {
+  // net/socket.c: do_sock_getsockopt: AF_UNIX has no other level, and
+  // says so before it reads optlen.
+  if (level != SOL_SOCKET && level != SOL_SHUNT) return -EOPNOTSUPP;
+  int len;
+  if (!CopyUser(&len, optlen, sizeof len)) return -EFAULT;
+  if (len < 0) return -EINVAL;
+  OptValue v;
+  memset(&v, 0, sizeof v);
+  int lv = sizeof(int);
+  int rc = 0;
+  if (level == SOL_SOCKET) {
+    rc = GetSocketOption(s, name, len, &v, &lv);
+  } else if (name == SHUNT_SO_SPIN_NS) {
+    v.i = static_cast<int>(s.sk->spin_ns.load());
+  } else if (name == SHUNT_SO_PERSONALITY) {
+    v.i = s.sk->personality.load();
+  } else {
+    rc = -ENOPROTOOPT;
   }
-  if (level != SOL_SOCKET) return -EOPNOTSUPP;
-  // net/core/sock.c: sk_setsockopt reads an int for every option first.
-  if (len < sizeof(int)) return -EINVAL;
-  int v;
-  memcpy(&v, val, sizeof v);
-  const ArenaLimits& lim = s.arena->limits();
-  // sk_setsockopt: the value is doubled (for bookkeeping overhead) and
-  // floored; the plain options are capped by the sysctl, the FORCE ones
-  // need privilege (CAP_NET_ADMIN; here: effective uid 0).
-  const auto set_buf = [](std::atomic<int32_t>* slot, uint32_t u, int min) {
-    if (u > INT32_MAX / 2) u = INT32_MAX / 2;
-    const int nb = static_cast<int>(u) * 2;
-    slot->store(nb < min ? min : nb);
-  };
-  switch (name) {
-    case SO_SNDBUF:
-      set_buf(&sk->sndbuf, std::min(static_cast<uint32_t>(v), lim.wmem_max),
-              kMinSndbuf);
-      break;
-    case SO_RCVBUF:
-      set_buf(&sk->rcvbuf, std::min(static_cast<uint32_t>(v), lim.rmem_max),
-              kMinRcvbuf);
-      break;
-    case SO_SNDBUFFORCE:
-    case SO_RCVBUFFORCE:
-      if (geteuid() != 0) return -EPERM;
-      if (name == SO_SNDBUFFORCE)
-        set_buf(&sk->sndbuf, static_cast<uint32_t>(v < 0 ? 0 : v), kMinSndbuf);
-      else
-        set_buf(&sk->rcvbuf, static_cast<uint32_t>(v < 0 ? 0 : v), kMinRcvbuf);
-      break;
-    case SO_RCVLOWAT:
-      sk->rcvlowat.store(v < 0 ? INT32_MAX : (v == 0 ? 1 : v));
-      break;
-    case SO_PEEK_OFF:
-      sk->peek_off.store(v);
-      break;
-    case SO_LINGER: {
-      if (len < sizeof(linger)) return -EINVAL;
-      linger l;
-      memcpy(&l, val, sizeof l);
-      if (l.l_onoff == 0) {
-        sk->flag_opts.fetch_and(
-            static_cast<uint16_t>(~FlagOptionBit(SO_LINGER)));
-        break;
-      }
-      // sk_setsockopt: seconds (an int widened to unsigned long, so a
-      // negative one is huge) to jiffies, capped at MAX_SCHEDULE_TIMEOUT.
-      const uint64_t hz = s.arena->limits().hz;
-      const uint64_t secs =
-          static_cast<uint64_t>(static_cast<int64_t>(l.l_linger));
-      sk->linger_jiffies.store(
-          secs >= INT64_MAX / hz ? INT64_MAX : static_cast<int64_t>(secs * hz));
-      sk->flag_opts.fetch_or(static_cast<uint16_t>(FlagOptionBit(SO_LINGER)));
-      break;
-    }
-    case SO_PRIORITY:
-      // sk_setsockopt: 0..6 for anyone, any value with CAP_NET_ADMIN or
-      // CAP_NET_RAW (here: effective uid 0, DIFFERENCES.md 2).
-      if ((v < 0 || v > 6) && geteuid() != 0) return -EPERM;
-      sk->priority.store(v);
-      break;
-    case SO_PASSCRED:
-      sk->passcred = v != 0;
-      break;
-    case SO_REUSEADDR:
-    case SO_KEEPALIVE:
-    case SO_DONTROUTE:
-    case SO_BROADCAST:
-      if (v != 0)
-        sk->flag_opts.fetch_or(static_cast<uint16_t>(FlagOptionBit(name)));
-      else
-        sk->flag_opts.fetch_and(static_cast<uint16_t>(~FlagOptionBit(name)));
-      break;
-    case SO_OOBINLINE:
-      sk->oobinline = v != 0;
-      break;
-    case SO_RCVTIMEO_OLD:
-    case SO_RCVTIMEO_NEW:
-      return SetTimeout(s.arena, &sk->rcvtimeo, val, len);
-    case SO_SNDTIMEO_OLD:
-    case SO_SNDTIMEO_NEW:
-      return SetTimeout(s.arena, &sk->sndtimeo, val, len);
-    default:  // read-only (SO_TYPE, SO_PEERCRED, ...) or unknown
-      return -ENOPROTOOPT;
-  }
-  // A larger send buffer may free blocked senders and pollers.
-  MutexLock lock(&sk->lock);
-  SockChanged(s.arena, sk);
+  if (rc == -ERANGE)
+    return CopyUser(optlen, &lv, sizeof lv) ? -ERANGE : -EFAULT;
+  if (rc != 0) return rc;
+  if (len > lv) len = lv;
+  if (!CopyUser(optval, &v, static_cast<size_t>(len)) ||
+      !CopyUser(optlen, &len, sizeof len))
+    return -EFAULT;
   return 0;
 }
 
 // ---- ioctl and poll -------------------------------------------------------
-
-namespace {
-
-// In-flight bytes a sender has queued (SIOCOUTQ, unix_writable): payload
-// at the peer for stream (DIFFERENCES.md 1), truesize charge otherwise.
-uint32_t OutqLen(const Sock& s) {
-  SockState* sk = s.sk;
-  if (sk->type != SOCK_STREAM) return sk->wmem.load();
-  SockState* peer = s.arena->Ptr<SockState>(sk->peer);
-  return peer == nullptr ? 0
-                         : __atomic_load_n(&peer->rq.bytes, __ATOMIC_RELAXED);
-}
-
-}  // namespace
 
 int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
   SockState* sk = s.sk;
@@ -690,18 +1122,7 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
         const Segment* f = sk->rq.Front(s.arena);
         v = f == nullptr ? 0 : static_cast<int>(f->len);
       } else {
-        // Linux 6.18 reads a stream socket's count from u->inq_len, which
-        // queue_oob and unix_stream_sendmsg raise, and unix_stream_recv_urg
-        // and unix_stream_read_generic lower by what they take; manage_oob
-        // never lowers it for an urgent byte a read passes over (not
-        // inline), so every such byte is still counted, forever.
-        v = static_cast<int>(sk->rq.bytes + sk->inq_skipped_urgent);
-        // A taken urgent byte still in the ring is not data any more.
-        for (uint32_t i = sk->rq.seg_head;
-             sk->rq.urgent != 0 && i != sk->rq.seg_tail; ++i) {
-          const Segment* seg = sk->rq.At(s.arena, i);
-          if (seg != nullptr && seg->len == 0) --v;
-        }
+        v = InqLen(s.arena, sk);
       }
       break;
     }
@@ -797,6 +1218,17 @@ ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // unix_dgram_recvmsg only with a datagram in hand.
   if (stream ? scm.reading() : scm.has_message())
     ScmDeliver(&scm, m, s.sk->passcred.load());
+  // unix_stream_read_generic with SO_INQ: what is left to read comes last
+  // (SCM_INQ); an urgent read (unix_stream_recv_urg) reports nothing.
+  if (stream && r >= 0 && !(flags & MSG_OOB) &&
+      SockHasFlag(s.sk, kSockRecvInq)) {
+    int inq;
+    {
+      MutexLock lock(&s.sk->lock);
+      inq = InqLen(s.arena, s.sk);
+    }
+    PutCmsg(m, SOL_SOCKET, SCM_INQ, &inq, sizeof inq);
+  }
   m->scm = nullptr;
   return r;
 }

@@ -201,6 +201,9 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
       if (!MaySend(a, sk, other)) return -EPERM;
       if (other->dead) return kRestart;
       if (other->shutdown.load() & kRcvShutdown) return -EPIPE;
+      // A receiver with SO_PASSRIGHTS off refuses descriptors (Linux 6.16+
+      // unix_dgram_sendmsg).
+      if (scm.has_fds() && !SockHasFlag(other, kSockPassRights)) return -EPERM;
       if (other != sk && other->peer != a->OffsetOf(sk) &&
           DgramQueueFull(a, other))
         return kWouldBlock;

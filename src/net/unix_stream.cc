@@ -192,10 +192,11 @@ int StreamConnect(const Sock& s, const sockaddr* addr, socklen_t len) {
       e->mailbox = other->mailbox;
       // Its buffer sizes are the defaults (unix_create1 -> sock_init_data),
       // not the listener's.
-      // SO_PASSCRED is the listener's as of this connect (Linux 6.16+
-      // copies it to the new sock here; older kernels did so in
-      // unix_accept, unix_sock_inherit_flags).
+      // SO_PASSCRED, SO_PASSSEC and SO_PASSRIGHTS are the listener's as
+      // of this connect (Linux 6.16+ copies them to the new sock here;
+      // older kernels did so in unix_accept, unix_sock_inherit_flags).
       e->passcred.store(other->passcred.load());
+      e->flags.store(other->flags.load() & (kSockPassSec | kSockPassRights));
       SockHold(sk);
       e->peer = a->OffsetOf(sk);
       SockHold(e);
@@ -272,6 +273,10 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
       if (peer->dead ||
           (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown))
         return -EPIPE;
+      // A receiver with SO_PASSRIGHTS off refuses the skb carrying the
+      // descriptors (Linux 6.16+ unix_stream_sendmsg).
+      if (sent == 0 && scm.has_fds() && !SockHasFlag(peer, kSockPassRights))
+        return -EPERM;
       // One segment per skb the kernel would build, so a fault while
       // reading stops at the same boundary (the bytes of earlier skbs are
       // returned). As sock_alloc_send_pskb, a whole skb is allowed while
