@@ -10,10 +10,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend.h"
@@ -327,13 +329,26 @@ TEST_P(UrgentData, SendsAfterShutdownFail) {
 std::atomic<int> g_sigurg{0};
 void CountSigurg(int) { g_sigurg.fetch_add(1); }
 
+// Counts SIGURG deliveries in g_sigurg, from zero, while it lives.
+class ScopedSigurgCounter {
+ public:
+  ScopedSigurgCounter() {
+    struct sigaction sa {};
+    sa.sa_handler = CountSigurg;
+    sigemptyset(&sa.sa_mask);
+    EXPECT_EQ(sigaction(SIGURG, &sa, &old_), 0);
+    g_sigurg = 0;
+  }
+  ~ScopedSigurgCounter() { sigaction(SIGURG, &old_, nullptr); }
+  ScopedSigurgCounter(const ScopedSigurgCounter&) = delete;
+  ScopedSigurgCounter& operator=(const ScopedSigurgCounter&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
 TEST_P(UrgentData, OwnerGetsSigurg) {
-  struct sigaction sa {
-  }, old{};
-  sa.sa_handler = CountSigurg;
-  sigemptyset(&sa.sa_mask);
-  ASSERT_EQ(sigaction(SIGURG, &sa, &old), 0);
-  g_sigurg = 0;
+  ScopedSigurgCounter sigurg;
   ASSERT_EQ(Send("x", MSG_OOB), 1);
   EXPECT_EQ(g_sigurg.load(), 0);  // no owner yet
   ASSERT_EQ(api().fcntl(sv_[1], F_SETOWN, getpid()), 0);
@@ -342,7 +357,56 @@ TEST_P(UrgentData, OwnerGetsSigurg) {
   EXPECT_EQ(g_sigurg.load(), 1);
   ASSERT_EQ(Send("z"), 1);
   EXPECT_EQ(g_sigurg.load(), 1);  // plain data: none
-  sigaction(SIGURG, &old, nullptr);
+}
+
+// The owner set by F_SETOWN_EX (a thread or a process), FIOSETOWN or
+// SIOCSPGRP is the one F_GETOWN, F_GETOWN_EX and FIOGETOWN report and the
+// one SIGURG goes to (f_setown_ex, f_getown_ex, sock_ioctl).
+TEST_P(UrgentData, OwnerSetByEveryCallIsTheOneSignalled) {
+  ScopedSigurgCounter sigurg;
+  f_owner_ex ex{};
+  auto get_ex = [&] {
+    ex = f_owner_ex{};
+    EXPECT_EQ(api().fcntl(sv_[1], F_GETOWN_EX, reinterpret_cast<long>(&ex)), 0);
+    return std::make_pair(static_cast<int>(ex.type), ex.pid);
+  };
+  // A fresh socket: a thread type and nobody.
+  EXPECT_EQ(get_ex(), std::make_pair(int{F_OWNER_TID}, 0));
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  ex = f_owner_ex{F_OWNER_TID, tid};
+  ASSERT_EQ(api().fcntl(sv_[1], F_SETOWN_EX, reinterpret_cast<long>(&ex)), 0);
+  EXPECT_EQ(api().fcntl(sv_[1], F_GETOWN, 0), tid);
+  EXPECT_EQ(get_ex(), std::make_pair(int{F_OWNER_TID}, tid));
+  ASSERT_EQ(Send("a", MSG_OOB), 1);
+  EXPECT_EQ(g_sigurg.load(), 1);
+  int who = getpid();
+  ASSERT_EQ(api().ioctl(sv_[1], FIOSETOWN, &who), 0);
+  int got = 0;
+  ASSERT_EQ(api().ioctl(sv_[1], FIOGETOWN, &got), 0);
+  EXPECT_EQ(got, getpid());
+  EXPECT_EQ(get_ex(), std::make_pair(int{F_OWNER_PID}, getpid()));
+  ASSERT_EQ(Send("b", MSG_OOB), 1);
+  EXPECT_EQ(g_sigurg.load(), 2);
+  who = -getpgrp();
+  ASSERT_EQ(api().ioctl(sv_[1], SIOCSPGRP, &who), 0);
+  ASSERT_EQ(api().ioctl(sv_[1], SIOCGPGRP, &got), 0);
+  EXPECT_EQ(got, -getpgrp());
+  EXPECT_EQ(api().fcntl(sv_[1], F_GETOWN, 0), -getpgrp());
+  EXPECT_EQ(get_ex(), std::make_pair(int{F_OWNER_PGRP}, getpgrp()));
+  // Nobody, but a process type; and the kernel's refusals.
+  ASSERT_EQ(api().fcntl(sv_[1], F_SETOWN, 0), 0);
+  EXPECT_EQ(get_ex(), std::make_pair(int{F_OWNER_PID}, 0));
+  ASSERT_EQ(Send("c", MSG_OOB), 1);
+  EXPECT_EQ(g_sigurg.load(), 2);
+  who = 999999999;
+  EXPECT_EQ(api().ioctl(sv_[1], FIOSETOWN, &who), -1);
+  EXPECT_EQ(errno, ESRCH);
+  EXPECT_EQ(api().ioctl(sv_[1], FIOSETOWN, reinterpret_cast<void*>(8)), -1);
+  EXPECT_EQ(errno, EFAULT);
+  ex = f_owner_ex{static_cast<__pid_type>(7), getpid()};
+  EXPECT_EQ(api().fcntl(sv_[1], F_SETOWN_EX, reinterpret_cast<long>(&ex)), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(get_ex(), std::make_pair(int{F_OWNER_PID}, 0));
 }
 
 // Descriptors riding on the urgent byte (net/unix/af_unix.c: manage_oob):

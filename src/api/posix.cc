@@ -610,13 +610,26 @@ SHUNT_EXPORT int shunt_fcntl(int fd, int cmd, ...) {
   }
   SockState* sk = a->Ptr<SockState>(of->sock);
   if (sk == nullptr) return static_cast<int>(PosixResult(-EIO));
-  // The owner for SIGURG is the socket's (sk_send_sigurg): F_GETOWN reads
-  // it back from there, F_SETOWN checks the pid with the kernel first.
-  if (cmd == F_GETOWN) return sk->owner.load();
+  // The owner for SIGURG is the socket's (sk_send_sigurg): F_GETOWN and
+  // F_GETOWN_EX read it from there; F_SETOWN and F_SETOWN_EX have the
+  // kernel check their arguments on the placeholder first.
+  if (cmd == F_GETOWN) return SockOwnerValue(sk);
+  if (cmd == F_GETOWN_EX) {
+    const SigOwner o = SockGetOwner(sk);
+    const f_owner_ex ex{static_cast<__pid_type>(o.type), o.pid};
+    return CopyUser(reinterpret_cast<void*>(arg), &ex, sizeof ex)
+               ? 0
+               : static_cast<int>(PosixResult(-EFAULT));
+  }
   const int r = fcntl(fd, cmd, arg);
   if (r < 0) return r;
   if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) InstallDupFd(a, r, file);
-  if (cmd == F_SETOWN) sk->owner.store(static_cast<int32_t>(arg));
+  if (cmd == F_SETOWN) SockSetOwner(sk, OwnerFromValue(static_cast<int>(arg)));
+  if (cmd == F_SETOWN_EX) {
+    f_owner_ex ex;  // the kernel has just read it
+    if (CopyUser(&ex, reinterpret_cast<const void*>(arg), sizeof ex))
+      SockSetOwner(sk, SigOwner{ex.type, ex.pid});
+  }
   return r;
 }
 
@@ -637,6 +650,16 @@ SHUNT_EXPORT int shunt_ioctl(int fd, unsigned long request, ...) {
       f.sock().file->status.fetch_or(flag);
     else
       f.sock().file->status.fetch_and(~flag);
+    return 0;
+  }
+  if (request == FIOSETOWN || request == SIOCSPGRP) {
+    // sock_ioctl: f_setown with the int at arg, checked by the kernel on
+    // the placeholder (ESRCH, EINVAL) as for F_SETOWN.
+    int who;
+    if (!CopyUser(&who, arg, sizeof who))
+      return static_cast<int>(PosixResult(-EFAULT));
+    if (fcntl(fd, F_SETOWN, who) < 0) return -1;
+    SockSetOwner(f.sock().sk, OwnerFromValue(who));
     return 0;
   }
   bool handled = false;

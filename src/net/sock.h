@@ -187,8 +187,10 @@ struct SockState {
   // byte's skb, so each one stays counted for the rest of the socket's
   // life; SockIoctl adds them back.
   uint32_t inq_skipped_urgent;
-  // F_SETOWN of its descriptor: who gets SIGURG (a pid, or -pgid; 0 none).
-  std::atomic<int32_t> owner;
+  // Who gets SIGURG, as F_SETOWN_EX sets it (SockSetOwner): the F_OWNER_*
+  // type in the high half, the pid (0: nobody) in the low half. Zero, a
+  // fresh socket's, is F_OWNER_TID with no pid, as Linux reports it.
+  std::atomic<uint64_t> owner;
   // SHUNT_SO_PERSONALITY: whose descriptor-passing rules apply.
   std::atomic<uint8_t> personality;
   // The descriptor mailbox where kernel descriptors sent to this socket
@@ -349,6 +351,23 @@ ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags);
 // Readiness as poll(2) reports it (net/unix/af_unix.c: unix_poll,
 // unix_dgram_poll).
 uint32_t SockPoll(const Sock& s);
+
+// The SIGURG owner of a socket (fs/fcntl.c: f_setown_ex, f_getown_ex): an
+// F_OWNER_* type and a pid, 0 for nobody. The caller has validated them
+// (the kernel's answer for the placeholder: ESRCH, EINVAL).
+struct SigOwner {
+  int type;
+  int32_t pid;
+};
+void SockSetOwner(SockState* sk, SigOwner owner);
+SigOwner SockGetOwner(const SockState* sk);
+// F_SETOWN's and FIOSETOWN's argument as an owner: a pid, or -pgid.
+SigOwner OwnerFromValue(int value);
+// F_GETOWN's and FIOGETOWN's answer (f_getown): the pid, or -pgid.
+int SockOwnerValue(const SockState* sk);
+// sk_send_sigurg: SIGURG to the owner, if any (send_sigio's targets: one
+// thread, a process, a process group).
+void SockSendSigurg(const SockState* sk);
 
 // ---- Shared helpers for the protocol files --------------------------------
 

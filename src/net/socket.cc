@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1129,6 +1130,10 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
     case SIOCOUTQ:
       v = static_cast<int>(OutqLen(s));
       break;
+    case FIOGETOWN:  // sock_ioctl: f_getown
+    case SIOCGPGRP:
+      v = SockOwnerValue(sk);
+      break;
     case SIOCATMARK: {
       // unix_ioctl: a stream question only. At the mark when the next byte
       // is the urgent one, or the next segment is a taken urgent byte with
@@ -1156,6 +1161,36 @@ int SockIoctl(const Sock& s, unsigned long req, void* arg, bool* handled) {
   }
   memcpy(arg, &v, sizeof v);
   return 0;
+}
+
+void SockSetOwner(SockState* sk, SigOwner owner) {
+  sk->owner.store(uint64_t{static_cast<uint32_t>(owner.type)} << 32 |
+                      static_cast<uint32_t>(owner.pid),
+                  std::memory_order_relaxed);
+}
+
+SigOwner SockGetOwner(const SockState* sk) {
+  const uint64_t v = sk->owner.load(std::memory_order_relaxed);
+  return SigOwner{static_cast<int>(v >> 32), static_cast<int32_t>(v)};
+}
+
+SigOwner OwnerFromValue(int value) {
+  return value < 0 ? SigOwner{F_OWNER_PGRP, -value}
+                   : SigOwner{F_OWNER_PID, value};
+}
+
+int SockOwnerValue(const SockState* sk) {
+  const SigOwner o = SockGetOwner(sk);
+  return o.type == F_OWNER_PGRP ? -o.pid : o.pid;
+}
+
+void SockSendSigurg(const SockState* sk) {
+  const SigOwner o = SockGetOwner(sk);
+  if (o.pid == 0) return;
+  if (o.type == F_OWNER_TID)
+    syscall(SYS_tkill, o.pid, SIGURG);
+  else
+    kill(o.type == F_OWNER_PGRP ? -o.pid : o.pid, SIGURG);
 }
 
 uint32_t SockPoll(const Sock& s) {

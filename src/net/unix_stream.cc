@@ -307,10 +307,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   });
   if (meta.scm != 0) ScmRelease(a, meta.scm);
   // sk_send_sigurg: the receiver's owner hears of the urgent byte.
-  if (oob && sent == total) {
-    if (const int32_t owner = peer->owner.load(std::memory_order_relaxed))
-      kill(owner, SIGURG);
-  }
+  if (oob && sent == total) SockSendSigurg(peer);
   if (r == -EPIPE && sent == 0 && !quiet_epipe) RaiseSigpipe(flags);
   if (r < 0) return sent != 0 ? static_cast<ssize_t>(sent) : r;
   return r;
