@@ -437,11 +437,13 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
       }
       size_t chunk = seg->len - in_seg;
       if (chunk > size - copied) chunk = size - copied;
-      // A long copy runs with the lock dropped (unix_stream_read_generic
+      // A long read copies with the lock dropped (unix_stream_read_generic
       // holds only u->iolock): sends queue meanwhile, other reads wait. A
-      // short one stays under the lock, as in CopyIntoQueue.
+      // short one stays under the lock, as in CopyIntoQueue. Long is the
+      // read, not the segment, so a bulk reader of small segments lets
+      // its writer in between them.
       const bool ok =
-          chunk <= kLockedCopyMax
+          size <= kLockedCopyMax
               ? RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to)
               : WithLockDropped(a, sk, &sk->rq.reading, 1, [&] {
                   return RecvQueue::CopyOut(v, *seg, in_seg, chunk, &to);
