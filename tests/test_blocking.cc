@@ -1156,6 +1156,72 @@ TEST_P(RecvmmsgTimeout, ZeroLengthVectorAndNonBlocking) {
   EXPECT_EQ(errno, EAGAIN);
 }
 
+// A handled signal while recvmmsg waits for its second datagram ends the
+// call with the one it has, even under SA_RESTART: do_recvmmsg returns
+// the count, never restarts, and leaves the interruption in SO_ERROR,
+// sock_intr_errno's ERESTARTSYS (512) with no receive timeout, EINTR with
+// one. sendmmsg's next message likewise (__sys_sendmmsg).
+TEST_P(RecvmmsgTimeout, SignalAfterTheFirstDatagramEndsTheCall) {
+  ScopedUsr1Counter handler(SA_RESTART);
+  for (const bool with_timeout : {false, true}) {
+    SCOPED_TRACE(with_timeout);
+    int sv[2];
+    Pair(SOCK_DGRAM, sv);
+    if (with_timeout) {
+      ASSERT_EQ(SetTimeoutMs(sv[0], SO_RCVTIMEO, 5000), 0);
+    }
+    ASSERT_EQ(api().send(sv[1], "a", 1, 0), 1);
+    const pthread_t self = pthread_self();
+    Later killer(100, [&] {
+      pthread_kill(self, SIGUSR1);
+      SleepMs(400);
+      api().send(sv[1], "b", 1, 0);
+    });
+    Batch b;
+    Init(&b);
+    const long start = NowMs();
+    EXPECT_EQ(api().recvmmsg(sv[0], b.msgs, 2, 0, nullptr), 1);
+    EXPECT_LT(NowMs() - start, 400);
+    int err = 0;
+    socklen_t len = sizeof err;
+    ASSERT_EQ(api().getsockopt(sv[0], SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    EXPECT_EQ(err, with_timeout ? EINTR : 512);
+    killer.Join();
+  }
+}
+
+TEST_P(RecvmmsgTimeout, SignalAfterTheFirstMessageEndsSendmmsg) {
+  ScopedUsr1Counter handler(SA_RESTART);
+  const int r = Socket(SOCK_DGRAM);
+  const shunt_test::UnixName name =
+      shunt_test::AbstractName("mmsg-r-" + std::to_string(getpid()));
+  ASSERT_EQ(api().bind(r, name.sa(), name.len), 0);
+  const int s = Socket(SOCK_DGRAM);
+  ASSERT_EQ(api().connect(s, name.sa(), name.len), 0);
+  // Fill the receiver's queue up to one free slot (max_dgram_qlen).
+  int queued = 0;
+  while (api().send(s, "q", 1, MSG_DONTWAIT) == 1) ++queued;
+  ASSERT_GT(queued, 0);
+  char c;
+  ASSERT_EQ(api().recv(r, &c, 1, 0), 1);
+  const pthread_t self = pthread_self();
+  Later killer(100, [&] {
+    pthread_kill(self, SIGUSR1);
+    SleepMs(400);
+    api().recv(r, &c, 1, 0);
+  });
+  char m1[] = "1", m2[] = "2";
+  iovec iov[2] = {{m1, 1}, {m2, 1}};
+  mmsghdr msgs[2] = {};
+  msgs[0].msg_hdr.msg_iov = &iov[0];
+  msgs[0].msg_hdr.msg_iovlen = 1;
+  msgs[1].msg_hdr.msg_iov = &iov[1];
+  msgs[1].msg_hdr.msg_iovlen = 1;
+  const long start = NowMs();
+  EXPECT_EQ(api().sendmmsg(s, msgs, 2, 0), 1);
+  EXPECT_LT(NowMs() - start, 400);
+}
+
 // __sys_recvmmsg writes the time left back once, after the datagrams are
 // taken: a timeout it cannot write fails the call with EFAULT, and the
 // datagrams are gone.

@@ -1490,6 +1490,16 @@ TEST_P(MsghdrControl, SendSideControlBuffer) {
     EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), -1);
     EXPECT_EQ(errno, ENOBUFS);
     EXPECT_EQ(Inq(sv[1]), 0);
+    // After the msghdr and the iovec are taken in (sendmsg_copy_msghdr):
+    // their errors come first.
+    msg.msg_iovlen = IOV_MAX + 1;
+    EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), -1);
+    EXPECT_EQ(errno, EMSGSIZE);
+    msg.msg_iov = static_cast<iovec*>(page.get());
+    msg.msg_iovlen = 1;
+    EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), -1);
+    EXPECT_EQ(errno, EFAULT);
+    msg.msg_iov = &iov;
     // Shorter than one cmsghdr: holds no message, so it is ignored.
     msg.msg_controllen = sizeof(cmsghdr) - 1;
     EXPECT_EQ(api().sendmsg(sv[0], &msg, 0), 3);

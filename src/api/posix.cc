@@ -413,6 +413,7 @@ SHUNT_EXPORT int shunt_sendmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   while (done < vlen) {
     KernelMsg km;
     err = CopyMsgIn(&vec[done].msg_hdr, true, &km);
+    km.batch_progress = done != 0;
     if (err == 0) err = SendOn(f.sock(), &km, flags);
     if (err < 0) break;
     const unsigned int sent = static_cast<unsigned int>(err);
@@ -498,6 +499,7 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   while (done < vlen) {
     KernelMsg km;
     err = CopyMsgIn(&vec[done].msg_hdr, false, &km);
+    km.batch_progress = done != 0;
     UnixAddress from{};
     if (err == 0) err = RecvOn(s, &km, flags & ~MSG_WAITFORONE, &from);
     if (err < 0) break;
@@ -524,6 +526,10 @@ SHUNT_EXPORT int shunt_recvmmsg(int fd, mmsghdr* vec, unsigned int vlen,
   }
   if (done == 0) return static_cast<int>(PosixResult(err));
   // Messages were received: the error waits in SO_ERROR (EAGAIN aside).
+  // A signal is sock_intr_errno's: ERESTARTSYS (512, which then reaches
+  // the caller as it is) for a wait with no SO_RCVTIMEO, else EINTR.
+  constexpr long kErestartsys = 512;
+  if (err == -EINTR && s.sk->rcvtimeo.load() == 0) err = -kErestartsys;
   if (err != 0 && err != -EAGAIN) s.sk->err.store(static_cast<int32_t>(-err));
   // __sys_recvmmsg: the time left goes back only with messages received,
   // and failing to write it fails the call (they stay consumed).

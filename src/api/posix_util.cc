@@ -77,10 +77,12 @@ int CopyMsgIn(const msghdr* umsg, bool sending, KernelMsg* out) {
         rc != 0)
       return rc;
   }
-  // ____sys_sendmsg refuses a control buffer above INT_MAX; a receive
+  if (const int rc = ImportIovec(h.msg_iov, h.msg_iovlen, out); rc != 0)
+    return rc;
+  // Then ____sys_sendmsg refuses a control buffer above INT_MAX; a receive
   // takes any length.
   if (sending && h.msg_controllen > INT_MAX) return -ENOBUFS;
-  return ImportIovec(h.msg_iov, h.msg_iovlen, out);
+  return 0;
 }
 
 ssize_t RecvOn(const Sock& s, KernelMsg* km, int flags, UnixAddress* from) {
@@ -93,6 +95,7 @@ ssize_t RecvOn(const Sock& s, KernelMsg* km, int flags, UnixAddress* from) {
   m.control = km->hdr.msg_control;
   m.controllen = km->hdr.msg_controllen;
   m.control_user = true;
+  m.batch_progress = km->batch_progress;
   const ssize_t r = SockRecvmsg(s, &m, flags);
   km->hdr.msg_flags = m.msg_flags;
   km->control_used = m.control_used;
@@ -104,6 +107,7 @@ ssize_t SendOn(const Sock& s, KernelMsg* km, int flags) {
   m.iov = km->iov;
   m.iovlen = km->hdr.msg_iovlen;
   m.size = km->size;
+  m.batch_progress = km->batch_progress;
   if (km->hdr.msg_namelen != 0) {
     m.name = reinterpret_cast<const sockaddr*>(&km->name.storage);
     m.namelen = km->hdr.msg_namelen;

@@ -51,6 +51,9 @@ struct KernelMsg {
   iovec* iov = fast_iov;
   size_t size = 0;
   size_t control_used = 0;  // receive: bytes of msg_control filled
+  // An earlier message of the same recvmmsg/sendmmsg went through
+  // (MsgArgs::batch_progress).
+  bool batch_progress = false;
   KernelAddr name;
   KernelMsg() = default;
   KernelMsg(const KernelMsg&) = delete;

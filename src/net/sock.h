@@ -344,6 +344,10 @@ struct MsgArgs {
   bool control_user;
   size_t control_used;  // receive: bytes of the buffer filled
   ScmReceived* scm;
+  // An earlier message of the same recvmmsg/sendmmsg went through: a
+  // handled signal ends this one's wait even under SA_RESTART, since
+  // do_recvmmsg and __sys_sendmmsg then return the count (MsgBudgetFor).
+  bool batch_progress;
 };
 ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags);
@@ -461,6 +465,15 @@ inline WaitBudget BudgetFor(const Sock& s, bool dontwait,
     if (timeo_jiffies < INT64_MAX / ns_per_jiffy / 2)
       b.timeout_ns = timeo_jiffies * ns_per_jiffy;
   }
+  return b;
+}
+
+// BudgetFor a send or receive of message m, counting the progress of its
+// batch (MsgArgs::batch_progress).
+inline WaitBudget MsgBudgetFor(const Sock& s, const MsgArgs& m, bool dontwait,
+                               int64_t timeo_jiffies) {
+  WaitBudget b = BudgetFor(s, dontwait, timeo_jiffies);
+  b.progress = m.batch_progress;
   return b;
 }
 

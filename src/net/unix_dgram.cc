@@ -144,7 +144,8 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
     put_other();
     return -EMSGSIZE;
   }
-  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  WaitBudget budget =
+      MsgBudgetFor(s, *m, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   // sock_alloc_send_pskb: error, shutdown, then room in our send buffer.
   const uint32_t charge = DatagramTruesize(len);
   long r = WaitLoop(sk, &budget, [&]() -> long {
@@ -262,7 +263,8 @@ ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     return -ENOTCONN;  // unix_seqpacket_recvmsg
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   const bool peek = flags & MSG_PEEK;
-  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
+  WaitBudget budget =
+      MsgBudgetFor(s, *m, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   const bool nonblock = budget.nonblocking;
   IovCursor to(m->iov, m->iovlen);
   Segment taken{};  // a dequeued segment whose sender we still hold

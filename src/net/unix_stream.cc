@@ -241,7 +241,8 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
   // No bytes, no skb: descriptors given with nothing to carry them are
   // dropped (unix_stream_sendmsg's loop never runs).
   if (total == 0) return 0;
-  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->sndtimeo.load());
+  WaitBudget budget =
+      MsgBudgetFor(s, *m, flags & MSG_DONTWAIT, sk->sndtimeo.load());
   // The descriptors ride on the first skb only (unix_scm_to_skb with
   // fds_sent).
   Segment meta{};
@@ -331,7 +332,8 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
     if (lowat < target) target = lowat;
   }
   if (target == 0) target = 1;
-  WaitBudget budget = BudgetFor(s, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
+  WaitBudget budget =
+      MsgBudgetFor(s, *m, flags & MSG_DONTWAIT, sk->rcvtimeo.load());
   IovCursor to(m->iov, m->iovlen);
   size_t copied = 0;
   // The peek offset (sk_peek_offset), applied on every pass from the front.
