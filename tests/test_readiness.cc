@@ -653,6 +653,16 @@ TEST_P(SelectDescriptorSets, SetsLongerThanFdSetsize) {
             1);
   EXPECT_TRUE(has(r, sv[0]));
   EXPECT_TRUE(has(r, 4000));  // beyond the table: neither read nor written
+  // A huge nfds is clamped to the table before anything is read.
+  char byte;
+  ASSERT_EQ(api().recv(sv[0], &byte, 1, 0), 1);  // empty again
+  std::fill(r.begin(), r.end(), 0);
+  set(r, sv[0]);
+  tv = {0, 50000};
+  EXPECT_EQ(api().select(1 << 20, reinterpret_cast<fd_set*>(r.data()), nullptr,
+                         nullptr, &tv),
+            0);
+  EXPECT_FALSE(has(r, sv[0]));
   // Words beyond nfds stay as the caller left them.
   ASSERT_LT(sv[1], 64);
   set(w, sv[1]);

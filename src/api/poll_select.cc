@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 
+#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -261,13 +262,6 @@ struct SelectSets {
     }
     return fds;
   }
-  bool AnyShunt() const {
-    for (int fd = 0; fd < nfds; ++fd) {
-      if ((Has(0, fd) || Has(1, fd) || Has(2, fd)) && PeekFd(fd) != 0)
-        return true;
-    }
-    return false;
-  }
   // Rewrites the given sets from the results; returns the count, or
   // -EFAULT if a set cannot be written.
   long CopyOut(const std::vector<pollfd>& fds) {
@@ -301,6 +295,30 @@ int DescriptorTableSize() {
   }
   fclose(f);
   return size;
+}
+
+// Whether the sets name a shunt descriptor. Only the words below the
+// highest shunt number are read (all within what the kernel reads, as
+// shunt numbers are in the table); an unreadable set is for the kernel to
+// refuse.
+bool AnyShunt(int nfds, fd_set* rd, fd_set* wr, fd_set* ex) {
+  const int high = HighestShuntFd();
+  SelectSets sets;
+  if (high < 0 || !sets.CopyIn(std::min(nfds, high + 1), rd, wr, ex))
+    return false;
+  for (int fd = 0; fd < sets.nfds; ++fd) {
+    if ((sets.Has(0, fd) || sets.Has(1, fd) || sets.Has(2, fd)) &&
+        PeekFd(fd) != 0)
+      return true;
+  }
+  return false;
+}
+
+// The nfds core_sys_select works with: clamped to the descriptor table.
+// Up to FD_SETSIZE the caller's sets are whole fd_sets, so the clamp is
+// left to SelectEntry, which needs it only for a closed number.
+int ClampedNfds(int nfds) {
+  return nfds <= FD_SETSIZE ? nfds : std::min(nfds, DescriptorTableSize());
 }
 
 // select over sets with shunt descriptors, through DoPoll. A closed
@@ -346,11 +364,11 @@ SHUNT_EXPORT int shunt_ppoll(pollfd* fds, nfds_t nfds, const timespec* tmo,
 
 SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                               timeval* timeout) {
-  SelectSets sets;
-  if (nfds < 0 || !sets.CopyIn(nfds, rd, wr, ex) || !sets.AnyShunt())
+  if (nfds < 0 || !AnyShunt(nfds, rd, wr, ex))
     return select(nfds, rd, wr, ex, timeout);
   // glibc's select: negative parts are EINVAL, microseconds beyond a
-  // second carry into the seconds (as the kernel's kern_select does).
+  // second carry into the seconds (as the kernel's kern_select does). The
+  // timeout comes before the sets.
   timespec ts{};
   timespec end{};
   if (timeout != nullptr) {
@@ -364,6 +382,9 @@ SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
     ts.tv_nsec = (tv.tv_usec % 1000000) * 1000;
     end = DeadlineAfter(ts);
   }
+  SelectSets sets;
+  if (!sets.CopyIn(ClampedNfds(nfds), rd, wr, ex))
+    return static_cast<int>(PosixResult(-EFAULT));
   const long r = SelectEntry(&sets, timeout ? &ts : nullptr, nullptr);
   if (timeout != nullptr) {
     // Linux (and glibc) report the time left.
@@ -377,8 +398,7 @@ SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
 SHUNT_EXPORT int shunt_pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
                                const timespec* timeout,
                                const sigset_t* sigmask) {
-  SelectSets sets;
-  if (nfds < 0 || !sets.CopyIn(nfds, rd, wr, ex) || !sets.AnyShunt())
+  if (nfds < 0 || !AnyShunt(nfds, rd, wr, ex))
     return pselect(nfds, rd, wr, ex, timeout, sigmask);
   timespec ts;
   if (timeout != nullptr) {
@@ -387,6 +407,9 @@ SHUNT_EXPORT int shunt_pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
       return static_cast<int>(PosixResult(-EINVAL));
   }
+  SelectSets sets;
+  if (!sets.CopyIn(ClampedNfds(nfds), rd, wr, ex))
+    return static_cast<int>(PosixResult(-EFAULT));
   return static_cast<int>(
       PosixResult(SelectEntry(&sets, timeout ? &ts : nullptr, sigmask)));
 }

@@ -118,7 +118,7 @@ SHUNT_EXPORT int shunt_socketpair(int domain, int type, int protocol,
   if (fds[0] < 0) return static_cast<int>(PosixResult(fds[0]));
   fds[1] = NewPlaceholder(type);
   if (fds[1] < 0) {
-    close(fds[0]);
+    DropPlaceholder(fds[0]);
     return static_cast<int>(PosixResult(fds[1]));
   }
   Off files[2];
@@ -128,8 +128,8 @@ SHUNT_EXPORT int shunt_socketpair(int domain, int type, int protocol,
     err = SockPair(a, domain, type, protocol, files);
   }
   if (err != 0) {
-    close(fds[0]);
-    close(fds[1]);
+    DropPlaceholder(fds[0]);
+    DropPlaceholder(fds[1]);
     return static_cast<int>(PosixResult(err));
   }
   InstallFd(fds[0], files[0]);
@@ -168,7 +168,7 @@ SHUNT_EXPORT int shunt_accept4(int fd, sockaddr* addr, socklen_t* len,
   UnixAddress peer{};
   const int rc = SockAccept(f.sock(), flags & SOCK_NONBLOCK, &file, &peer);
   if (rc != 0) {
-    close(nfd);  // put_unused_fd
+    DropPlaceholder(nfd);  // put_unused_fd
     return static_cast<int>(PosixResult(rc));
   }
   InstallFd(nfd, file);

@@ -24,6 +24,14 @@ namespace {
 
 std::atomic<int> g_high{-1};  // highest descriptor ever installed
 std::mutex g_mu;
+// Placeholders made and not installed yet (g_mu held): a fork's child
+// closes its copies, as dup_fd leaves a reserved number unused in the
+// child. Never destroyed (see CloseAllAtExit).
+std::vector<int>& g_reserved = *new std::vector<int>;
+
+void Unreserve(int fd) {  // g_mu held
+  std::erase(g_reserved, fd);
+}
 
 // Writes fd's entry and its resolved socket (g_mu held); returns the old
 // entry.
@@ -65,11 +73,9 @@ void PutEntry(Arena* a, Off f) {
   if (OpenFile* of = a->Ptr<OpenFile>(f)) FilePut(a, of);
 }
 
-// Every entry's file, read with g_mu held: what the process drops at exit
-// or gives back after a failed fork, released once g_mu is free again (a
-// release may reach MailboxForgetIfUnused, which takes it).
-std::vector<Off> g_dropped;
-
+// Releases entries read with g_mu held (what the process drops at exit or
+// gives back after a failed fork) once g_mu is free again: a release may
+// reach MailboxForgetIfUnused, which takes it.
 void PutAll(Arena* a, std::vector<Off>* files) {
   for (Off f : *files) ReleaseEntry(a, f);
   files->clear();
@@ -80,10 +86,10 @@ void PutAll(Arena* a, std::vector<Off>* files) {
 // last reference in between, and given back if there was no child.
 // glibc leaves _Fork's errno for the parent handlers and keeps what the
 // prepare handlers left otherwise: ours runs last of them (registered
-// first, at load), clears errno and restores it in the child and, after a
-// fork, in the parent. Only the errors fork(2) lists mean no child, so a
-// stray errno from a handler registered before ours is not mistaken for
-// one.
+// first, at load) and clears errno, and our parent handler runs first, so
+// any errno there is fork's own (EAGAIN, ENOMEM, but also EPERM or EACCES
+// from a security policy). It is restored in the child and, after a fork,
+// in the parent.
 int g_fork_saved_errno = 0;
 
 void ForkPrepare() {
@@ -96,28 +102,32 @@ void ForkPrepare() {
 }
 void ForkParent() {
   const int e = errno;
-  const bool failed = e == EAGAIN || e == ENOMEM || e == ENOSYS;
+  const bool failed = e != 0;
+  const int saved = g_fork_saved_errno;  // another fork may set it next
   Arena* a = Arena::IfAttached();
+  std::vector<Off> given_back;  // malloc is usable again in this handler
   if (failed && a != nullptr) {
     const int high = g_high.load();
     for (int fd = 0; fd <= high; ++fd) {
       if (const Off f = g_table[fd].load(std::memory_order_relaxed))
-        g_dropped.push_back(f);
+        given_back.push_back(f);
     }
   }
   g_mu.unlock();
   MailboxForkParent();
   if (failed) {
-    if (a != nullptr) PutAll(a, &g_dropped);
+    if (a != nullptr) PutAll(a, &given_back);
     errno = e;
   } else {
-    errno = g_fork_saved_errno;
+    errno = saved;
   }
 }
 void ForkChild() {
   // A child of a multi-threaded parent may be single-threaded again, with
   // views its parent stopped keeping current (net/pair_view.h).
   MoveSockEpoch();
+  for (int fd : g_reserved) close(fd);  // another thread's, mid-call
+  g_reserved.clear();
   g_mu.unlock();
   MailboxForkChild();
   errno = g_fork_saved_errno;
@@ -217,6 +227,8 @@ int PlaceholderTemplate() {
 
 int NewPlaceholder(int flags) {
   const int cmd = (flags & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD;
+  // Under g_mu, so that a fork sees it reserved (ForkChild).
+  std::lock_guard<std::mutex> lock(g_mu);
   for (int attempt = 0; attempt < 2; ++attempt) {
     int t = g_template.load(std::memory_order_acquire);
     if (t < 0 && (t = PlaceholderTemplate()) < 0) return t;
@@ -225,7 +237,10 @@ int NewPlaceholder(int flags) {
       close(fd);
       return -EMFILE;
     }
-    if (fd >= 0) return fd;
+    if (fd >= 0) {
+      g_reserved.push_back(fd);
+      return fd;
+    }
     if (errno != EBADF) return -errno;
     // The program closed the template behind our back: make another.
     g_template.compare_exchange_strong(t, -1);
@@ -233,8 +248,19 @@ int NewPlaceholder(int flags) {
   return -EBADF;
 }
 
+int HighestShuntFd() { return g_high.load(std::memory_order_relaxed); }
+
+void DropPlaceholder(int fd) {
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    Unreserve(fd);
+  }
+  close(fd);
+}
+
 void InstallFd(int fd, Off file) {
   std::lock_guard<std::mutex> lock(g_mu);
+  Unreserve(fd);
   NoteHigh(fd);
   SetEntry(fd, file);
 }

@@ -98,8 +98,14 @@ inline SockState* LookupFdBorrowed(int fd) {
 
 // Reserves a descriptor number with a new placeholder; SOCK_CLOEXEC in
 // `flags` sets its FD_CLOEXEC (SOCK_NONBLOCK is the OpenFile's business).
-// Returns the descriptor or -errno.
+// Returns the descriptor or -errno. The caller must pass it to InstallFd
+// or DropPlaceholder; until then a fork's child does not keep it.
 int NewPlaceholder(int flags);
+// Gives back a placeholder NewPlaceholder made and nothing installed.
+void DropPlaceholder(int fd);
+// The highest number a shunt descriptor ever had in this process, or -1:
+// no shunt descriptor lies above it.
+int HighestShuntFd();
 // Makes placeholder `fd` stand for `file`, whose reference passes to the
 // table.
 void InstallFd(int fd, Off file);

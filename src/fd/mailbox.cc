@@ -41,9 +41,13 @@ struct LocalParcel {
 };
 
 std::mutex g_mu;
-uint64_t g_own = 0;        // this family's mailbox (inherited by fork)
-std::vector<Held> g_held;  // every mailbox this process holds, own included
-std::vector<LocalParcel> g_local;  // messages kept in this process
+uint64_t g_own = 0;  // this family's mailbox (inherited by fork)
+// Never destroyed: exit releases descriptors (fd/fd_table.cc: an atexit
+// handler registered at load, so it runs after static destructors), and
+// that reaches these.
+// Every mailbox this process holds, own included.
+std::vector<Held>& g_held = *new std::vector<Held>;
+std::vector<LocalParcel>& g_local = *new std::vector<LocalParcel>;  // kept here
 // g_local.size(), readable without g_mu: parcels are only added while the
 // process is single-threaded, so a thread started later sees them.
 std::atomic<size_t> g_local_count{0};

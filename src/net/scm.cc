@@ -432,7 +432,7 @@ void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
     if (!CopyUser(out, &h, sizeof h) ||
         !CopyUser(out + CMSG_LEN(0), fds, got * sizeof(int))) {
       for (int j = 0; j < got; ++j)
-        if (in->kind_[j] == ScmKind::kShunt) close(fds[j]);
+        if (in->kind_[j] == ScmKind::kShunt) DropPlaceholder(fds[j]);
       in->Release(0);
       m->msg_flags |= MSG_CTRUNC;
       return;

@@ -770,6 +770,7 @@ int SetSocketOption(const Sock& s, int name, int v, const void* optval,
       return BindToIndex(sk, v);
     case SO_INQ:  // net/unix/af_unix.c: unix_setsockopt, stream only
       if (sk->type != SOCK_STREAM) return -ENOPROTOOPT;
+      if (optlen != sizeof(int)) return -EINVAL;
       if (v != 0 && v != 1) return -EINVAL;
       SetFlag(sk, kSockRecvInq, v != 0);
       return 0;
@@ -967,7 +968,9 @@ int GetSocketOption(const Sock& s, int name, int len, OptValue* v, int* lv) {
       // The whole list or, when it does not fit, the length it needs.
       MutexLock lock(&sk->lock);
       if (!sk->peercred.valid) return -ENODATA;
-      const uint32_t n = sk->peercred.ngroups;
+      // Bounded: the count is arena data.
+      const uint32_t n = std::min<uint32_t>(sk->peercred.ngroups,
+                                            kPeerGroupsMax);
       *lv = static_cast<int>(n * sizeof(gid_t));
       if (len < *lv) return -ERANGE;
       memcpy(v->groups, sk->peercred.groups, n * sizeof(gid_t));
@@ -978,9 +981,11 @@ int GetSocketOption(const Sock& s, int name, int len, OptValue* v, int* lv) {
       // buffer is refused and a shorter one gets the start.
       UnixAddress peer;
       if (SockGetName(s, true, &peer) != 0) return -ENOTCONN;
-      if (static_cast<uint32_t>(len) > peer.len) return -EINVAL;
-      memcpy(v->bytes, peer.bytes, peer.len);
-      *lv = static_cast<int>(peer.len);
+      const uint32_t plen =
+          std::min<uint32_t>(peer.len, sizeof peer.bytes);  // arena data
+      if (static_cast<uint32_t>(len) > plen) return -EINVAL;
+      memcpy(v->bytes, peer.bytes, plen);
+      *lv = static_cast<int>(plen);
       return 0;
     }
     case SO_MARK:
@@ -1186,7 +1191,9 @@ int SockOwnerValue(const SockState* sk) {
 
 void SockSendSigurg(const SockState* sk) {
   const SigOwner o = SockGetOwner(sk);
-  if (o.pid == 0) return;
+  // Process group 1 is never signalled: kill(-1) would reach every
+  // process (docs/DIFFERENCES.md 12).
+  if (o.pid == 0 || (o.type == F_OWNER_PGRP && o.pid == 1)) return;
   if (o.type == F_OWNER_TID)
     syscall(SYS_tkill, o.pid, SIGURG);
   else
