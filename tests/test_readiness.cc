@@ -630,8 +630,19 @@ TEST_P(SelectDescriptorSets, MicrosecondsCarryIntoSeconds) {
 TEST_P(SelectDescriptorSets, SetsLongerThanFdSetsize) {
   int sv[2];
   Pair(SOCK_STREAM, sv);
-  constexpr int kBits = 4096;
-  std::vector<__fd_mask> r(kBits / NFDBITS, 0), w(kBits / NFDBITS, 0);
+  // A number beyond this process's descriptor table (FDSize).
+  int table = 0;
+  if (FILE* f = fopen("/proc/self/status", "re")) {
+    char line[256];
+    while (fgets(line, sizeof line, f) != nullptr &&
+           sscanf(line, "FDSize: %d", &table) != 1) {
+    }
+    fclose(f);
+  }
+  ASSERT_GT(table, 0);
+  const int beyond = std::max(table, FD_SETSIZE) + 100;
+  const int bits = (beyond / 1024 + 1) * 1024;
+  std::vector<__fd_mask> r(bits / NFDBITS, 0), w(bits / NFDBITS, 0);
   auto set = [](std::vector<__fd_mask>& v, int fd) {
     v[static_cast<size_t>(fd) / NFDBITS] |= __fd_mask{1} << (fd % NFDBITS);
   };
@@ -639,20 +650,20 @@ TEST_P(SelectDescriptorSets, SetsLongerThanFdSetsize) {
     return ((v[static_cast<size_t>(fd) / NFDBITS] >> (fd % NFDBITS)) & 1) != 0;
   };
   set(r, sv[0]);
-  set(r, 4000);  // closed, and beyond any table this process has
+  set(r, beyond);  // closed, and beyond the table
   timeval tv{0, 0};
-  EXPECT_EQ(api().select(kBits, reinterpret_cast<fd_set*>(r.data()), nullptr,
+  EXPECT_EQ(api().select(bits, reinterpret_cast<fd_set*>(r.data()), nullptr,
                          nullptr, &tv),
             0);
   ASSERT_EQ(api().send(sv[1], "x", 1, 0), 1);
   set(r, sv[0]);
-  set(r, 4000);
+  set(r, beyond);
   tv = {1, 0};
-  EXPECT_EQ(api().select(kBits, reinterpret_cast<fd_set*>(r.data()), nullptr,
+  EXPECT_EQ(api().select(bits, reinterpret_cast<fd_set*>(r.data()), nullptr,
                          nullptr, &tv),
             1);
   EXPECT_TRUE(has(r, sv[0]));
-  EXPECT_TRUE(has(r, 4000));  // beyond the table: neither read nor written
+  EXPECT_TRUE(has(r, beyond));  // beyond the table: neither read nor written
   // A huge nfds is clamped to the table before anything is read.
   char byte;
   ASSERT_EQ(api().recv(sv[0], &byte, 1, 0), 1);  // empty again

@@ -314,11 +314,16 @@ bool AnyShunt(int nfds, fd_set* rd, fd_set* wr, fd_set* ex) {
   return false;
 }
 
-// The nfds core_sys_select works with: clamped to the descriptor table.
-// Up to FD_SETSIZE the caller's sets are whole fd_sets, so the clamp is
-// left to SelectEntry, which needs it only for a closed number.
-int ClampedNfds(int nfds) {
-  return nfds <= FD_SETSIZE ? nfds : std::min(nfds, DescriptorTableSize());
+// Copies the sets in for the nfds core_sys_select works with: clamped to
+// the descriptor table. The table's size is read only when it can matter:
+// beyond FD_SETSIZE, or when a set is shorter than nfds asks (a fault).
+// Below the table SelectEntry needs the clamp only for a closed number.
+bool CopyInClamped(SelectSets* sets, int nfds, fd_set* rd, fd_set* wr,
+                   fd_set* ex) {
+  if (nfds <= FD_SETSIZE && sets->CopyIn(nfds, rd, wr, ex)) return true;
+  const int n = std::min(nfds, DescriptorTableSize());
+  if (nfds <= FD_SETSIZE && n == nfds) return false;  // a fault in the table
+  return sets->CopyIn(n, rd, wr, ex);
 }
 
 // select over sets with shunt descriptors, through DoPoll. A closed
@@ -383,7 +388,7 @@ SHUNT_EXPORT int shunt_select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
     end = DeadlineAfter(ts);
   }
   SelectSets sets;
-  if (!sets.CopyIn(ClampedNfds(nfds), rd, wr, ex))
+  if (!CopyInClamped(&sets, nfds, rd, wr, ex))
     return static_cast<int>(PosixResult(-EFAULT));
   const long r = SelectEntry(&sets, timeout ? &ts : nullptr, nullptr);
   if (timeout != nullptr) {
@@ -408,7 +413,7 @@ SHUNT_EXPORT int shunt_pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex,
       return static_cast<int>(PosixResult(-EINVAL));
   }
   SelectSets sets;
-  if (!sets.CopyIn(ClampedNfds(nfds), rd, wr, ex))
+  if (!CopyInClamped(&sets, nfds, rd, wr, ex))
     return static_cast<int>(PosixResult(-EFAULT));
   return static_cast<int>(
       PosixResult(SelectEntry(&sets, timeout ? &ts : nullptr, sigmask)));

@@ -545,9 +545,8 @@ SHUNT_EXPORT int shunt_shutdown(int fd, int how) {
 }
 
 SHUNT_EXPORT int shunt_close(int fd) {
-  const Off file = RemoveFd(fd);
+  const Off file = CloseFd(fd);  // the placeholder too: its number is free
   if (file == 0) return close(fd);
-  close(fd);  // the placeholder; its number is free again
   if (Arena* a = Arena::IfAttached()) ReleaseEntry(a, file);
   return 0;
 }
@@ -627,15 +626,19 @@ SHUNT_EXPORT int shunt_fcntl(int fd, int cmd, ...) {
                ? 0
                : static_cast<int>(PosixResult(-EFAULT));
   }
+  if (cmd == F_SETOWN_EX) {
+    // Read once: the kernel checks the very owner that is stored.
+    f_owner_ex ex;
+    if (!CopyUser(&ex, reinterpret_cast<const void*>(arg), sizeof ex))
+      return static_cast<int>(PosixResult(-EFAULT));
+    const int r = fcntl(fd, F_SETOWN_EX, &ex);
+    if (r == 0) SockSetOwner(sk, SigOwner{ex.type, ex.pid});
+    return r;
+  }
   const int r = fcntl(fd, cmd, arg);
   if (r < 0) return r;
   if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) InstallDupFd(a, r, file);
   if (cmd == F_SETOWN) SockSetOwner(sk, OwnerFromValue(static_cast<int>(arg)));
-  if (cmd == F_SETOWN_EX) {
-    f_owner_ex ex;  // the kernel has just read it
-    if (CopyUser(&ex, reinterpret_cast<const void*>(arg), sizeof ex))
-      SockSetOwner(sk, SigOwner{ex.type, ex.pid});
-  }
   return r;
 }
 

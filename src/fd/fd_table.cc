@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "fd/mailbox.h"
@@ -81,32 +83,79 @@ void PutAll(Arena* a, std::vector<Off>* files) {
   files->clear();
 }
 
+// The children this thread has forked, from /proc/thread-self/children;
+// false if the kernel does not list them (CONFIG_PROC_CHILDREN).
+bool ThreadChildren(std::vector<pid_t>* out) {
+  out->clear();
+  const int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string text;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (n < 0) return false;
+  const char* p = text.c_str();
+  char* end;
+  for (long v; (v = strtol(p, &end, 10)), end != p; p = end)
+    out->push_back(static_cast<pid_t>(v));
+  return true;
+}
+
 // fork(): the child's copies of the descriptors are references of their
 // own. They are taken before the fork, so no parent thread can drop the
 // last reference in between, and given back if there was no child.
-// glibc leaves _Fork's errno for the parent handlers and keeps what the
-// prepare handlers left otherwise: ours runs last of them (registered
-// first, at load) and clears errno, and our parent handler runs first, so
-// any errno there is fork's own (EAGAIN, ENOMEM, but also EPERM or EACCES
-// from a security policy). It is restored in the child and, after a fork,
-// in the parent.
-int g_fork_saved_errno = 0;
+// Whether there was is read from errno, which glibc leaves as _Fork set it
+// for the parent handlers (our prepare handler, the last to run, clears
+// it): only the errors a failed fork gives count, and as a handler of the
+// program's may leave one of those too (one registered before libshunt
+// loaded runs after ours), the thread's children before and after decide
+// when the kernel lists them. Giving back the references of a child that
+// exists would free sockets it holds.
+struct ForkRecord {
+  int saved_errno = 0;
+  bool children_known = false;
+  std::vector<pid_t> children;  // this thread's, before the fork
+};
+ForkRecord& g_fork = *new ForkRecord;  // g_mu held; never destroyed
+
+bool ForkFailed(int err, const ForkRecord& before) {
+  if (err != EAGAIN && err != ENOMEM && err != ENOSYS && err != EPERM &&
+      err != EACCES)
+    return false;
+  std::vector<pid_t> now;
+  if (!before.children_known || !ThreadChildren(&now)) return true;
+  for (pid_t c : now) {
+    if (std::find(before.children.begin(), before.children.end(), c) ==
+        before.children.end())
+      return false;  // a new child: the fork worked
+  }
+  return true;
+}
 
 void ForkPrepare() {
   const int saved = errno;
   MailboxForkPrepare();
   g_mu.lock();
-  ForEachEntry(GetEntryForChild);
-  g_fork_saved_errno = saved;
+  bool any = false;
+  const int high = g_high.load();
+  for (int fd = 0; fd <= high && !any; ++fd)
+    any = g_table[fd].load(std::memory_order_relaxed) != 0;
+  if (any) {
+    ForEachEntry(GetEntryForChild);
+    g_fork.children_known = ThreadChildren(&g_fork.children);
+  }
+  g_fork.saved_errno = saved;
   errno = 0;
 }
 void ForkParent() {
   const int e = errno;
-  const bool failed = e != 0;
-  const int saved = g_fork_saved_errno;  // another fork may set it next
+  const int saved = g_fork.saved_errno;  // another fork may set it next
   Arena* a = Arena::IfAttached();
+  const bool failed = e != 0 && a != nullptr && ForkFailed(e, g_fork);
   std::vector<Off> given_back;  // malloc is usable again in this handler
-  if (failed && a != nullptr) {
+  if (failed) {
     const int high = g_high.load();
     for (int fd = 0; fd <= high; ++fd) {
       if (const Off f = g_table[fd].load(std::memory_order_relaxed))
@@ -115,12 +164,8 @@ void ForkParent() {
   }
   g_mu.unlock();
   MailboxForkParent();
-  if (failed) {
-    if (a != nullptr) PutAll(a, &given_back);
-    errno = e;
-  } else {
-    errno = saved;
-  }
+  if (failed) PutAll(a, &given_back);
+  errno = e != 0 ? e : saved;
 }
 void ForkChild() {
   // A child of a multi-threaded parent may be single-threaded again, with
@@ -130,7 +175,7 @@ void ForkChild() {
   g_reserved.clear();
   g_mu.unlock();
   MailboxForkChild();
-  errno = g_fork_saved_errno;
+  errno = g_fork.saved_errno;
 }
 
 // Normal exit closes every descriptor, as the kernel does for its own.
@@ -251,10 +296,9 @@ int NewPlaceholder(int flags) {
 int HighestShuntFd() { return g_high.load(std::memory_order_relaxed); }
 
 void DropPlaceholder(int fd) {
-  {
-    std::lock_guard<std::mutex> lock(g_mu);
-    Unreserve(fd);
-  }
+  // Closed under g_mu, so that no fork's child keeps it unlisted.
+  std::lock_guard<std::mutex> lock(g_mu);
+  Unreserve(fd);
   close(fd);
 }
 
@@ -299,6 +343,16 @@ Off RemoveFd(int fd) {
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return 0;
   std::lock_guard<std::mutex> lock(g_mu);
   return SetEntry(fd, 0);
+}
+
+Off CloseFd(int fd) {
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(kMaxFd)) return 0;
+  // The placeholder closes under g_mu, with its entry: a fork's child has
+  // both or neither.
+  std::lock_guard<std::mutex> lock(g_mu);
+  const Off file = SetEntry(fd, 0);
+  if (file != 0) close(fd);
+  return file;
 }
 
 }  // namespace shunt

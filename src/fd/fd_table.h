@@ -119,6 +119,9 @@ void InstallDupFd(Arena* a, int newfd, Off file);
 // reference, and releases it with ReleaseEntry), or 0 if fd was not a
 // shunt descriptor.
 Off RemoveFd(int fd);
+// RemoveFd and, if fd was a shunt descriptor, the close of its placeholder
+// (under the table's lock, so a fork's child has both or neither).
+Off CloseFd(int fd);
 // Releases the reference of an entry that left the table (close, dup2
 // over it, exit), and this process's descriptor of the socket's foreign
 // mailbox once nothing here uses it. Call it without the table's lock.

@@ -770,7 +770,6 @@ int SetSocketOption(const Sock& s, int name, int v, const void* optval,
       return BindToIndex(sk, v);
     case SO_INQ:  // net/unix/af_unix.c: unix_setsockopt, stream only
       if (sk->type != SOCK_STREAM) return -ENOPROTOOPT;
-      if (optlen != sizeof(int)) return -EINVAL;
       if (v != 0 && v != 1) return -EINVAL;
       SetFlag(sk, kSockRecvInq, v != 0);
       return 0;
@@ -838,6 +837,10 @@ int SockSetOpt(const Sock& s, int level, int name, const void* optval,
   if (name == SO_BINDTODEVICE) {
     rc = SetBindToDevice(sk, optval, optlen);
   } else {
+    // A stream socket's SO_INQ is unix_setsockopt's, which wants exactly
+    // an int before it reads.
+    if (name == SO_INQ && sk->type == SOCK_STREAM && optlen != sizeof(int))
+      return -EINVAL;
     if (optlen < sizeof(int)) return -EINVAL;
     int v;
     if (!CopyUser(&v, optval, sizeof v)) return -EFAULT;
@@ -969,8 +972,8 @@ int GetSocketOption(const Sock& s, int name, int len, OptValue* v, int* lv) {
       MutexLock lock(&sk->lock);
       if (!sk->peercred.valid) return -ENODATA;
       // Bounded: the count is arena data.
-      const uint32_t n = std::min<uint32_t>(sk->peercred.ngroups,
-                                            kPeerGroupsMax);
+      const uint32_t n =
+          std::min<uint32_t>(sk->peercred.ngroups, kPeerGroupsMax);
       *lv = static_cast<int>(n * sizeof(gid_t));
       if (len < *lv) return -ERANGE;
       memcpy(v->groups, sk->peercred.groups, n * sizeof(gid_t));
@@ -1191,9 +1194,11 @@ int SockOwnerValue(const SockState* sk) {
 
 void SockSendSigurg(const SockState* sk) {
   const SigOwner o = SockGetOwner(sk);
-  // Process group 1 is never signalled: kill(-1) would reach every
-  // process (docs/DIFFERENCES.md 12).
-  if (o.pid == 0 || (o.type == F_OWNER_PGRP && o.pid == 1)) return;
+  // Arena data, so checked; process group 1 is never signalled: kill(-1)
+  // would reach every process (docs/DIFFERENCES.md 12).
+  if (o.pid <= 0 || (o.type == F_OWNER_PGRP && o.pid == 1)) return;
+  if (o.type != F_OWNER_TID && o.type != F_OWNER_PID && o.type != F_OWNER_PGRP)
+    return;
   if (o.type == F_OWNER_TID)
     syscall(SYS_tkill, o.pid, SIGURG);
   else
