@@ -367,9 +367,16 @@ int SockShutdown(const Sock& s, int how) {
     uint32_t peer_mode = 0;
     if (mode & kRcvShutdown) peer_mode |= kSendShutdown;
     if (mode & kSendShutdown) peer_mode |= kRcvShutdown;
-    MutexLock lock(&peer->lock);
-    peer->shutdown.fetch_or(peer_mode);
-    SockChanged(a, peer);
+    {
+      MutexLock lock(&peer->lock);
+      peer->shutdown.fetch_or(peer_mode);
+      SockChanged(a, peer);
+    }
+    // The peer's stream senders wait on our queue (for room there) and
+    // decide on their own shutdown, set just now: a sender woken by the
+    // first bump may have looked too early.
+    MutexLock lock(&sk->lock);
+    SockChanged(a, sk);
   } else {
     MutexLock lock(&peer->lock);
     SockChanged(a, peer);
