@@ -67,6 +67,11 @@ int Scan(std::vector<pollfd>& fds, std::deque<Watched>& shunt,
   return count;
 }
 
+// fd's word and bit in a select bitmap of any length (FD_SET's layout,
+// without its FD_SETSIZE bound).
+size_t FdWord(int fd) { return static_cast<size_t>(fd) / NFDBITS; }
+__fd_mask FdBit(int fd) { return __fd_mask{1} << (fd % NFDBITS); }
+
 // Sleeps in the kernel on `k` (kernel descriptors and the thread's wake
 // socket) until one of them is ready, `left` passes (nullptr: forever) or
 // a signal arrives. Select's rule needs select itself: a ppoll would end
@@ -79,14 +84,12 @@ int KernelSleep(std::vector<pollfd>& k, const timespec* left,
   if (!select_rule) return ::ppoll(k.data(), k.size(), left, sigmask);
   int max_fd = 0;
   for (const pollfd& p : k) max_fd = p.fd > max_fd ? p.fd : max_fd;
-  const size_t words = static_cast<size_t>(max_fd) / NFDBITS + 1;
+  const size_t words = FdWord(max_fd) + 1;
   std::vector<__fd_mask> rd(words), wr(words), ex(words);
   for (const pollfd& p : k) {
-    const size_t word = static_cast<size_t>(p.fd) / NFDBITS;
-    const __fd_mask bit = __fd_mask{1} << (p.fd % NFDBITS);
-    if (p.events & POLLIN) rd[word] |= bit;
-    if (p.events & POLLOUT) wr[word] |= bit;
-    if (p.events & POLLPRI) ex[word] |= bit;
+    if (p.events & POLLIN) rd[FdWord(p.fd)] |= FdBit(p.fd);
+    if (p.events & POLLOUT) wr[FdWord(p.fd)] |= FdBit(p.fd);
+    if (p.events & POLLPRI) ex[FdWord(p.fd)] |= FdBit(p.fd);
   }
   return ::pselect(max_fd + 1, reinterpret_cast<fd_set*>(rd.data()),
                    reinterpret_cast<fd_set*>(wr.data()),
@@ -249,8 +252,7 @@ struct SelectSets {
     return true;
   }
   bool Has(int i, int fd) const {
-    return user[i] != nullptr &&
-           ((bits[i][static_cast<size_t>(fd) / NFDBITS] >> (fd % NFDBITS)) & 1);
+    return user[i] != nullptr && (bits[i][FdWord(fd)] & FdBit(fd)) != 0;
   }
   // The requests, one entry per descriptor in any set.
   std::vector<pollfd> Requests() const {
@@ -271,8 +273,7 @@ struct SelectSets {
       std::vector<__fd_mask> out(words(), 0);
       for (const pollfd& p : fds) {
         if ((p.events & kEvents[i]) && (p.revents & kReady[i])) {
-          out[static_cast<size_t>(p.fd) / NFDBITS] |= __fd_mask{1}
-                                                      << (p.fd % NFDBITS);
+          out[FdWord(p.fd)] |= FdBit(p.fd);
           ++count;
         }
       }

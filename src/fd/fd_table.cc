@@ -50,16 +50,6 @@ Off SetEntry(int fd, Off file) {
   return g_table[fd].exchange(file, std::memory_order_acq_rel);
 }
 
-void ForEachEntry(void (*fn)(Arena*, Off)) {
-  Arena* a = Arena::IfAttached();
-  if (a == nullptr) return;
-  const int high = g_high.load();
-  for (int fd = 0; fd <= high; ++fd) {
-    const Off f = g_table[fd].load(std::memory_order_relaxed);
-    if (f != 0) fn(a, f);
-  }
-}
-
 void GetEntry(Arena* a, Off f) {
   if (OpenFile* of = a->Ptr<OpenFile>(f)) FileGet(of);
 }
@@ -115,6 +105,7 @@ bool ThreadChildren(std::vector<pid_t>* out) {
 // exists would free sockets it holds.
 struct ForkRecord {
   int saved_errno = 0;
+  std::vector<Off> files;  // the entries referenced for the child
   bool children_known = false;
   std::vector<pid_t> children;  // this thread's, before the fork
 };
@@ -138,33 +129,30 @@ void ForkPrepare() {
   const int saved = errno;
   MailboxForkPrepare();
   g_mu.lock();
-  bool any = false;
-  const int high = g_high.load();
-  for (int fd = 0; fd <= high && !any; ++fd)
-    any = g_table[fd].load(std::memory_order_relaxed) != 0;
-  if (any) {
-    ForEachEntry(GetEntryForChild);
-    g_fork.children_known = ThreadChildren(&g_fork.children);
+  g_fork.files.clear();
+  if (Arena* a = Arena::IfAttached()) {
+    const int high = g_high.load();
+    for (int fd = 0; fd <= high; ++fd) {
+      if (const Off f = g_table[fd].load(std::memory_order_relaxed)) {
+        GetEntryForChild(a, f);
+        g_fork.files.push_back(f);
+      }
+    }
   }
+  if (!g_fork.files.empty())
+    g_fork.children_known = ThreadChildren(&g_fork.children);
   g_fork.saved_errno = saved;
   errno = 0;
 }
 void ForkParent() {
   const int e = errno;
   const int saved = g_fork.saved_errno;  // another fork may set it next
-  Arena* a = Arena::IfAttached();
-  const bool failed = e != 0 && a != nullptr && ForkFailed(e, g_fork);
-  std::vector<Off> given_back;  // malloc is usable again in this handler
-  if (failed) {
-    const int high = g_high.load();
-    for (int fd = 0; fd <= high; ++fd) {
-      if (const Off f = g_table[fd].load(std::memory_order_relaxed))
-        given_back.push_back(f);
-    }
-  }
+  const bool failed = e != 0 && !g_fork.files.empty() && ForkFailed(e, g_fork);
+  std::vector<Off> given_back;
+  if (failed) given_back.swap(g_fork.files);  // read under g_mu
   g_mu.unlock();
   MailboxForkParent();
-  if (failed) PutAll(a, &given_back);
+  if (failed) PutAll(Arena::IfAttached(), &given_back);
   errno = e != 0 ? e : saved;
 }
 void ForkChild() {

@@ -122,14 +122,11 @@ long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
 long CopyIntoQueue(Arena* a, SockState* peer, IovCursor* from, size_t chunk,
                    const Segment& meta) {
   RecvQueue& rq = peer->rq;
-  auto receiver_gone = [&] {
-    return peer->dead || (peer->shutdown.load() & kRcvShutdown);
-  };
   if (!rq.HasRoom(chunk)) {
     WaitWhile(peer, [&] { return rq.reading != 0 || rq.writing != 0; });
     // The wait may have dropped the lock, and a released receiver's queue
     // must not grow again.
-    if (receiver_gone()) return -EPIPE;
+    if (StreamReceiverGone(peer)) return -EPIPE;
     if (const int rc = rq.MakeRoom(a, chunk); rc != 0) return rc;
   }
   QueueView v;
@@ -145,7 +142,7 @@ long CopyIntoQueue(Arena* a, SockState* peer, IovCursor* from, size_t chunk,
     if (!WithLockDropped(a, peer, &rq.writing, static_cast<uint32_t>(chunk),
                          [&] { return RecvQueue::CopyIn(v, at, from, chunk); }))
       return -EFAULT;
-    if (receiver_gone()) return -EPIPE;
+    if (StreamReceiverGone(peer)) return -EPIPE;
   }
   rq.Commit(v, meta, chunk);
   return 0;
@@ -271,9 +268,7 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
         if (sent != 0) budget.progress = true;  // as for a read
         return kWouldBlock;
       }
-      if (peer->dead ||
-          (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown))
-        return -EPIPE;
+      if (StreamReceiverGone(peer)) return -EPIPE;
       // A receiver with SO_PASSRIGHTS off refuses the skb carrying the
       // descriptors (Linux 6.16+ unix_stream_sendmsg).
       if (sent == 0 && scm.has_fds() && !SockHasFlag(peer, kSockPassRights))

@@ -37,6 +37,13 @@ inline int64_t StreamRoom(const SockState* sk, const SockState* peer) {
   return int64_t{sk->sndbuf.load(std::memory_order_relaxed)} - peer->rq.bytes;
 }
 
+// Whether a stream receiver takes no more data: released, or shut down for
+// reading (unix_stream_sendmsg's check under unix_state_lock(other)).
+inline bool StreamReceiverGone(const SockState* peer) {
+  return peer->dead ||
+         (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown);
+}
+
 // Whether sk's state, apart from room at its peer, stops a plain send
 // (flags at most MSG_DONTWAIT | MSG_NOSIGNAL) from queueing at once:
 // credentials to attach (maybe_add_creds: either end passes them, or the
@@ -47,8 +54,7 @@ inline bool StreamSendStopped(const SockState* sk, const SockState* peer) {
          peer->file.load(std::memory_order_relaxed) == 0 ||
          sk->err.load(std::memory_order_relaxed) != 0 ||
          (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
-         peer->dead ||
-         (peer->shutdown.load(std::memory_order_relaxed) & kRcvShutdown);
+         StreamReceiverGone(peer);
 }
 // Whether sk's state stops a plain read (no flags but MSG_DONTWAIT) from
 // taking queued bytes as a flat copy: a low-water mark or peek offset to
