@@ -53,7 +53,9 @@ inline void NoteSockChange() {
   if (__libc_single_threaded) MoveSockEpoch();
 }
 
-struct PairView {
+// Two cache lines, aligned, so a slot never shares a line with another's
+// and its index is a shift.
+struct alignas(64) PairView {
   uint64_t epoch;   // g_sock_epoch when made; 0 for an unused slot
   SockState* sk;    // the socket the view was made for
   SockState* peer;  // its peer
@@ -64,6 +66,7 @@ struct PairView {
   bool can_send;    // nothing but room can stop a plain send
   bool can_recv;    // nothing but an empty queue can stop a plain read
 };
+static_assert(sizeof(PairView) == 128);
 
 constexpr size_t kPairViewSlots = 64;
 extern PairView g_pair_views[kPairViewSlots];

@@ -33,7 +33,7 @@ constexpr uint32_t kSegmentPeeked = 1;
 // Walks a caller's iovec array; copies fault-safely (EFAULT, not a crash).
 class IovCursor {
  public:
-  IovCursor(const iovec* iov, size_t n) : iov_(iov), n_(n) {}
+  IovCursor(const iovec* iov, size_t n) : cur_(iov), end_(iov + n) {}
   // Copy up to len bytes to/from the caller's buffers; returns false on a
   // fault, with the cursor past the bytes that were copied.
   [[gnu::always_inline]] bool CopyOut(const uint8_t* src, size_t len) {
@@ -52,39 +52,31 @@ class IovCursor {
   template <bool kToIov>
   [[gnu::always_inline]] bool Copy(uint8_t* ours, size_t len);
 
-  const iovec* iov_;
-  size_t n_;
-  size_t idx_ = 0;
-  size_t off_ = 0;
+  const iovec* cur_;  // the entry the next byte goes to or comes from
+  const iovec* end_;
+  size_t off_ = 0;  // bytes of *cur_ already used
   size_t done_ = 0;
 };
 
 template <bool kToIov>
 [[gnu::always_inline]] inline bool IovCursor::Copy(uint8_t* ours, size_t len) {
-  // Common case: the current entry has room for everything.
-  if (idx_ < n_ && iov_[idx_].iov_len - off_ >= len) {
-    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
-    if (!(kToIov ? CopyUser(theirs, ours, len) : CopyUser(ours, theirs, len)))
-      return false;
-    off_ += len;
-    done_ += len;
-    return true;
-  }
-  while (len > 0 && idx_ < n_) {
-    const size_t room = iov_[idx_].iov_len - off_;
-    if (room == 0) {
-      ++idx_;
-      off_ = 0;
-      continue;
-    }
+  // One pass per entry touched; an entry filled is left at once, so a copy
+  // that ends exactly at an entry's end needs no extra pass to move on.
+  while (len > 0 && cur_ != end_) {
+    const size_t room = cur_->iov_len - off_;
     const size_t k = room < len ? room : len;
-    uint8_t* theirs = static_cast<uint8_t*>(iov_[idx_].iov_base) + off_;
+    uint8_t* theirs = static_cast<uint8_t*>(cur_->iov_base) + off_;
     if (!(kToIov ? CopyUser(theirs, ours, k) : CopyUser(ours, theirs, k)))
       return false;
-    off_ += k;
     done_ += k;
     ours += k;
     len -= k;
+    if (k == room) {
+      ++cur_;
+      off_ = 0;
+    } else {
+      off_ += k;
+    }
   }
   return true;
 }
@@ -213,11 +205,10 @@ struct RecvQueue {
   // Moves up to `size` bytes from the front of the queue into the caller's
   // buffers (`to` as for TakeFront), whole segments first, the last one
   // possibly in part, as a stream read with nothing special asked takes
-  // them. A fault stops the copy before the segment it hit, which stays
-  // queued whole (the bytes of earlier segments count, as
-  // skb_copy_datagram_msg failing on an skb does in
-  // unix_stream_read_generic). Returns the bytes taken; 0 also for a
-  // corrupt arena.
+  // them (no segment may carry descriptors or an urgent byte). Returns the
+  // bytes taken; 0, with nothing taken, when the queue is empty, on a fault
+  // (the caller's general path then takes what unix_stream_read_generic
+  // would before the fault, and reports it) and for a corrupt arena.
   template <typename Cursor>
   size_t Take(Arena* a, Cursor* to, size_t size);
   // Take with both rings already checked (v as for TryAppendFlat).
@@ -328,30 +319,33 @@ template <typename Cursor>
 template <typename Cursor>
 [[gnu::always_inline]] inline size_t RecvQueue::Take(const QueueView& v,
                                                      Cursor* to, size_t size) {
-  if (empty()) return 0;  // non-empty: both rings exist
-  size_t copied = 0;
+  const uint64_t queued = tail - head;
+  const size_t n = size < queued ? size : static_cast<size_t>(queued);
+  // Segments lie back to back from head (ConsumeFront), so the bytes of
+  // the segments taken are one run of the ring: one copy, then the walk.
+  if (n == 0 ||
+      !v.Span(head, n, [&](uint8_t* p, size_t k) SHUNT_INLINE_COPY_LAMBDA {
+        return to->CopyOut(p, k);
+      }))
+    return 0;
   uint32_t idx = seg_head;
-  while (copied < size && idx != seg_tail) {
+  size_t left = n;
+  while (left != 0 && idx != seg_tail) {
     Segment& seg = v.seg(idx);
-    const size_t chunk = size - copied < seg.len ? size - copied : seg.len;
-    if (!v.Span(seg.pos, chunk,
-                [&](uint8_t* p, size_t k)
-                    SHUNT_INLINE_COPY_LAMBDA { return to->CopyOut(p, k); }))
+    if (seg.len > left) {
+      seg.pos += static_cast<uint32_t>(left);
+      seg.len -= static_cast<uint32_t>(left);
       break;
-    copied += chunk;
-    if (chunk == seg.len) {
-      ++idx;
-    } else {
-      seg.pos += chunk;
-      seg.len -= static_cast<uint32_t>(chunk);
     }
+    left -= seg.len;
+    ++idx;
   }
   // Bytes are consumed in queue order, so they leave from `head`.
-  head += copied;
+  head += n;
   __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
                    __ATOMIC_RELAXED);
   __atomic_store_n(&seg_head, idx, __ATOMIC_RELAXED);
-  return copied;
+  return n;
 }
 
 }  // namespace shunt
