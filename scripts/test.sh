@@ -5,7 +5,10 @@
 #   build-tsan/  -DSHUNT_SANITIZE=thread    (TSan), tests matching
 #                SHUNT_TSAN_FILTER (a ctest -R regex; default: all)
 # and ends with one line "N passed, M failed" over all three. A stage that
-# fails to configure or build counts as one failure. The normal stage also
+# fails to configure or build counts as one failure. The normal and TSan
+# stages run once more with the busy-poll wait policy on (SHUNT_SPIN_NS), the
+# normal one the whole suite, TSan the blocking and stream suites
+# (SHUNT_TSAN_SPIN_FILTER). The normal stage also
 # runs the differential oracle (`shunt diff`, SHUNT_DIFF_SEQUENCES sequences
 # of 50 operations, default 20000, and a quarter as many of 200) with seeds
 # that change per run and are printed; each run counts as one test. Exits non-zero on any failure.
@@ -29,6 +32,10 @@ total_passed=0
 total_failed=0
 report=()
 
+# The spin of the busy-poll runs: longer than any wake-up the tests wait for.
+busy_spin_ns=200000
+tsan_spin_filter=${SHUNT_TSAN_SPIN_FILTER:-Blocking|BusyPoll|Spin|Shutdown|PeerClose|Concurrent|StreamWaitAll|StreamReceiveLowWater}
+
 # run_stage NAME BUILD_DIR CTEST_REGEX [CMAKE_ARGS...]
 run_stage() {
   local name=$1 dir=$2 regex=$3
@@ -46,9 +53,32 @@ run_stage() {
     total_failed=$((total_failed + 1))
     return
   fi
-  echo "==== [$name] ctest -R '$regex'"
-  local log=$dir/test-sh-ctest.log
-  (cd "$dir" && ctest --output-on-failure -j2 -R "$regex") 2>&1 | tee "$log"
+  run_ctest "$name" "$dir" "$regex"
+  case $name in
+    normal) run_ctest "normal, busy-poll" "$dir" . "$busy_spin_ns" ;;
+    tsan) run_ctest "tsan, busy-poll" "$dir" "$tsan_spin_filter" \
+      "$busy_spin_ns" ;;
+  esac
+  if [[ $name == normal ]]; then
+    local sequences=${SHUNT_DIFF_SEQUENCES:-20000}
+    run_diff "$dir" 50 "$sequences"
+    # Long sequences reach states short ones rarely do (grown rings,
+    # peeked empty datagrams, descriptors on urgent bytes).
+    run_diff "$dir" 200 $((sequences / 4))
+  fi
+}
+
+# run_ctest NAME BUILD_DIR CTEST_REGEX [SPIN_NS]: one ctest run, counted into
+# the totals; SPIN_NS, if given, is the SHUNT_SPIN_NS of every test.
+run_ctest() {
+  local name=$1 dir=$2 regex=$3 spin=${4:-}
+  echo "==== [$name] ctest -R '$regex'${spin:+ with SHUNT_SPIN_NS=$spin}"
+  local log=$dir/test-sh-ctest-${spin:-0}.log
+  (
+    cd "$dir" || exit 1
+    if [[ -n $spin ]]; then export SHUNT_SPIN_NS=$spin; fi
+    ctest --output-on-failure -j2 -R "$regex"
+  ) 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   # ctest's summary: "97% tests passed, 3 tests failed out of 100"
   local line failed total
@@ -67,13 +97,6 @@ run_stage() {
   report+=("$name: $((total - failed)) passed, $failed failed")
   total_passed=$((total_passed + total - failed))
   total_failed=$((total_failed + failed))
-  if [[ $name == normal ]]; then
-    local sequences=${SHUNT_DIFF_SEQUENCES:-20000}
-    run_diff "$dir" 50 "$sequences"
-    # Long sequences reach states short ones rarely do (grown rings,
-    # peeked empty datagrams, descriptors on urgent bytes).
-    run_diff "$dir" 200 $((sequences / 4))
-  fi
 }
 
 # run_diff BUILD_DIR OPS SEQUENCES: kernel-vs-shunt differential run of

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api.h"
@@ -62,6 +63,26 @@ int ShuntListenerAt(const std::string& path);
 // set to `value` (a child mode of main.cc), and SHUNT_TEST_KERNEL set if
 // `kernel`. Returns the child's pid.
 pid_t ExecSelf(const char* name, const std::string& value, bool kernel);
+
+// Runs fn on a helper thread after delay_ms; joins on destruction so the
+// helper never outlives the test body.
+class Later {
+ public:
+  Later(long delay_ms, std::function<void()> fn)
+      : thread_([delay_ms, fn = std::move(fn)] {
+          SleepMs(delay_ms);
+          fn();
+        }) {}
+  ~Later() { Join(); }
+  Later(const Later&) = delete;
+  Later& operator=(const Later&) = delete;
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
 
 // Installs a SIGUSR1 handler with the given sa_flags that counts deliveries,
 // for the lifetime of the object (the count starts at zero).

@@ -27,6 +27,7 @@
 namespace {
 
 using shunt_test::BothBackends;
+using shunt_test::Later;
 using shunt_test::NowMs;
 using shunt_test::ReadSysctl;
 using shunt_test::ScopedUsr1Counter;
@@ -41,24 +42,6 @@ constexpr long kSlackMs = 10;
 // Generous upper bound for "returned promptly" / "returned after the
 // timeout" checks.
 constexpr long kLongMs = 2000;
-
-// Runs fn on a helper thread after delay_ms; joins on destruction so the
-// helper never outlives the test body.
-class Later {
- public:
-  Later(long delay_ms, std::function<void()> fn)
-      : thread_([delay_ms, fn = std::move(fn)] {
-          SleepMs(delay_ms);
-          fn();
-        }) {}
-  ~Later() { Join(); }
-  void Join() {
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::thread thread_;
-};
 
 class BlockingTest : public BothBackends {
  protected:

@@ -3,8 +3,10 @@
 // limits, and what a peer's close does to a datagram socket.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -815,6 +817,51 @@ TEST_P(DatagramSizeLimit, ReceiverBufferDoesNotLimitDatagrams) {
   const std::string data(100000, 'r');
   EXPECT_EQ(Send(sv[0], data), static_cast<ssize_t>(data.size()));
   EXPECT_EQ(Recv(sv[1], data.size()).rc, static_cast<ssize_t>(data.size()));
+}
+
+// A datagram's head is one kmalloc, at most KMALLOC_MAX_SIZE (4 MiB with
+// the bytes beyond SKB_MAX_ALLOC up to 17 pages in frags): a longer one
+// fails with ENOBUFS in sock_alloc_send_pskb even when the send buffer
+// allows it, after the room check and before the peer is looked up.
+TEST_P(DatagramSizeLimit, HeadLargerThanKmallocAllowsIsEnobufs) {
+  constexpr size_t kLongest = 4263616;  // (4 MiB - 320) + 17 * 4096
+  const int want = 4 << 20;
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    // SO_SNDBUFFORCE needs CAP_NET_ADMIN; SO_SNDBUF is capped by wmem_max.
+    if (api().setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &want,
+                         sizeof want) != 0) {
+      ASSERT_EQ(
+          api().setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &want, sizeof want),
+          0);
+    }
+    if (SockOptInt(sv[0], SO_SNDBUF) < static_cast<int>(kLongest) + 64) {
+      GTEST_SKIP() << "needs CAP_NET_ADMIN or net.core.wmem_max >= 4 MiB";
+    }
+    std::string big(kLongest, 'k');
+    EXPECT_EQ(Send(sv[0], big), static_cast<ssize_t>(kLongest));
+    EXPECT_EQ(Recv(sv[1], kLongest + 1).rc, static_cast<ssize_t>(kLongest));
+    big.push_back('!');
+    EXPECT_EQ(Send(sv[0], big), -1);
+    EXPECT_EQ(errno, ENOBUFS);
+    int outq = -1;
+    EXPECT_EQ(api().ioctl(sv[0], SIOCOUTQ, &outq), 0);
+    EXPECT_EQ(outq, 0);  // nothing charged
+    EXPECT_EQ(Recv(sv[1], 16).err, EAGAIN);
+  }
+  // An unconnected socket fails the allocation before it finds no peer.
+  const int s = Socket(SOCK_DGRAM);
+  if (api().setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) !=
+      0) {
+    ASSERT_EQ(api().setsockopt(s, SOL_SOCKET, SO_SNDBUF, &want, sizeof want),
+              0);
+  }
+  EXPECT_EQ(Send(s, std::string(kLongest + 1, 'u')), -1);
+  EXPECT_EQ(errno, ENOBUFS);
+  EXPECT_EQ(Send(s, "x"), -1);
+  EXPECT_EQ(errno, ENOTCONN);
 }
 
 // ---------------------------------------------------------------------------

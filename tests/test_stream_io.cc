@@ -467,6 +467,39 @@ TEST_P(StreamPeekOffset, PeekedEmptyDatagramIsPassedOverAtAnOffset) {
   }
 }
 
+// A peek that waits reads the peek offset again when it wakes (Linux 6.18:
+// unix_stream_read_generic reads sk_peek_offset after `redo:`): reads and
+// SO_PEEK_OFF meanwhile count. The outcome is the same whether or not the
+// peek was already waiting when the main thread acted.
+TEST_P(StreamPeekOffset, PeekThatWaitedUsesTheOffsetAsItIsNow) {
+  for (bool reset_by_option : {false, true}) {
+    SCOPED_TRACE(reset_by_option ? "SO_PEEK_OFF set to 0" : "a read of 1");
+    int sv[2];
+    Pair(SOCK_STREAM, sv);
+    ASSERT_EQ(api().fcntl(sv[1], F_SETFL, 0), 0);  // blocking
+    ASSERT_EQ(SetTimeoutMs(sv[1], SO_RCVTIMEO, 5000), 0);
+    if (!reset_by_option) SendAll(sv[0], "abc");
+    ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_PEEK_OFF, 3), 0);
+    char buf[16];
+    ssize_t got = 0;
+    std::thread peeker(
+        [&] { got = api().recv(sv[1], buf, sizeof buf, MSG_PEEK); });
+    shunt_test::SleepMs(50);  // usually waiting by now
+    if (reset_by_option) {
+      ASSERT_EQ(SetIntOption(sv[1], SOL_SOCKET, SO_PEEK_OFF, 0), 0);
+    } else {
+      char c;
+      ASSERT_EQ(api().recv(sv[1], &c, 1, MSG_DONTWAIT), 1);  // offset 3 -> 2
+    }
+    shunt_test::SleepMs(50);
+    SendAll(sv[0], "def");
+    peeker.join();
+    ASSERT_EQ(got, 3);
+    EXPECT_EQ(std::string(buf, 3), "def");
+    EXPECT_EQ(GetPeekOff(sv[1]), reset_by_option ? 3 : 5);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(StreamPeekOffset);
 
 // ---------------------------------------------------------------------------

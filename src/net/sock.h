@@ -348,6 +348,9 @@ struct MsgArgs {
   // handled signal ends this one's wait even under SA_RESTART, since
   // do_recvmmsg and __sys_sendmmsg then return the count (MsgBudgetFor).
   bool batch_progress;
+  // Receive: a wait the busy-poll (StreamRecvBusyPoll) began and the
+  // general path continues: its timeout already running, its spin spent.
+  const WaitBudget* wait;
 };
 ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags);
@@ -414,6 +417,10 @@ int NewOpenFile(Arena* a, SockState* sk, bool nonblock, Off* file);
 // Datagram-family entry points used by SockSendmsg/SockRecvmsg.
 ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags);
+// The busy-poll of a blocking stream read (SHUNT_SO_SPIN_NS), tried before
+// StreamRecvmsg: see unix_stream.cc. Returns the bytes read, or kWouldBlock
+// having read nothing; m->wait then points at *wait if it began the wait.
+long StreamRecvBusyPoll(const Sock& s, MsgArgs* m, int flags, WaitBudget* wait);
 ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags);
 ssize_t DgramRecvmsg(const Sock& s, MsgArgs* m, int flags);
 int DgramConnect(const Sock& s, const sockaddr* addr, socklen_t len);
@@ -469,10 +476,11 @@ inline WaitBudget BudgetFor(const Sock& s, bool dontwait,
 }
 
 // BudgetFor a send or receive of message m, counting the progress of its
-// batch (MsgArgs::batch_progress).
+// batch (MsgArgs::batch_progress), or the wait m's busy-poll began.
 inline WaitBudget MsgBudgetFor(const Sock& s, const MsgArgs& m, bool dontwait,
                                int64_t timeo_jiffies) {
-  WaitBudget b = BudgetFor(s, dontwait, timeo_jiffies);
+  WaitBudget b =
+      m.wait != nullptr ? *m.wait : BudgetFor(s, dontwait, timeo_jiffies);
   b.progress = m.batch_progress;
   return b;
 }

@@ -1259,6 +1259,11 @@ ssize_t SockSendmsg(const Sock& s, MsgArgs* m, int flags) {
 }
 
 ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
+  WaitBudget wait;
+  if (s.sk->type == SOCK_STREAM) {
+    const long r = StreamRecvBusyPoll(s, m, flags, &wait);
+    if (r != kWouldBlock) return r;
+  }
   // The protocols take descriptors into `scm`; they reach the caller here
   // (net/unix/af_unix.c: scm_recv_unix after the copy).
   ScmReceived scm(s.arena);

@@ -146,13 +146,15 @@ ssize_t DgramSendmsg(const Sock& s, MsgArgs* m, int flags) {
   }
   WaitBudget budget =
       MsgBudgetFor(s, *m, flags & MSG_DONTWAIT, sk->sndtimeo.load());
-  // sock_alloc_send_pskb: error, shutdown, then room in our send buffer.
+  // sock_alloc_send_pskb: error, shutdown, then room in our send buffer,
+  // then the allocation, whose head kmalloc may refuse.
   const uint32_t charge = DatagramTruesize(len);
   long r = WaitLoop(sk, &budget, [&]() -> long {
     if (const int err = SockTakeError(sk); err != 0) return err;
     if (sk->shutdown.load() & kSendShutdown) return -EPIPE;
     if (sk->wmem.load() >= static_cast<uint32_t>(sk->sndbuf.load()))
       return kWouldBlock;
+    if (len > kMaxDatagramLen) return -ENOBUFS;
     sk->wmem.fetch_add(charge);
     return 0;
   });

@@ -19,27 +19,42 @@
 
 namespace shunt {
 
-// The truesize of the skb unix_dgram_sendmsg builds for a len-byte
-// datagram: a kmalloc'd head plus whole pages for what exceeds
-// SKB_MAX_ALLOC. Charged to the sender's wmem (sk_wmem_alloc).
+// The skb unix_dgram_sendmsg builds for a len-byte datagram: a kmalloc'd
+// head plus up to kMaxSkbFrags whole pages for what exceeds SKB_MAX_ALLOC.
+constexpr size_t kSkbPage = 4096;
+constexpr size_t kSkbShinfo = 320;      // SKB_DATA_ALIGN(sizeof skb_shared_info)
+constexpr size_t kSkbStruct = 256;      // SKB_DATA_ALIGN(sizeof sk_buff)
+constexpr size_t kSkbMaxAlloc = 16064;  // SKB_MAX_ALLOC
+constexpr size_t kMaxSkbFrags = 17;
+// KMALLOC_MAX_SIZE: 2^MAX_PAGE_ORDER (10) pages.
+constexpr size_t kKmallocMax = size_t{4} << 20;
+
+// The bytes of a len-byte datagram that go in pages, not in the head.
+constexpr size_t DatagramPaged(size_t len) {
+  if (len <= kSkbMaxAlloc) return 0;
+  const size_t paged = len - kSkbMaxAlloc;
+  return paged < kMaxSkbFrags * kSkbPage ? paged : kMaxSkbFrags * kSkbPage;
+}
+// What __alloc_skb asks kmalloc for: the head, aligned, and the shared info.
+constexpr size_t DatagramHeadAlloc(size_t len) {
+  return ((len - DatagramPaged(len) + 63) & ~size_t{63}) + kSkbShinfo;
+}
+// The longest datagram whose head kmalloc can allocate: sock_alloc_send_pskb
+// fails a longer one with ENOBUFS (found by a kernel-vs-shunt hunt: a
+// seqpacket or datagram socket's buffer may be set to 8 MiB).
+constexpr size_t kMaxDatagramLen =
+    kKmallocMax - kSkbShinfo + kMaxSkbFrags * kSkbPage;
+static_assert(DatagramHeadAlloc(kMaxDatagramLen) == kKmallocMax &&
+              DatagramHeadAlloc(kMaxDatagramLen + 1) > kKmallocMax);
+
+// The truesize of that skb, charged to the sender's wmem (sk_wmem_alloc).
 inline uint32_t DatagramTruesize(size_t len) {
-  constexpr size_t kPage = 4096;
-  constexpr size_t kSkbShinfo = 320;  // SKB_DATA_ALIGN(sizeof skb_shared_info)
-  constexpr size_t kSkbStruct = 256;  // SKB_DATA_ALIGN(sizeof sk_buff)
-  constexpr size_t kSkbMaxAlloc = 16064;  // SKB_MAX_ALLOC
-  constexpr size_t kMaxSkbFrags = 17;
-  size_t paged = 0;
-  if (len > kSkbMaxAlloc) {
-    paged = len - kSkbMaxAlloc;
-    if (paged > kMaxSkbFrags * kPage) paged = kMaxSkbFrags * kPage;
-  }
-  const size_t linear = len - paged;
   // kmalloc's size classes are powers of two apart from 96 and 192, which
   // are below the smallest head (kSkbShinfo alone is more).
-  const size_t want = ((linear + 63) & ~size_t{63}) + kSkbShinfo;
-  const size_t head = std::bit_ceil(want);
+  const size_t head = std::bit_ceil(DatagramHeadAlloc(len));
+  const size_t paged = DatagramPaged(len);
   return static_cast<uint32_t>(head + kSkbStruct +
-                               ((paged + kPage - 1) & ~(kPage - 1)));
+                               ((paged + kSkbPage - 1) & ~(kSkbPage - 1)));
 }
 
 // unix_may_send: a receiver connected elsewhere takes datagrams only from
@@ -104,7 +119,7 @@ inline bool DgramRecvStopped(const SockState* sk) {
                                                  int flags) {
   if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) return kWouldBlock;
   const PairView* v = PairViewOf(a, sk);
-  if (v == nullptr || !v->can_send ||
+  if (v == nullptr || !v->can_send || n > kMaxDatagramLen ||
       static_cast<int64_t>(n) + 32 > v->sndbuf ||
       sk->wmem.load(std::memory_order_relaxed) >= v->sndbuf)
     return kWouldBlock;

@@ -106,6 +106,24 @@ constexpr size_t kLockedCopyMax = 8192;
   return r;
 }
 
+// The read of StreamRecvFast for a pair that is not exclusive (and of the
+// busy-poll, StreamRecvBusyPoll): under sk's lock, a read of at most
+// kLockedCopyMax bytes, or one that finds no more than that queued.
+template <typename Cursor>
+[[gnu::always_inline]] inline long StreamRecvLocked(Arena* a, SockState* sk,
+                                                    Cursor* to, size_t size) {
+  // (A read takes all it can, so a long one is the general path's, even
+  // if more arrives before the lock is taken.)
+  if (size > kLockedCopyMax &&
+      __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) > kLockedCopyMax)
+    return kWouldBlock;
+  sk->lock.Lock();
+  const size_t copied = StreamRecvStopped(sk) ? 0 : sk->rq.Take(a, to, size);
+  if (copied != 0) SockChanged(a, sk);  // room for the sender
+  sk->lock.Unlock();
+  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
+}
+
 // unix_stream_read_generic with nothing special asked and data queued: take
 // queued segments in order until the caller's buffers (`to`: a FlatCursor
 // or an IovCursor, RecvQueue::Take) hold `size` bytes or the queue is empty.
@@ -116,21 +134,11 @@ template <typename Cursor>
   if ((flags & ~MSG_DONTWAIT) || size == 0 ||
       __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) == 0)
     return kWouldBlock;
-  size_t copied = 0;
   if (const PairView* v = PairViewOf(a, sk)) {
-    if (v->can_recv) copied = sk->rq.Take(v->rx, to, size);
-  } else {
-    // (A read takes all it can, so a long one is the general path's, even
-    // if more arrives before the lock is taken.)
-    if (size > kLockedCopyMax &&
-        __atomic_load_n(&sk->rq.bytes, __ATOMIC_RELAXED) > kLockedCopyMax)
-      return kWouldBlock;
-    sk->lock.Lock();
-    if (!StreamRecvStopped(sk)) copied = sk->rq.Take(a, to, size);
-    if (copied != 0) SockChanged(a, sk);  // room for the sender
-    sk->lock.Unlock();
+    const size_t copied = v->can_recv ? sk->rq.Take(v->rx, to, size) : 0;
+    return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
   }
-  return copied != 0 ? static_cast<long>(copied) : kWouldBlock;
+  return StreamRecvLocked(a, sk, to, size);
 }
 
 }  // namespace shunt
