@@ -39,9 +39,7 @@ namespace shunt {
                                                    const iovec* iov,
                                                    size_t iovlen, size_t size,
                                                    int flags, int* msg_flags) {
-  if (sk->passcred.load(std::memory_order_relaxed) ||
-      SockHasFlag(sk, kSockRecvInq))
-    return kWouldBlock;
+  if (ReadReportsControl(sk)) return kWouldBlock;
   IovCursor to(iov, iovlen);
   return sk->type == SOCK_STREAM
              ? StreamRecvFast(a, sk, &to, size, flags)

@@ -53,9 +53,10 @@ inline void NoteSockChange() {
   if (__libc_single_threaded) MoveSockEpoch();
 }
 
-// Two cache lines, aligned, so a slot never shares a line with another's
-// and its index is a shift.
-struct alignas(64) PairView {
+// Two cache lines, 128-byte aligned, so a slot shares no line, nor a pair
+// of lines the adjacent-line prefetcher fetches together, with another
+// slot, and its index is a shift.
+struct alignas(128) PairView {
   uint64_t epoch;   // g_sock_epoch when made; 0 for an unused slot
   SockState* sk;    // the socket the view was made for
   SockState* peer;  // its peer

@@ -111,7 +111,7 @@ struct QueueView {
   template <typename F>
   [[gnu::always_inline]] bool Span(uint64_t pos, size_t len, F f) const {
     if (len == 0) return true;
-    if (bytes == nullptr) return false;
+    if (bytes == nullptr || len > cap) return false;  // len > cap: corrupt
     const size_t at = pos & (cap - 1);
     const size_t first = len < cap - at ? len : cap - at;
     return f(bytes + at, first) && (first == len || f(bytes, len - first));

@@ -215,6 +215,12 @@ static_assert(sizeof(SockState) <= 1024, "see kPoolSizes in arena.cc");
 inline bool SockHasFlag(const SockState* sk, uint32_t flag) {
   return (sk->flags.load(std::memory_order_relaxed) & flag) != 0;
 }
+// Whether every read on sk reports control data, whatever it takes:
+// credentials (SO_PASSCRED, scm_recv) or the bytes left (SO_INQ, SCM_INQ).
+inline bool ReadReportsControl(const SockState* sk) {
+  return sk->passcred.load(std::memory_order_relaxed) ||
+         SockHasFlag(sk, kSockRecvInq);
+}
 
 // SHUNT_SO_PERSONALITY: the descriptors one message from sk may carry.
 inline int ScmLimit(const SockState* sk) {

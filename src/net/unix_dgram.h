@@ -22,8 +22,8 @@ namespace shunt {
 // The skb unix_dgram_sendmsg builds for a len-byte datagram: a kmalloc'd
 // head plus up to kMaxSkbFrags whole pages for what exceeds SKB_MAX_ALLOC.
 constexpr size_t kSkbPage = 4096;
-constexpr size_t kSkbShinfo = 320;      // SKB_DATA_ALIGN(sizeof skb_shared_info)
-constexpr size_t kSkbStruct = 256;      // SKB_DATA_ALIGN(sizeof sk_buff)
+constexpr size_t kSkbShinfo = 320;  // SKB_DATA_ALIGN(sizeof skb_shared_info)
+constexpr size_t kSkbStruct = 256;  // SKB_DATA_ALIGN(sizeof sk_buff)
 constexpr size_t kSkbMaxAlloc = 16064;  // SKB_MAX_ALLOC
 constexpr size_t kMaxSkbFrags = 17;
 // KMALLOC_MAX_SIZE: 2^MAX_PAGE_ORDER (10) pages.

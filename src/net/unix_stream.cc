@@ -310,31 +310,31 @@ ssize_t StreamSendmsg(const Sock& s, MsgArgs* m, int flags) {
 }
 
 // A busy-polling read spins where the general path would first wait, but
-// before it: the general path's wait, entered and left, costs a round trip
-// of cross-CPU ping-pong 0.1-0.2 us of its 0.7-1.1 (shunt bench row 2b).
-// So a blocking read that StreamRecvmsg would answer with queued bytes or
-// a wait, and that the locked fast read could answer once bytes are queued
-// (no name, credentials, SO_INQ, peek, MSG_WAITALL or other flags, at most
-// kLockedCopyMax bytes, nothing StreamRecvStopped names), spins here with
-// no lock until the queue's state moves, within the socket's spin budget
-// and never past its receive timeout, then reads with StreamRecvLocked.
-// Anything else, or a read that still finds nothing, goes on to the
-// general path, which continues this wait (m->wait): the same deadline,
-// no second spin.
+// before it: entering and leaving the general path's wait costs about a
+// tenth of a cross-CPU ping-pong round trip (shunt bench row 2b). So a
+// blocking read that the locked fast read could answer once bytes are
+// queued (no name, flags, credentials or SO_INQ, at most kLockedCopyMax
+// bytes, no low-water mark or peek offset) and that StreamRecvmsg would
+// not end at once (a pending error, shutdown) spins here with no lock, if
+// the queue is empty, until its wait queue's seq moves, within the
+// socket's spin budget and never past its receive timeout; then it reads
+// with StreamRecvLocked, which checks the queue's own state under the
+// lock. A read that still finds nothing goes on to the general path, which
+// continues this wait (m->wait): the same deadline, no second spin.
 long StreamRecvBusyPoll(const Sock& s, MsgArgs* m, int flags,
                         WaitBudget* wait) {
   SockState* sk = s.sk;
   if ((flags & ~MSG_CMSG_CLOEXEC) || m->from != nullptr || m->size == 0 ||
       m->size > kLockedCopyMax ||
       sk->spin_ns.load(std::memory_order_relaxed) <= 0 ||
-      sk->passcred.load(std::memory_order_relaxed) ||
-      SockHasFlag(sk, kSockRecvInq))
+      ReadReportsControl(sk))
     return kWouldBlock;
   *wait = MsgBudgetFor(s, *m, false, sk->rcvtimeo.load());
   if (wait->nonblocking) return kWouldBlock;
   // Read before the checks: whatever changes after them moves it.
   const uint32_t seen = sk->wq.seq.load(std::memory_order_acquire);
-  if (StreamRecvStopped(sk) || sk->err.load(std::memory_order_relaxed) != 0 ||
+  if (StreamReadOptionsStop(sk) ||
+      sk->err.load(std::memory_order_relaxed) != 0 ||
       (sk->shutdown.load(std::memory_order_relaxed) & kRcvShutdown))
     return kWouldBlock;
   if (__atomic_load_n(&sk->rq.bytes, __ATOMIC_ACQUIRE) == 0) {
@@ -359,10 +359,14 @@ ssize_t StreamRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   m->scm->set_reading();
   const size_t size = m->size;
   const bool peek = flags & MSG_PEEK;
-  // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT.
+  // sock_rcvlowat: MSG_WAITALL wants everything, else SO_RCVLOWAT, read
+  // once, when the read begins. A read whose wait began in the busy-poll
+  // (m->wait) began with no low-water mark (StreamReadOptionsStop): one
+  // set since applies to later reads only.
   size_t target = size;
   if (!(flags & MSG_WAITALL)) {
-    const size_t lowat = static_cast<size_t>(sk->rcvlowat.load());
+    const size_t lowat =
+        m->wait != nullptr ? 1 : static_cast<size_t>(sk->rcvlowat.load());
     if (lowat < target) target = lowat;
   }
   if (target == 0) target = 1;
