@@ -8,10 +8,12 @@
 # fails to configure or build counts as one failure. The normal and TSan
 # stages run once more with the busy-poll wait policy on (SHUNT_SPIN_NS), the
 # normal one the whole suite, TSan the blocking and stream suites
-# (SHUNT_TSAN_SPIN_FILTER). The normal stage also
-# runs the differential oracle (`shunt diff`, SHUNT_DIFF_SEQUENCES sequences
-# of 50 operations, default 20000, and a quarter as many of 200) with seeds
-# that change per run and are printed; each run counts as one test. Exits non-zero on any failure.
+# (SHUNT_TSAN_SPIN_FILTER). The normal stage also runs the differential
+# oracle (`shunt diff`, SHUNT_DIFF_SEQUENCES sequences of 50 operations,
+# default 20000, a quarter as many of 200, and 5000 of 50 with the busy-poll
+# policy; each with a blocking scenario per 10 sequences) with seeds that
+# change per run and are printed; each run counts as one test. Exits
+# non-zero on any failure.
 #
 # SHUNT_TEST_STAGES="normal asan tsan" selects stages (default: all three).
 set -uo pipefail
@@ -55,7 +57,10 @@ run_stage() {
   fi
   run_ctest "$name" "$dir" "$regex"
   case $name in
-    normal) run_ctest "normal, busy-poll" "$dir" . "$busy_spin_ns" ;;
+    normal)
+      run_ctest "normal, busy-poll" "$dir" . "$busy_spin_ns"
+      run_diff "$dir" 50 5000 "$busy_spin_ns"
+      ;;
     tsan) run_ctest "tsan, busy-poll" "$dir" "$tsan_spin_filter" \
       "$busy_spin_ns" ;;
   esac
@@ -99,22 +104,27 @@ run_ctest() {
   total_failed=$((total_failed + failed))
 }
 
-# run_diff BUILD_DIR OPS SEQUENCES: kernel-vs-shunt differential run of
-# SEQUENCES sequences of OPS operations, one test. The seed is printed so a
-# failure can be replayed (`shunt diff --seed S ...`).
+# run_diff BUILD_DIR OPS SEQUENCES [SPIN_NS]: kernel-vs-shunt differential
+# run of SEQUENCES sequences of OPS operations (and a blocking scenario per
+# 10 sequences), one test; SPIN_NS, if given, is SHUNT_SPIN_NS. The seed is
+# printed so a failure can be replayed (`shunt diff --seed S ...`).
 run_diff() {
-  local dir=$1 ops=$2 sequences=$3
+  local dir=$1 ops=$2 sequences=$3 spin=${4:-}
   local seed
   seed=$(date +%s%N)
   local what="--seed $seed --sequences $sequences --ops-per-sequence $ops"
-  echo "==== [normal] shunt diff $what --ancillary --oob"
-  local log=$dir/test-sh-diff-$ops.log
-  # shellcheck disable=SC2086  # $what is several words
-  timeout 600 "$dir/tools/shunt" diff $what --jobs "$jobs" --ancillary --oob \
-    2>&1 | tee "$log"
+  what+=" --blocking $((sequences / 10))"
+  echo "==== [normal] shunt diff $what --ancillary --oob${spin:+ with SHUNT_SPIN_NS=$spin}"
+  local log=$dir/test-sh-diff-$ops-${spin:-0}.log
+  (
+    if [[ -n $spin ]]; then export SHUNT_SPIN_NS=$spin; fi
+    # shellcheck disable=SC2086  # $what is several words
+    timeout 600 "$dir/tools/shunt" diff $what --jobs "$jobs" --ancillary --oob
+  ) 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   local last
   last=$(tail -n 1 "$log")
+  what+=${spin:+ (SHUNT_SPIN_NS=$spin)}
   if [[ $rc -eq 0 && $last == *", 0 divergences" ]]; then
     report+=("diff ($what): passed")
     total_passed=$((total_passed + 1))

@@ -306,9 +306,12 @@ std::vector<Outcome> RunScenario(const Api& api, const WorldConfig& world,
       SetTimeout(api, sv[1], SO_RCVTIMEO, sc.timeout_us);
       const long start = NowUs();
       Outcome o = Recv(api, sv[1], sc.buf, sc.flags);
-      // Linux rounds the timeout up to whole jiffies; it never ends early.
+      // Linux rounds the timeout up to whole jiffies, but its first jiffy
+      // may be partly over when the wait starts, so measured on
+      // CLOCK_MONOTONIC the wait may end up to a jiffy early (10 ms at the
+      // lowest HZ, 100; the kernel missed a 1 ms allowance at HZ 250).
       o.Add("waited the timeout",
-            NowUs() - start + 1000 >= sc.timeout_us ? "yes" : "no");
+            NowUs() - start + 10000 >= sc.timeout_us ? "yes" : "no");
       steps.push_back(o);
       break;
     }
