@@ -396,7 +396,8 @@ TEST_P(ListenBacklog, BlockingConnectTimesOutWithSndtimeo) {
   EXPECT_EQ(Connect(client, name), -1);
   EXPECT_EQ(errno, EAGAIN);
   const double elapsed = NowSeconds() - start;
-  EXPECT_GE(elapsed, 0.19);
+  EXPECT_GE(elapsed,
+            0.17);  // a jiffy timer may end early (test_blocking.cc: kSlackMs)
   EXPECT_LT(elapsed, 2.0);
 }
 
@@ -671,7 +672,7 @@ TEST_P(AcceptRules, BlockingAcceptTimesOutWithRcvtimeo) {
   EXPECT_EQ(api().accept(l, nullptr, nullptr), -1);
   EXPECT_EQ(errno, EAGAIN);
   const double elapsed = NowSeconds() - start;
-  EXPECT_GE(elapsed, 0.19);
+  EXPECT_GE(elapsed, 0.17);  // see test_blocking.cc: kSlackMs
   EXPECT_LT(elapsed, 2.0);
 }
 

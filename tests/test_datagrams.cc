@@ -930,7 +930,7 @@ TEST_P(DatagramQueueLimit, BlockingSenderTimesOutWithSndtimeo) {
   EXPECT_EQ(SendTo(s, "x", name, 0), -1);
   EXPECT_EQ(errno, EAGAIN);
   const double elapsed = NowSeconds() - start;
-  EXPECT_GE(elapsed, 0.19);
+  EXPECT_GE(elapsed, 0.17);  // see test_blocking.cc: kSlackMs
   EXPECT_LT(elapsed, 2.0);
 }
 

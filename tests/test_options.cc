@@ -11,6 +11,8 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -2274,6 +2277,56 @@ TEST_P(InqOption, EachReadReportsWhatIsLeft) {
   EXPECT_TRUE(r.cmsgs.empty());
 }
 
+// put_cmsg: no control buffer is truncation, whatever msg_controllen says.
+TEST_P(InqOption, NullBufferWithALengthIsTruncation) {
+  int sv[2];
+  Pair(SOCK_STREAM, sv);
+  ASSERT_EQ(SetInt(sv[1], kSoInq, 1), 0);
+  SendAll(sv[0], "abc");
+  char buf[8];
+  iovec iov{buf, sizeof buf};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_controllen = 64;  // and msg_control null
+  EXPECT_EQ(api().recvmsg(sv[1], &mh, MSG_DONTWAIT), 3);
+  EXPECT_EQ(mh.msg_flags, MSG_CTRUNC);
+  EXPECT_EQ(mh.msg_controllen, 0u);
+}
+
+// A read whose wait a handled signal ends returns what it copied with no
+// control data at all: unix_stream_read_generic destroys its scm_cookie
+// there, skipping the SO_INQ report too. With SA_RESTART as without.
+TEST_P(InqOption, ReadEndedBySignalReportsNothing) {
+  for (int sa_flags : {0, SA_RESTART}) {
+    SCOPED_TRACE(sa_flags);
+    shunt_test::ScopedUsr1Counter handler(sa_flags);
+    int sv[2];
+    Pair(SOCK_STREAM, sv);
+    ASSERT_EQ(SetInt(sv[1], kSoInq, 1), 0);
+    SendAll(sv[0], "abc");
+    const pthread_t self = pthread_self();
+    std::atomic<bool> done{false};
+    shunt_test::Later killer(100, [&] {
+      pthread_kill(self, SIGUSR1);
+      for (int i = 0; i < 200 && !done; ++i) shunt_test::SleepMs(10);
+      if (!done) SendAll(sv[0], "0123456");  // a missed signal: finish
+    });
+    char buf[10];
+    alignas(cmsghdr) char control[64];
+    iovec iov{buf, sizeof buf};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    EXPECT_EQ(api().recvmsg(sv[1], &mh, MSG_WAITALL), 3);
+    done = true;
+    EXPECT_EQ(handler.count(), 1);
+    EXPECT_EQ(mh.msg_controllen, 0u);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(InqOption);
 
 // ---------------------------------------------------------------------------
@@ -2294,6 +2347,56 @@ TEST_P(PassSecOption, NoSecurityContextIsDelivered) {
   }
 }
 
+// __scm_recv_common: with no control buffer, a receiver that passes
+// security data gets MSG_CTRUNC on every read, as one that passes
+// credentials does; so does one with a buffer length but no buffer.
+TEST_P(PassSecOption, NoControlBufferIsTruncation) {
+  for (int type : {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET}) {
+    SCOPED_TRACE(type);
+    int sv[2];
+    Pair(type, sv);
+    SendAll(sv[0], "q");
+    EXPECT_EQ(RecvWithControl(sv[1], 1, 0, 0).flags, 0);
+    ASSERT_EQ(SetInt(sv[1], SO_PASSSEC, 1), 0);
+    SendAll(sv[0], "r");
+    const Read r = RecvWithControl(sv[1], 1, 0, 0);
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_EQ(r.flags, MSG_CTRUNC);
+  }
+}
+
 SHUNT_BOTH_BACKENDS(PassSecOption);
+
+// ---------------------------------------------------------------------------
+class SelectErrQueueOption : public GenericOptions {};
+
+// unix_dgram_poll reports a pending error as POLLERR and, with
+// SO_SELECT_ERR_QUEUE, POLLPRI too (select's exception set); unix_poll,
+// the stream one, never adds POLLPRI for it.
+TEST_P(SelectErrQueueOption, PendingErrorPollsPriOnMessageSockets) {
+  for (int type : {SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM}) {
+    for (int on : {0, 1}) {
+      SCOPED_TRACE(std::to_string(type) + (on ? " on" : " off"));
+      int sv[2];
+      Pair(type, sv);
+      ASSERT_EQ(SetInt(sv[1], SO_SELECT_ERR_QUEUE, on), 0);
+      // Unread data of sv[1]'s at sv[0] when sv[0] goes: ECONNRESET.
+      SendAll(sv[1], "x");
+      if (type == SOCK_DGRAM) {
+        sockaddr unspec{};
+        unspec.sa_family = AF_UNSPEC;
+        ASSERT_EQ(api().connect(sv[0], &unspec, sizeof unspec), 0);
+      } else {
+        ASSERT_EQ(Close(sv[0]), 0);
+      }
+      pollfd p{sv[1], POLLIN | POLLPRI | POLLOUT, 0};
+      ASSERT_EQ(api().poll(&p, 1, 0), 1);
+      EXPECT_TRUE(p.revents & POLLERR);
+      EXPECT_EQ((p.revents & POLLPRI) != 0, on && type != SOCK_STREAM);
+    }
+  }
+}
+
+SHUNT_BOTH_BACKENDS(SelectErrQueueOption);
 
 }  // namespace

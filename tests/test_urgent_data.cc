@@ -302,6 +302,45 @@ TEST_P(UrgentData, CloseWithDataAfterTheTakenByteResets) {
   EXPECT_EQ(GetIntOption(sv_[0], SOL_SOCKET, SO_ERROR), ECONNRESET);
 }
 
+// Taking an urgent byte removes a taken one right before it
+// (unix_stream_recv_urg, Linux 6.18 and stable kernels since 2025): taken
+// bytes never stand side by side, at the front of the queue or after data.
+TEST_P(UrgentData, TakingAnUrgentByteRemovesATakenOneBeforeIt) {
+  for (const std::string before : {"", "xy"}) {
+    SCOPED_TRACE("before: '" + before + "'");
+    Pair(SOCK_STREAM | SOCK_NONBLOCK, sv_);  // a fresh pair each time
+    if (!before.empty()) {
+      ASSERT_EQ(Send(before), 2);
+    }
+    ASSERT_EQ(Send("a", MSG_OOB), 1);
+    EXPECT_EQ(Recv(1, MSG_OOB), "a");
+    ASSERT_EQ(Send("b", MSG_OOB), 1);
+    EXPECT_EQ(Recv(1, MSG_OOB), "b");
+    EXPECT_EQ(Inq(), static_cast<int>(before.size()));
+    ASSERT_EQ(Send("cd", MSG_OOB), 2);  // 'd' urgent
+    // The read passes over the one taken byte left and stops at the mark;
+    // the next one drops the urgent byte unread.
+    EXPECT_EQ(Recv(8), before + "c");
+    EXPECT_EQ(Recv(8), "E" + std::to_string(EAGAIN));
+    EXPECT_EQ(Recv(1, MSG_OOB), "E" + std::to_string(EINVAL));
+  }
+  // Nothing unread is left: closing does not reset the peer.
+  ExpectClose(sv_[1]);
+  EXPECT_EQ(GetIntOption(sv_[0], SOL_SOCKET, SO_ERROR), 0);
+}
+
+// The taken byte removed that way releases the descriptors it carried.
+TEST_P(UrgentData, RemovedTakenByteReleasesItsDescriptors) {
+  int writer;
+  ASSERT_NO_FATAL_FAILURE(SendUrgentWithPipeReader(&writer));
+  EXPECT_EQ(Recv(1, MSG_OOB), "U");
+  EXPECT_FALSE(ReaderGone(writer));
+  ASSERT_EQ(Send("b", MSG_OOB), 1);
+  EXPECT_EQ(Recv(1, MSG_OOB), "b");
+  EXPECT_TRUE(ReaderGone(writer));
+  close(writer);
+}
+
 TEST_P(UrgentData, RefusedWithoutAByteOrOnMessageSockets) {
   EXPECT_EQ(Send("", MSG_OOB), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);

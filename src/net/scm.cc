@@ -307,9 +307,10 @@ ScmReceived::~ScmReceived() {
     MailboxForgetIfUnused(arena_, mailbox_[j]);
 }
 
-// net/core/scm.c: put_cmsg: a header and as much of the data as fits.
+// net/core/scm.c: put_cmsg: a header and as much of the data as fits; no
+// buffer at all is truncation whatever its length says.
 void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
-  if (m->controllen < sizeof(cmsghdr)) {
+  if (m->control == nullptr || m->controllen < sizeof(cmsghdr)) {
     m->msg_flags |= MSG_CTRUNC;
     return;
   }
@@ -337,15 +338,17 @@ void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len) {
   m->control_used += cmlen;
 }
 
-void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred) {
+void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred, bool passsec) {
   // A kernel descriptor that found no number ends the message there.
   if (in->deliverable_ != kScmMaxFd) m->msg_flags |= MSG_CTRUNC;
-  if (in->n_ == 0 && in->peeked_ == 0 && !passcred) return;
-  // scm_recv: no control buffer at all truncates.
+  const bool has_fds = in->n_ != 0 || in->peeked_ != 0;
+  // __scm_recv_common: no control buffer at all truncates what there is
+  // or might be to report.
   if (m->control == nullptr) {
-    m->msg_flags |= MSG_CTRUNC;
+    if (has_fds || passcred || passsec) m->msg_flags |= MSG_CTRUNC;
     return;
   }
+  if (!has_fds && !passcred) return;
   if (passcred) {
     // A message sent before SO_PASSCRED was set carries none: pid 0 and
     // the overflow ids (INVALID_UID munged). With no message at all the

@@ -143,7 +143,7 @@ class ScmReceived {
 
  private:
   friend int ScmTake(Arena*, Off, bool, bool, ScmReceived*);
-  friend void ScmDeliver(ScmReceived*, MsgArgs*, bool);
+  friend void ScmDeliver(ScmReceived*, MsgArgs*, bool, bool);
   void Release(int from);
   Arena* arena_;
   ScmCred cred_{};
@@ -169,9 +169,12 @@ int ScmTake(Arena* a, Off block, bool peek, bool cloexec, ScmReceived* out);
 // Writes the control messages to the caller's buffer (m->control, of
 // m->controllen bytes): the credentials if the receiver passes them, then
 // the descriptors, installed (net/core/scm.c: scm_recv, put_cmsg,
-// scm_detach_fds). Sets MSG_CTRUNC when they do not all fit and adds the
-// bytes used to m->control_used; the rest is released.
-void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred);
+// scm_detach_fds). Sets MSG_CTRUNC when they do not all fit, or when there
+// is no buffer and the message has descriptors or the receiver passes
+// credentials or security data (`passsec`: SO_PASSSEC, whose SCM_SECURITY
+// shunt never has to give), and adds the bytes used to m->control_used;
+// the rest is released.
+void ScmDeliver(ScmReceived* in, MsgArgs* m, bool passcred, bool passsec);
 // net/core/scm.c: put_cmsg: one control message, truncated (MSG_CTRUNC)
 // to the room left in the receive's control buffer.
 void PutCmsg(MsgArgs* m, int level, int type, const void* data, size_t len);

@@ -216,10 +216,11 @@ inline bool SockHasFlag(const SockState* sk, uint32_t flag) {
   return (sk->flags.load(std::memory_order_relaxed) & flag) != 0;
 }
 // Whether every read on sk reports control data, whatever it takes:
-// credentials (SO_PASSCRED, scm_recv) or the bytes left (SO_INQ, SCM_INQ).
+// credentials (SO_PASSCRED, scm_recv) or the bytes left (SO_INQ, SCM_INQ),
+// or, with no control buffer, MSG_CTRUNC for security data (SO_PASSSEC).
 inline bool ReadReportsControl(const SockState* sk) {
   return sk->passcred.load(std::memory_order_relaxed) ||
-         SockHasFlag(sk, kSockRecvInq);
+         SockHasFlag(sk, kSockRecvInq | kSockPassSec);
 }
 
 // SHUNT_SO_PERSONALITY: the descriptors one message from sk may carry.

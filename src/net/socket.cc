@@ -1216,7 +1216,13 @@ uint32_t SockPoll(const Sock& s) {
   SockState* sk = s.sk;
   const uint32_t shut = sk->shutdown.load(std::memory_order_acquire);
   uint32_t mask = 0;
-  if (sk->err.load(std::memory_order_relaxed) != 0) mask |= POLLERR;
+  if (sk->err.load(std::memory_order_relaxed) != 0) {
+    mask |= POLLERR;
+    // unix_dgram_poll (datagram and seqpacket) adds POLLPRI with
+    // SO_SELECT_ERR_QUEUE; unix_poll (stream) does not.
+    if (sk->type != SOCK_STREAM && SockHasFlag(sk, kSockSelectErrQueue))
+      mask |= POLLPRI;
+  }
   if (shut == kShutdownMask) mask |= POLLHUP;
   if (shut & kRcvShutdown) mask |= POLLRDHUP | POLLIN | POLLRDNORM;
   if (sk->oob_pending.load(std::memory_order_relaxed)) mask |= POLLPRI;
@@ -1276,11 +1282,13 @@ ssize_t SockRecvmsg(const Sock& s, MsgArgs* m, int flags) {
   // fails (the caller then reports no msg_controllen);
   // unix_dgram_recvmsg only with a datagram in hand.
   if (stream ? scm.reading() : scm.has_message())
-    ScmDeliver(&scm, m, s.sk->passcred.load());
+    ScmDeliver(&scm, m, s.sk->passcred.load(),
+               SockHasFlag(s.sk, kSockPassSec));
   // unix_stream_read_generic with SO_INQ: what is left to read comes last
-  // (SCM_INQ); an urgent read (unix_stream_recv_urg) reports nothing.
-  if (stream && r >= 0 && !(flags & MSG_OOB) &&
-      SockHasFlag(s.sk, kSockRecvInq)) {
+  // (SCM_INQ), as the credentials do, unless a signal ended the read's
+  // wait (its scm_destroy path skips both); an urgent read
+  // (unix_stream_recv_urg) never gets this far, and reports nothing.
+  if (stream && r >= 0 && scm.reading() && SockHasFlag(s.sk, kSockRecvInq)) {
     int inq;
     {
       MutexLock lock(&s.sk->lock);

@@ -83,31 +83,44 @@ UrgentStep ManageUrgent(Arena* a, SockState* sk, const QueueView& v,
 
 // net/unix/af_unix.c: unix_stream_recv_urg: the urgent byte, unless there
 // is none or it is read inline (EINVAL); never waits. A real read leaves
-// the byte's place in the queue (a taken urgent byte).
+// the byte's place in the queue (a taken urgent byte), and removes a taken
+// one right before it (Linux 6.18, and stable kernels since 2025), so that
+// taken bytes never stand side by side.
 long RecvUrgent(const Sock& s, MsgArgs* m, int flags) {
   SockState* sk = s.sk;
-  MutexLock lock(&sk->lock);
-  WaitWhile(sk, [&] { return sk->rq.reading != 0; });  // u->iolock
-  if (sk->oobinline.load(std::memory_order_relaxed) ||
-      !sk->oob_pending.load(std::memory_order_relaxed))
-    return -EINVAL;
-  QueueView v;
-  if (!sk->rq.View(s.arena, &v) || sk->rq.At(s.arena, sk->oob_index) == nullptr)
-    return -EIO;
-  Segment& seg = v.seg(sk->oob_index);
-  IovCursor to(m->iov, m->iovlen);
-  // An empty buffer is no fault: skb_copy_datagram_iter stops quietly at
-  // an exhausted iterator, and the byte counts as received.
-  const bool ok = m->size == 0 || RecvQueue::CopyOut(v, seg, 0, 1, &to);
-  m->copied = to.done();
-  if (!(flags & MSG_PEEK)) {
-    sk->oob_pending.store(0, std::memory_order_relaxed);
-    seg.len = 0;  // still counted in rq.urgent, as a taken byte
-    SockChanged(s.arena, sk);
+  Off dropped = 0;  // consume_skb of the taken byte before, after the locks
+  long r;
+  {
+    MutexLock lock(&sk->lock);
+    WaitWhile(sk, [&] { return sk->rq.reading != 0; });  // u->iolock
+    QueueView v;
+    if (sk->oobinline.load(std::memory_order_relaxed) ||
+        !sk->oob_pending.load(std::memory_order_relaxed)) {
+      r = -EINVAL;
+    } else if (!sk->rq.View(s.arena, &v) ||
+               sk->rq.At(s.arena, sk->oob_index) == nullptr) {
+      r = -EIO;
+    } else {
+      const uint32_t idx = sk->oob_index;
+      Segment& seg = v.seg(idx);
+      IovCursor to(m->iov, m->iovlen);
+      // An empty buffer is no fault: skb_copy_datagram_iter stops quietly
+      // at an exhausted iterator, and the byte counts as received.
+      const bool ok = m->size == 0 || RecvQueue::CopyOut(v, seg, 0, 1, &to);
+      m->copied = to.done();
+      if (!(flags & MSG_PEEK)) {
+        sk->oob_pending.store(0, std::memory_order_relaxed);
+        seg.len = 0;  // still counted in rq.urgent, as a taken byte
+        if (idx != sk->rq.seg_head && v.seg(idx - 1).len == 0)
+          dropped = sk->rq.RemoveHole(v, idx - 1);
+        SockChanged(s.arena, sk);
+      }
+      if (ok) m->msg_flags |= MSG_OOB;
+      r = ok ? 1 : -EFAULT;
+    }
   }
-  if (!ok) return -EFAULT;
-  m->msg_flags |= MSG_OOB;
-  return 1;
+  ScmRelease(s.arena, dropped);
+  return r;
 }
 
 // Queues the next skb of a send (`chunk` bytes from `from`) at peer, which
