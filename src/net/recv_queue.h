@@ -242,21 +242,17 @@ struct RecvQueue {
     PopFront();
   }
   // Removes the taken urgent byte (a hole) at segment idx, seg_head <= idx
-  // < seg_tail: its byte leaves the ring as the bytes before it move up one
-  // place, and its slot as the segments before it do. Returns its ScmBlock
-  // (0 if none), which the caller releases. Costs what lies before the
-  // hole; only a MSG_OOB read that finds it right before the next urgent
-  // byte calls it, so taken bytes never pile up (unix_stream_recv_urg).
+  // < seg_tail: the bytes and segments before it move up one place, which
+  // brings the hole to the front, and PopHole takes it. Returns its
+  // ScmBlock (0 if none), which the caller releases. Costs what lies
+  // before the hole; only a MSG_OOB read that finds it right before the
+  // next urgent byte calls it, so taken bytes never pile up
+  // (unix_stream_recv_urg).
   Off RemoveHole(const QueueView& v, uint32_t idx) {
-    Segment& hole = v.seg(idx);
-    const Off scm = TakeScm(&hole);
-    if (idx == seg_head) {
-      PopHole();
-      return scm;
-    }
+    const Off scm = TakeScm(&v.seg(idx));
     // Bytes [head, hole) move to [head + 1, hole + 1); a corrupt position
     // (the hole farther than a ring from head) moves nothing.
-    const uint32_t before = hole.pos - static_cast<uint32_t>(head);
+    const uint32_t before = v.seg(idx).pos - static_cast<uint32_t>(head);
     if (before < v.cap) {
       for (uint64_t at = head + before; at != head; --at)
         v.bytes[at & (v.cap - 1)] = v.bytes[(at - 1) & (v.cap - 1)];
@@ -265,11 +261,7 @@ struct RecvQueue {
       v.seg(i) = v.seg(i - 1);
       ++v.seg(i).pos;
     }
-    ++head;
-    __atomic_store_n(&bytes, static_cast<uint32_t>(tail - head),
-                     __ATOMIC_RELAXED);
-    --urgent;
-    PopFront();
+    PopHole();
     return scm;
   }
   // Publishes the n bytes just written at `tail` as a segment like meta.

@@ -56,22 +56,21 @@ inline bool StreamSendStopped(const SockState* sk, const SockState* peer) {
          (sk->shutdown.load(std::memory_order_relaxed) & kSendShutdown) ||
          StreamReceiverGone(peer);
 }
-// Whether sk's state stops a plain read (no flags but MSG_DONTWAIT) from
-// taking queued bytes as a flat copy: StreamReadOptionsStop, or
-// descriptors, credentials or urgent data in the queue (they end or shape
-// a read), or another read copying out of it. The queue fields require
-// sk's lock or an exclusive pair.
-inline bool StreamReadOptionsStop(const SockState* sk);
-inline bool StreamRecvStopped(const SockState* sk) {
-  return StreamReadOptionsStop(sk) || sk->rq.scm_segs != 0 ||
-         sk->rq.urgent != 0 || sk->rq.reading != 0;
-}
 // The part of StreamRecvStopped that needs no lock: not connected, or a
 // low-water mark or peek offset to honour.
 inline bool StreamReadOptionsStop(const SockState* sk) {
   return sk->phase.load(std::memory_order_relaxed) != SockPhase::kEstablished ||
          sk->rcvlowat.load(std::memory_order_relaxed) != 1 ||
          sk->peek_off.load(std::memory_order_relaxed) != -1;
+}
+// Whether sk's state stops a plain read (no flags but MSG_DONTWAIT) from
+// taking queued bytes as a flat copy: StreamReadOptionsStop, or
+// descriptors, credentials or urgent data in the queue (they end or shape
+// a read), or another read copying out of it. The queue fields require
+// sk's lock or an exclusive pair.
+inline bool StreamRecvStopped(const SockState* sk) {
+  return StreamReadOptionsStop(sk) || sk->rq.scm_segs != 0 ||
+         sk->rq.urgent != 0 || sk->rq.reading != 0;
 }
 
 // The most a fast path copies while it holds a socket's lock. Longer
