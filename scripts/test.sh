@@ -36,7 +36,10 @@ report=()
 
 # The spin of the busy-poll runs: longer than any wake-up the tests wait for.
 busy_spin_ns=200000
-tsan_spin_filter=${SHUNT_TSAN_SPIN_FILTER:-Blocking|BusyPoll|Spin|Shutdown|PeerClose|Concurrent|StreamWaitAll|StreamReceiveLowWater}
+# TSan's busy-poll run leaves out BlockingSignalInterruption: TSan runs a
+# handler only at its own safe points, which may fall inside a spin, where
+# shunt does not see a signal (docs/DIFFERENCES.md 6a).
+tsan_spin_filter=${SHUNT_TSAN_SPIN_FILTER:-BlockingReceive|BlockingSend|BlockingDatagram|NonBlocking|BusyPoll|Spin|Shutdown|PeerClose|Concurrent|StreamWaitAll|StreamReceiveLowWater}
 
 # run_stage NAME BUILD_DIR CTEST_REGEX [CMAKE_ARGS...]
 run_stage() {
